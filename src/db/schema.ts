@@ -1,0 +1,560 @@
+/**
+ * The whole D1 data model (seed 000 §1–§3, seed 002 §2.3), in drizzle.
+ *
+ * Conventions, used everywhere:
+ * - ids are TEXT (`<prefix>-<time-sortable>`), see `src/db/ids.ts`;
+ * - instants are INTEGER epoch milliseconds UTC (`*_at`, `valid_*`, `slot_*`); the API renders ISO-8601;
+ * - fiat money is INTEGER minor units with an ISO 4217 currency column;
+ * - crypto amounts are TEXT canonical base-10 integers of base units (BigInt in code);
+ * - JSON is TEXT, validated by zod at the boundary;
+ * - status enums carry CHECK constraints, and invariants live in (partial) unique indexes.
+ *
+ * @module
+ */
+import { sql } from "drizzle-orm";
+import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** `IN (...)` list for a CHECK constraint, from a readonly tuple of literals. */
+const oneOf = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(", "));
+
+export const VOUCHER_STATUSES = ["issued", "booked", "consumed", "cancelled", "expired"] as const;
+export const BOOKING_STATUSES = ["booked", "cancelled", "rescheduled", "completed"] as const;
+export const PRESENCE_STATUSES = ["online", "offline"] as const;
+export const ROOM_TYPES = ["text", "video", "file", "contract", "mixed"] as const;
+export const APPLICATION_STATUSES = ["open", "offered", "accepted", "rejected", "withdrawn"] as const;
+export const OFFER_STATUSES = ["offered", "accepted", "rejected", "withdrawn", "expired"] as const;
+export const CONTRACT_STATUSES = ["draft", "pending-notary", "active", "archived", "cancelled"] as const;
+export const TRANCHE_STATUSES = ["offered", "subscribed", "cancelled", "expired"] as const;
+export const TRANSFER_STATUSES = ["logged", "settled"] as const;
+export const SETTLEMENT_STATUSES = ["open", "invoiced", "paid"] as const;
+export const ROUNDING_MODES = ["half_up", "half_even", "floor", "ceil"] as const;
+export const FEE_KINDS = ["charge", "reversal"] as const;
+
+// ── Identity & presence ────────────────────────────────────────────────────────────────────────
+
+/** A person: a browser uid, verified once through a signed manifest link. */
+export const thinkers = sqliteTable("thinkers", {
+  /** `thinker-<16 hex>`, derived from `public_id`; what presence and rooms show. */
+  id: text("id").primaryKey(),
+  /** Keyed hash (HMAC) of the uid; the raw uid is never stored here. */
+  publicId: text("public_id").notNull().unique(),
+  createdAt: integer("created_at").notNull(),
+  verifiedAt: integer("verified_at").notNull(),
+  /** Set when the thinker was anonymized (right to deletion); the row stays as a tombstone. */
+  deletedAt: integer("deleted_at"),
+  meta: text("meta").notNull().default("{}"),
+});
+
+export const presenceSessions = sqliteTable(
+  "presence_sessions",
+  {
+    id: text("id").primaryKey(),
+    thinkerId: text("thinker_id").notNull(),
+    pairCode: text("pair_code"),
+    status: text("status", { enum: PRESENCE_STATUSES }).notNull(),
+    roomId: text("room_id"),
+    lastSeenAt: integer("last_seen_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("ux_presence_thinker").on(t.thinkerId),
+    index("ix_presence_pair_seen").on(t.pairCode, t.status, t.lastSeenAt),
+    index("ix_presence_seen").on(t.lastSeenAt),
+    check("ck_presence_status", sql`${t.status} IN (${oneOf(PRESENCE_STATUSES)})`),
+  ],
+);
+
+export const rooms = sqliteTable(
+  "rooms",
+  {
+    id: text("id").primaryKey(),
+    type: text("type", { enum: ROOM_TYPES }).notNull(),
+    ownerUid: text("owner_uid"),
+    meta: text("meta").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [check("ck_rooms_type", sql`${t.type} IN (${oneOf(ROOM_TYPES)})`), index("ix_rooms_owner").on(t.ownerUid)],
+);
+
+/** Single-use record of a verified manifest link (replay → 409). Swept after the link window. */
+export const usedLinkNonces = sqliteTable(
+  "used_link_nonces",
+  {
+    /** SHA-256 hex of the signature: unique per link. */
+    sigHash: text("sig_hash").primaryKey(),
+    uid: text("uid").notNull(),
+    ts: integer("ts").notNull(),
+    usedAt: integer("used_at").notNull(),
+  },
+  (t) => [index("ix_link_nonces_used").on(t.usedAt)],
+);
+
+// ── Vouchers & slots ──────────────────────────────────────────────────────────────────────────
+
+export const voucherTemplates = sqliteTable("voucher_templates", {
+  /** e.g. `consulting.session`; the same key as `service_type`. */
+  id: text("id").primaryKey(),
+  serviceType: text("service_type").notNull(),
+  title: text("title").notNull(),
+  description: text("description").notNull().default(""),
+  defaultDuration: integer("default_duration").notNull(),
+  defaultTerms: text("default_terms").notNull().default("{}"),
+});
+
+export const vouchers = sqliteTable(
+  "vouchers",
+  {
+    id: text("id").primaryKey(),
+    issuerUid: text("issuer_uid").notNull(),
+    holderUid: text("holder_uid"),
+    templateId: text("template_id"),
+    serviceType: text("service_type").notNull(),
+    title: text("title").notNull(),
+    description: text("description").notNull().default(""),
+    durationMinutes: integer("duration_minutes").notNull(),
+    validFrom: integer("valid_from").notNull(),
+    validUntil: integer("valid_until").notNull(),
+    priceAmount: integer("price_amount"),
+    priceCurrency: text("price_currency"),
+    status: text("status", { enum: VOUCHER_STATUSES }).notNull(),
+    transferable: integer("transferable", { mode: "boolean" }).notNull(),
+    terms: text("terms").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    check("ck_vouchers_status", sql`${t.status} IN (${oneOf(VOUCHER_STATUSES)})`),
+    check("ck_vouchers_validity", sql`${t.validFrom} < ${t.validUntil}`),
+    check("ck_vouchers_duration", sql`${t.durationMinutes} BETWEEN 1 AND 1440`),
+    check(
+      "ck_vouchers_price",
+      sql`(${t.priceAmount} IS NULL AND ${t.priceCurrency} IS NULL) OR (${t.priceAmount} BETWEEN 0 AND 9007199254740991 AND length(${t.priceCurrency}) = 3)`,
+    ),
+    index("ix_vouchers_issuer").on(t.issuerUid, t.createdAt, t.id),
+    index("ix_vouchers_holder").on(t.holderUid, t.createdAt, t.id),
+    index("ix_vouchers_status_until").on(t.status, t.validUntil),
+    index("ix_vouchers_template").on(t.templateId),
+  ],
+);
+
+export const voucherBookings = sqliteTable(
+  "voucher_bookings",
+  {
+    id: text("id").primaryKey(),
+    voucherId: text("voucher_id")
+      .notNull()
+      .references(() => vouchers.id),
+    issuerUid: text("issuer_uid").notNull(),
+    holderUid: text("holder_uid").notNull(),
+    slotStart: integer("slot_start").notNull(),
+    slotEnd: integer("slot_end").notNull(),
+    status: text("status", { enum: BOOKING_STATUSES }).notNull(),
+    cancelReason: text("cancel_reason"),
+    /** First booking of a reschedule chain; fee events hang off it so a reschedule is never charged twice. */
+    originBookingId: text("origin_booking_id").notNull(),
+    rescheduledFromId: text("rescheduled_from_id"),
+    rescheduledToId: text("rescheduled_to_id"),
+    createdAt: integer("created_at").notNull(),
+    cancelledAt: integer("cancelled_at"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    check("ck_bookings_status", sql`${t.status} IN (${oneOf(BOOKING_STATUSES)})`),
+    check("ck_bookings_slot", sql`${t.slotStart} < ${t.slotEnd}`),
+    // The two booking invariants, enforced by SQLite, not by read-then-insert code.
+    uniqueIndex("ux_bookings_active_voucher").on(t.voucherId).where(sql`status = 'booked'`),
+    uniqueIndex("ux_bookings_active_slot").on(t.voucherId, t.slotStart).where(sql`status = 'booked'`),
+    index("ix_bookings_voucher").on(t.voucherId, t.createdAt),
+    index("ix_bookings_holder").on(t.holderUid, t.createdAt, t.id),
+    index("ix_bookings_issuer").on(t.issuerUid, t.createdAt, t.id),
+    index("ix_bookings_created").on(t.createdAt),
+  ],
+);
+
+// ── Legal hub ─────────────────────────────────────────────────────────────────────────────────
+
+export const contracts = sqliteTable(
+  "contracts",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    mimeType: text("mime_type"),
+    byteSize: integer("byte_size"),
+    storageUrl: text("storage_url").notNull(),
+    hashSha256: text("hash_sha256"),
+    createdBy: text("created_by"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("ix_contracts_created").on(t.createdAt), index("ix_contracts_creator").on(t.createdBy)],
+);
+
+export const contractLinks = sqliteTable(
+  "contract_links",
+  {
+    id: text("id").primaryKey(),
+    contractId: text("contract_id")
+      .notNull()
+      .references(() => contracts.id),
+    voucherId: text("voucher_id"),
+    roomId: text("room_id"),
+    role: text("role", { enum: ["primary", "annex", "offer", "application"] }).notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    check("ck_contract_links_role", sql`${t.role} IN ('primary', 'annex', 'offer', 'application')`),
+    index("ix_contract_links_contract").on(t.contractId),
+    index("ix_contract_links_voucher").on(t.voucherId),
+    index("ix_contract_links_room").on(t.roomId),
+  ],
+);
+
+// ── Mortgage vertical ─────────────────────────────────────────────────────────────────────────
+
+export const properties = sqliteTable(
+  "properties",
+  {
+    id: text("id").primaryKey(),
+    ownerUid: text("owner_uid"),
+    type: text("type"),
+    address: text("address").notNull().default("{}"),
+    purchasePriceAmount: integer("purchase_price_amount"),
+    ownCapitalAmount: integer("own_capital_amount"),
+    currency: text("currency"),
+    meta: text("meta").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("ix_properties_owner").on(t.ownerUid)],
+);
+
+export const mortgageApplications = sqliteTable(
+  "mortgage_applications",
+  {
+    id: text("id").primaryKey(),
+    propertyId: text("property_id")
+      .notNull()
+      .references(() => properties.id),
+    borrowerUid: text("borrower_uid").notNull(),
+    desiredLoanAmount: integer("desired_loan_amount").notNull(),
+    currency: text("currency").notNull(),
+    durationYears: integer("duration_years").notNull(),
+    rateType: text("rate_type", { enum: ["fixed", "variable"] }).notNull(),
+    /** Interest as parts per million (0.04 → 40000): exact, no floats. */
+    maxInterestPpm: integer("max_interest_ppm"),
+    status: text("status", { enum: APPLICATION_STATUSES }).notNull(),
+    visibility: text("visibility", { enum: ["private", "lenders"] })
+      .notNull()
+      .default("private"),
+    meta: text("meta").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    check("ck_applications_status", sql`${t.status} IN (${oneOf(APPLICATION_STATUSES)})`),
+    check("ck_applications_rate_type", sql`${t.rateType} IN ('fixed', 'variable')`),
+    check("ck_applications_loan", sql`${t.desiredLoanAmount} > 0`),
+    index("ix_applications_borrower").on(t.borrowerUid, t.createdAt),
+    index("ix_applications_status").on(t.status, t.createdAt),
+  ],
+);
+
+export const mortgageOffers = sqliteTable(
+  "mortgage_offers",
+  {
+    id: text("id").primaryKey(),
+    applicationId: text("application_id")
+      .notNull()
+      .references(() => mortgageApplications.id),
+    lenderUid: text("lender_uid").notNull(),
+    borrowerUid: text("borrower_uid").notNull(),
+    loanAmount: integer("loan_amount").notNull(),
+    currency: text("currency").notNull(),
+    nominalRatePpm: integer("nominal_rate_ppm").notNull(),
+    effectiveRatePpm: integer("effective_rate_ppm"),
+    fixedYears: integer("fixed_years"),
+    monthlyPayment: integer("monthly_payment").notNull(),
+    terms: text("terms").notNull().default("{}"),
+    validFrom: integer("valid_from").notNull(),
+    validUntil: integer("valid_until").notNull(),
+    status: text("status", { enum: OFFER_STATUSES }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    check("ck_offers_status", sql`${t.status} IN (${oneOf(OFFER_STATUSES)})`),
+    // At most one accepted offer per application.
+    uniqueIndex("ux_offers_accepted").on(t.applicationId).where(sql`status = 'accepted'`),
+    index("ix_offers_application").on(t.applicationId, t.createdAt),
+    index("ix_offers_lender").on(t.lenderUid, t.createdAt),
+    index("ix_offers_borrower").on(t.borrowerUid, t.createdAt),
+  ],
+);
+
+export const mortgageContracts = sqliteTable(
+  "mortgage_contracts",
+  {
+    id: text("id").primaryKey(),
+    offerId: text("offer_id")
+      .notNull()
+      .unique()
+      .references(() => mortgageOffers.id),
+    applicationId: text("application_id").notNull(),
+    contractId: text("contract_id"),
+    lenderUid: text("lender_uid").notNull(),
+    borrowerUid: text("borrower_uid").notNull(),
+    status: text("status", { enum: CONTRACT_STATUSES }).notNull(),
+    signedByBorrowerAt: integer("signed_by_borrower_at"),
+    signedByLenderAt: integer("signed_by_lender_at"),
+    signedByNotaryAt: integer("signed_by_notary_at"),
+    documentRefs: text("document_refs").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    check("ck_mortgage_contracts_status", sql`${t.status} IN (${oneOf(CONTRACT_STATUSES)})`),
+    index("ix_mortgage_contracts_borrower").on(t.borrowerUid),
+    index("ix_mortgage_contracts_lender").on(t.lenderUid),
+  ],
+);
+
+/** Investor tranche of a mortgage (seed 002 §2.3.4). */
+export const mortgageTranches = sqliteTable(
+  "mortgage_tranches",
+  {
+    id: text("id").primaryKey(),
+    underlyingOfferId: text("underlying_offer_id")
+      .notNull()
+      .references(() => mortgageOffers.id),
+    issuerUid: text("issuer_uid").notNull(),
+    holderUid: text("holder_uid"),
+    nominalAmount: integer("nominal_amount").notNull(),
+    currency: text("currency").notNull(),
+    expectedYieldPpm: integer("expected_yield_ppm").notNull(),
+    riskClass: text("risk_class").notNull(),
+    durationYears: integer("duration_years").notNull(),
+    validFrom: integer("valid_from").notNull(),
+    validUntil: integer("valid_until").notNull(),
+    status: text("status", { enum: TRANCHE_STATUSES }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    check("ck_tranches_status", sql`${t.status} IN (${oneOf(TRANCHE_STATUSES)})`),
+    check("ck_tranches_nominal", sql`${t.nominalAmount} > 0`),
+    index("ix_tranches_offer").on(t.underlyingOfferId),
+    index("ix_tranches_holder").on(t.holderUid),
+  ],
+);
+
+// ── Telbank transfers ─────────────────────────────────────────────────────────────────────────
+
+export const transfers = sqliteTable(
+  "transfers",
+  {
+    id: text("id").primaryKey(),
+    actorUid: text("actor_uid"),
+    direction: text("direction", { enum: ["in", "out"] }).notNull(),
+    label: text("label"),
+    walletAddress: text("wallet_address"),
+    network: text("network"),
+    /** Canonical base-10 integer of base units (wei, satoshi…): `^(0|[1-9][0-9]*)$`. */
+    cryptoAmount: text("crypto_amount").notNull(),
+    cryptoDecimals: integer("crypto_decimals").notNull(),
+    cryptoSymbol: text("crypto_symbol").notNull(),
+    fiatAmount: integer("fiat_amount").notNull(),
+    fiatCurrency: text("fiat_currency").notNull(),
+    externalAccount: text("external_account"),
+    meta: text("meta").notNull().default("{}"),
+    status: text("status", { enum: TRANSFER_STATUSES }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    check("ck_transfers_direction", sql`${t.direction} IN ('in', 'out')`),
+    check("ck_transfers_status", sql`${t.status} IN (${oneOf(TRANSFER_STATUSES)})`),
+    check(
+      "ck_transfers_crypto_amount",
+      sql`${t.cryptoAmount} = '0' OR (${t.cryptoAmount} GLOB '[1-9]*' AND ${t.cryptoAmount} NOT GLOB '*[^0-9]*')`,
+    ),
+    check("ck_transfers_decimals", sql`${t.cryptoDecimals} BETWEEN 0 AND 36`),
+    index("ix_transfers_wallet").on(t.walletAddress, t.createdAt),
+    index("ix_transfers_actor").on(t.actorUid, t.createdAt),
+    index("ix_transfers_direction").on(t.direction, t.createdAt),
+  ],
+);
+
+// ── Event log ─────────────────────────────────────────────────────────────────────────────────
+
+/** Append-only audit log: one row per successful state change, written in the change's batch. */
+export const events = sqliteTable(
+  "events",
+  {
+    /** `ev-<time-sortable>`: cursor pagination follows the id. */
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    actorUid: text("actor_uid"),
+    subjectType: text("subject_type"),
+    subjectId: text("subject_id"),
+    meta: text("meta").notNull().default("{}"),
+    requestId: text("request_id"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("ix_events_type").on(t.type, t.id),
+    index("ix_events_subject").on(t.subjectId, t.id),
+    index("ix_events_created").on(t.createdAt),
+    index("ix_events_actor").on(t.actorUid, t.id),
+  ],
+);
+
+// ── Fees & settlements ────────────────────────────────────────────────────────────────────────
+
+/** A fee rule. Every change bumps `version`; fee events snapshot the rule they were computed with. */
+export const fees = sqliteTable(
+  "fees",
+  {
+    /** e.g. `voucher.booking`, `transfer.logged`, `mortgage.contract`. */
+    id: text("id").primaryKey(),
+    scope: text("scope", { enum: ["voucher", "transfer", "room", "mortgage"] }).notNull(),
+    /** Rate in parts per million of the base amount (2 % → 20000). */
+    ratePpm: integer("rate_ppm").notNull(),
+    fixedAmount: integer("fixed_amount").notNull().default(0),
+    /** Currency of the fixed part; null: the fee follows the base amount's currency. */
+    currency: text("currency"),
+    rounding: text("rounding", { enum: ROUNDING_MODES }).notNull().default("half_up"),
+    payer: text("payer", { enum: ["issuer", "holder", "borrower", "lender", "actor"] }).notNull(),
+    active: integer("active", { mode: "boolean" }).notNull(),
+    version: integer("version").notNull().default(1),
+    meta: text("meta").notNull().default("{}"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    check("ck_fees_rate", sql`${t.ratePpm} BETWEEN 0 AND 1000000`),
+    check("ck_fees_fixed", sql`${t.fixedAmount} >= 0`),
+    check("ck_fees_rounding", sql`${t.rounding} IN (${oneOf(ROUNDING_MODES)})`),
+    check("ck_fees_scope", sql`${t.scope} IN ('voucher', 'transfer', 'room', 'mortgage')`),
+  ],
+);
+
+/** Immutable fee ledger: charges and their negative reversals; never updated except for settlement assignment. */
+export const feeEvents = sqliteTable(
+  "fee_events",
+  {
+    id: text("id").primaryKey(),
+    feeId: text("fee_id")
+      .notNull()
+      .references(() => fees.id),
+    kind: text("kind", { enum: FEE_KINDS }).notNull(),
+    subjectType: text("subject_type").notNull(),
+    subjectId: text("subject_id").notNull(),
+    /** Signed minor units: reversals are the exact negation of their charge. */
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    baseAmount: integer("base_amount").notNull(),
+    ratePpm: integer("rate_ppm").notNull(),
+    fixedAmount: integer("fixed_amount").notNull(),
+    rounding: text("rounding", { enum: ROUNDING_MODES }).notNull(),
+    ruleVersion: integer("rule_version").notNull(),
+    payerUid: text("payer_uid").notNull(),
+    beneficiaryId: text("beneficiary_id").notNull(),
+    reversesId: text("reverses_id"),
+    settlementId: text("settlement_id"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    check("ck_fee_events_kind", sql`${t.kind} IN (${oneOf(FEE_KINDS)})`),
+    check(
+      "ck_fee_events_sign",
+      sql`(${t.kind} = 'charge' AND ${t.amount} >= 0 AND ${t.reversesId} IS NULL) OR (${t.kind} = 'reversal' AND ${t.amount} <= 0 AND ${t.reversesId} IS NOT NULL)`,
+    ),
+    // Exactly one charge per (subject, rule) and at most one reversal per charge.
+    uniqueIndex("ux_fee_events_charge").on(t.subjectType, t.subjectId, t.feeId).where(sql`kind = 'charge'`),
+    uniqueIndex("ux_fee_events_reverses").on(t.reversesId),
+    index("ix_fee_events_unsettled").on(t.settlementId, t.createdAt),
+    index("ix_fee_events_created").on(t.createdAt),
+  ],
+);
+
+export const settlements = sqliteTable(
+  "settlements",
+  {
+    id: text("id").primaryKey(),
+    beneficiaryId: text("beneficiary_id").notNull(),
+    payerUid: text("payer_uid").notNull(),
+    periodFrom: integer("period_from").notNull(),
+    periodTo: integer("period_to").notNull(),
+    currency: text("currency").notNull(),
+    totalAmount: integer("total_amount").notNull(),
+    itemCount: integer("item_count").notNull(),
+    status: text("status", { enum: SETTLEMENT_STATUSES }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    invoicedAt: integer("invoiced_at"),
+    paidAt: integer("paid_at"),
+  },
+  (t) => [
+    check("ck_settlements_status", sql`${t.status} IN (${oneOf(SETTLEMENT_STATUSES)})`),
+    check("ck_settlements_period", sql`${t.periodFrom} < ${t.periodTo}`),
+    uniqueIndex("ux_settlements_key").on(t.beneficiaryId, t.payerUid, t.periodFrom, t.periodTo, t.currency),
+    index("ix_settlements_status").on(t.status, t.periodFrom),
+  ],
+);
+
+/** Assignment of a fee event to its settlement: unique per fee event, so none is counted twice. */
+export const settlementItems = sqliteTable(
+  "settlement_items",
+  {
+    feeEventId: text("fee_event_id")
+      .primaryKey()
+      .references(() => feeEvents.id),
+    settlementId: text("settlement_id")
+      .notNull()
+      .references(() => settlements.id),
+    amount: integer("amount").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("ix_settlement_items_settlement").on(t.settlementId)],
+);
+
+// ── Request infrastructure ────────────────────────────────────────────────────────────────────
+
+/** Stored results of `Idempotency-Key` requests, keyed by (caller, route, key). */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    callerKey: text("caller_key").notNull(),
+    route: text("route").notNull(),
+    key: text("key").notNull(),
+    bodyHash: text("body_hash").notNull(),
+    state: text("state", { enum: ["in_flight", "done"] }).notNull(),
+    /** Request id of the request that holds the claim. */
+    claim: text("claim").notNull(),
+    status: integer("status"),
+    response: text("response"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("ux_idempotency").on(t.callerKey, t.route, t.key),
+    index("ix_idempotency_expires").on(t.expiresAt),
+    check("ck_idempotency_state", sql`${t.state} IN ('in_flight', 'done')`),
+  ],
+);
+
+/** Fixed-window request counters per (route, caller). */
+export const rateLimits = sqliteTable(
+  "rate_limits",
+  {
+    key: text("key").primaryKey(),
+    windowStart: integer("window_start").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [index("ix_rate_limits_window").on(t.windowStart)],
+);
+
+/**
+ * Never holds a row. A batch statement that inserts NULL here aborts (NOT NULL) and rolls the
+ * whole batch back: how a compare-and-swap that matched nothing stops the rest of the batch.
+ */
+export const writeGuards = sqliteTable("write_guards", {
+  guard: text("guard").notNull(),
+});

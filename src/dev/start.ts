@@ -1,0 +1,40 @@
+/**
+ * `npm start`: migrate the local D1, seed demo data, print demo links, serve everything on
+ * http://localhost:8788 (PORT overrides) with `wrangler pages dev`.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { seedLocal } from "./seed";
+import { DEMO_UIDS, devVars, portalLink } from "./vars";
+
+const port = process.env.PORT ?? "8788";
+const vars = devVars();
+const step = (msg: string) => console.log(`\n▸ ${msg}`);
+
+step("applying migrations to the local D1 (.wrangler/state)");
+execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], {
+  stdio: ["ignore", "inherit", "inherit"],
+  env: { ...process.env, CI: "1" },
+});
+
+step("seeding demo data");
+await seedLocal();
+
+const authMode = vars.AUTH_MODE ?? /AUTH_MODE\s*=\s*"(\w+)"/.exec(readFileSync("wrangler.toml", "utf8"))?.[1];
+if (authMode === "compat") {
+  console.warn(
+    JSON.stringify({
+      level: "warn",
+      msg: "AUTH_MODE=compat: unsigned legacy clients may assert their uid. Never use in production.",
+    }),
+  );
+}
+
+step(`demo links (valid 5 minutes, single use; fresh ones: npm run link -- <uid>)`);
+for (const uid of DEMO_UIDS)
+  console.log(`  ${uid}: ${await portalLink(`http://localhost:${port}`, uid, vars.MOT_SHARED_SECRET ?? "")}`);
+
+step(`serving http://localhost:${port}  (API docs: http://localhost:${port}/api/docs)`);
+const child = spawn("npx", ["wrangler", "pages", "dev", "--port", port, ...process.argv.slice(2)], { stdio: "inherit" });
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => child.kill(sig));
+child.on("exit", (code) => process.exit(code ?? 0));

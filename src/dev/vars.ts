@@ -1,0 +1,34 @@
+/**
+ * Local development helpers (Node): the `.dev.vars` secrets and signed portal links.
+ *
+ * @module
+ */
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { hmac, toHex } from "../identity/crypto";
+
+/** Reads `.dev.vars` (dotenv syntax), creating it from `.dev.vars.example` on first use. */
+export function devVars(): Record<string, string> {
+  if (!existsSync(".dev.vars")) {
+    copyFileSync(".dev.vars.example", ".dev.vars");
+    console.log("created .dev.vars from .dev.vars.example (local-only secrets)");
+  }
+  const vars: Record<string, string> = {};
+  for (const line of readFileSync(".dev.vars", "utf8").split("\n")) {
+    const m = /^\s*([A-Z0-9_]+)\s*=\s*"?(.*?)"?\s*$/.exec(line);
+    if (m?.[1]) vars[m[1]] = m[2] ?? "";
+  }
+  return vars;
+}
+
+/** The manifest token the offline app bakes into its links. */
+export const DEMO_MOT = "mot-shared-token-v1";
+
+/** A portal link signed like the offline manifest does: `#mot=…&uid=…&ts=…&sig=…`. */
+export async function portalLink(base: string, uid: string, secret: string, ts = Date.now()): Promise<string> {
+  const sig = toHex(await hmac(secret, `${DEMO_MOT}.${uid}.${ts}`));
+  const hash = new URLSearchParams({ mot: DEMO_MOT, uid, ts: String(ts), sig });
+  return `${base}/#${hash}`;
+}
+
+/** Demo identities seeded by `npm start`. */
+export const DEMO_UIDS = ["demoIssuerAnna000000001", "demoHolderBen0000000001", "demoBankClara000000001"] as const;

@@ -1,0 +1,44 @@
+/**
+ * The audit event log: every successful state change appends one row in the same batch.
+ *
+ * @module
+ */
+import type { Db, Statement } from "../db/client";
+import { newId } from "../db/ids";
+import { events } from "../db/schema";
+
+/** Event types written by the API (seed 000 §2.1 plus the new voucher actions). */
+export type EventType =
+  | "auth.verified"
+  | "voucher.issue"
+  | "voucher.book"
+  | "voucher.cancel"
+  | "voucher.reschedule"
+  | "voucher.redeem"
+  | "voucher.transfer"
+  | (string & {});
+
+/** One event to append. */
+export interface EventInput {
+  type: EventType;
+  actorUid: string | null;
+  subjectType: string;
+  subjectId: string;
+  meta?: Record<string, unknown>;
+  requestId: string;
+  now: number;
+}
+
+/** The event's insert statement, for the change's batch. Returns the statement and the new id. */
+export function eventStatement(db: Db, e: EventInput): Statement {
+  return db.insert(events).values({
+    id: newId("ev", e.now),
+    type: e.type,
+    actorUid: e.actorUid,
+    subjectType: e.subjectType,
+    subjectId: e.subjectId,
+    meta: JSON.stringify(e.meta ?? {}),
+    requestId: e.requestId,
+    createdAt: e.now,
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * Reading request bodies with a hard size cap, before anything parses them.
+ *
+ * @module
+ */
+import { AppError, badRequest } from "./errors";
+
+/** Largest accepted JSON body. Every API body is far smaller; anything bigger is refused unread. */
+export const MAX_BODY_BYTES = 32 * 1024;
+
+const tooLarge = () => new AppError(413, "body_too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`);
+
+/** Reads at most `MAX_BODY_BYTES` of the body (streaming, so a lying Content-Length cannot help). */
+export async function readBodyText(req: Request): Promise<string> {
+  const declared = Number(req.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    all.set(c, offset);
+    offset += c.byteLength;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(all);
+  } catch {
+    throw badRequest("invalid_encoding", "request body is not valid UTF-8");
+  }
+}
+
+/** Parses a JSON body; an empty body counts as `{}` so validation can name the missing fields. */
+export function parseJson(text: string): unknown {
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest("invalid_json", "invalid JSON body");
+  }
+}

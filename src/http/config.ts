@@ -1,0 +1,67 @@
+/**
+ * Typed view of the environment (vars from wrangler.toml, secrets from `.dev.vars` / `wrangler secret`).
+ *
+ * @module
+ */
+import { AppError } from "./errors";
+
+/** One session signing key. */
+export interface SessionKey {
+  kid: string;
+  secret: string;
+}
+
+/** Runtime configuration derived from `Env`. */
+export interface Config {
+  authMode: "strict" | "compat";
+  platformId: string;
+  rateLimitWrite: number;
+  rateLimitRead: number;
+  sessionTtlSeconds: number;
+}
+
+const positiveInt = (raw: string | undefined, fallback: number) => {
+  const n = Number(raw);
+  return Number.isSafeInteger(n) && n > 0 ? n : fallback;
+};
+
+/** Reads the non-secret settings, with the documented defaults. */
+export function loadConfig(env: Env): Config {
+  return {
+    authMode: env.AUTH_MODE === "compat" ? "compat" : "strict",
+    platformId: env.PLATFORM_ID || "platform:together-systems",
+    rateLimitWrite: positiveInt(env.RATE_LIMIT_WRITE_PER_MIN, 60),
+    rateLimitRead: positiveInt(env.RATE_LIMIT_READ_PER_MIN, 120),
+    sessionTtlSeconds: positiveInt(env.SESSION_TTL_SECONDS, 7 * 24 * 3600),
+  };
+}
+
+/** 503 for a secret the operator has not set: refuse rather than run with a guessable default. */
+const notConfigured = (name: string) => new AppError(503, "not_configured", `server secret ${name} is not configured`);
+
+/** Session keys from `SESSION_KEYS` ("kid:secret,kid:secret"); the first one signs. */
+export function sessionKeys(env: Env): SessionKey[] {
+  const keys = (env.SESSION_KEYS ?? "")
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const i = part.indexOf(":");
+      return { kid: part.slice(0, i), secret: part.slice(i + 1) };
+    })
+    .filter((k) => /^[A-Za-z0-9_-]{1,16}$/.test(k.kid) && k.secret.length >= 16);
+  if (keys.length === 0) throw notConfigured("SESSION_KEYS");
+  return keys;
+}
+
+/** Link secrets: the current one first, then the previous one during a rotation. */
+export function linkSecrets(env: Env): string[] {
+  if (!env.MOT_SHARED_SECRET) throw notConfigured("MOT_SHARED_SECRET");
+  return [env.MOT_SHARED_SECRET, env.MOT_SHARED_SECRET_PREVIOUS].filter((s): s is string => Boolean(s));
+}
+
+/** Key of the keyed uid hash stored as `thinkers.public_id`. */
+export function identityHashKey(env: Env): string {
+  if (!env.IDENTITY_HASH_KEY) throw notConfigured("IDENTITY_HASH_KEY");
+  return env.IDENTITY_HASH_KEY;
+}

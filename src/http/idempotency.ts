@@ -1,0 +1,121 @@
+/**
+ * `Idempotency-Key` handling (Stripe semantics, IETF draft status codes).
+ *
+ * A key is scoped to (caller, route, key). The first request claims it (`in_flight`); its result
+ * is stored in the same D1 batch as its writes (`done`), so a replay returns exactly what the
+ * first request returned. Same key + other body → 422; while the first is running → 409.
+ * Nothing is stored for requests that fail validation, auth or rate limiting (they never claim).
+ *
+ * @module
+ */
+import { and, eq, sql } from "drizzle-orm";
+import type { Db, Statement } from "../db/client";
+import { idempotencyKeys } from "../db/schema";
+import { sha256Hex } from "../identity/crypto";
+import { badRequest, conflict, AppError } from "./errors";
+
+/** How long results are kept and replayed. */
+export const IDEMPOTENCY_TTL_MS = 7 * 24 * 3600 * 1000;
+/** An `in_flight` claim older than this belongs to a request that died; a retry may take it over. */
+export const STALE_CLAIM_MS = 60_000;
+
+/** A claimed key, owned by the request with id `claim`. */
+export interface IdempotencyClaim {
+  callerKey: string;
+  route: string;
+  key: string;
+  claim: string;
+}
+
+/** A stored response to replay. */
+export interface StoredResponse {
+  status: number;
+  body: string;
+}
+
+/** Validates the header value: 1–255 visible ASCII characters. */
+export function parseIdempotencyKey(raw: string | null): string | null {
+  if (raw === null) return null;
+  if (!/^[\x21-\x7e]{1,255}$/.test(raw)) {
+    throw badRequest("invalid_idempotency_key", "Idempotency-Key must be 1-255 visible ASCII characters");
+  }
+  return raw;
+}
+
+/** Hash of the request body in canonical form (sorted keys), so formatting does not matter. */
+export function bodyHash(body: unknown): Promise<string> {
+  return sha256Hex(canonicalJson(body));
+}
+
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+  if (v && typeof v === "object") {
+    const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
+}
+
+/**
+ * Claims the key for this request, or explains why not: returns the stored response to replay,
+ * or throws 422 (`idempotency_key_reused`) / 409 (`idempotency_request_in_flight`).
+ */
+export async function claimKey(db: Db, claim: IdempotencyClaim, hash: string, now: number): Promise<StoredResponse | null> {
+  const where = and(
+    eq(idempotencyKeys.callerKey, claim.callerKey),
+    eq(idempotencyKeys.route, claim.route),
+    eq(idempotencyKeys.key, claim.key),
+  );
+  const [, rows] = await db.batch([
+    db
+      .insert(idempotencyKeys)
+      .values({ ...claim, bodyHash: hash, state: "in_flight", createdAt: now, expiresAt: now + IDEMPOTENCY_TTL_MS })
+      .onConflictDoUpdate({
+        target: [idempotencyKeys.callerKey, idempotencyKeys.route, idempotencyKeys.key],
+        set: { claim: claim.claim, bodyHash: hash, createdAt: now, expiresAt: now + IDEMPOTENCY_TTL_MS },
+        // Take over only a claim whose request died, or a stored result that has expired.
+        setWhere: sql`(${idempotencyKeys.state} = 'in_flight' AND ${idempotencyKeys.createdAt} < ${now - STALE_CLAIM_MS}) OR ${idempotencyKeys.expiresAt} < ${now}`,
+      }),
+    db.select().from(idempotencyKeys).where(where),
+  ]);
+  const row = rows[0];
+  if (!row) throw new AppError(500, "internal_error", "idempotency claim vanished");
+  if (row.claim === claim.claim) return null;
+  if (row.bodyHash !== hash) {
+    throw new AppError(422, "idempotency_key_reused", "Idempotency-Key was already used with a different request body");
+  }
+  if (row.state === "in_flight" || row.status === null || row.response === null) {
+    throw conflict("idempotency_request_in_flight", "a request with this Idempotency-Key is still in progress");
+  }
+  return { status: row.status, body: row.response };
+}
+
+/** Statement that stores the final response; goes into the same batch as the request's writes. */
+export function storeResponse(db: Db, claim: IdempotencyClaim, status: number, body: string): Statement {
+  return db
+    .update(idempotencyKeys)
+    .set({ state: "done", status, response: body })
+    .where(
+      and(
+        eq(idempotencyKeys.callerKey, claim.callerKey),
+        eq(idempotencyKeys.route, claim.route),
+        eq(idempotencyKeys.key, claim.key),
+        eq(idempotencyKeys.claim, claim.claim),
+      ),
+    );
+}
+
+/** Drops an unfinished claim (the request failed unexpectedly), so a retry can run again. */
+export async function releaseClaim(db: Db, claim: IdempotencyClaim): Promise<void> {
+  await db
+    .delete(idempotencyKeys)
+    .where(
+      and(
+        eq(idempotencyKeys.callerKey, claim.callerKey),
+        eq(idempotencyKeys.route, claim.route),
+        eq(idempotencyKeys.key, claim.key),
+        eq(idempotencyKeys.claim, claim.claim),
+        eq(idempotencyKeys.state, "in_flight"),
+      ),
+    );
+}

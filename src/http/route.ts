@@ -1,0 +1,287 @@
+/**
+ * The shared route adapter. A route is declared once (`defineRoute`) with its zod schemas, its
+ * auth and rate-limit class and a small handler; `runRoute` gives every route the same pipeline:
+ *
+ *   request id → body cap → JSON → session → zod → uid claims → rate limit → idempotency
+ *   → handler → one D1 batch (writes + event + fee event + idempotency record) → JSON response
+ *
+ * and maps every error in one place (`toErrorResponse`). The same declarations feed the
+ * OpenAPI document, so docs and validation cannot drift.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import { type Db, type Statement, createDb } from "../db/client";
+import { newId } from "../db/ids";
+import { sessionToken, verifySession } from "../identity/session";
+import { readBodyText, parseJson } from "./body";
+import { type Config, loadConfig, sessionKeys } from "./config";
+import { AppError, badRequest, forbidden, toErrorResponse, unauthorized } from "./errors";
+import { type IdempotencyClaim, bodyHash, claimKey, parseIdempotencyKey, releaseClaim, storeResponse } from "./idempotency";
+import { type Logger, log, requestLogger } from "./log";
+import { enforceRateLimit } from "./rate-limit";
+
+/** Who may call a route: a verified session is `required`, `optional`, or never looked at. */
+export type AuthPolicy = "required" | "optional" | "none";
+
+/** What a handler returns: HTTP status (default 200), JSON body (or a string with a content-type header), extra headers. */
+export interface HandlerResult {
+  status?: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Everything a handler needs, already validated. */
+export interface HandlerContext<B, Q> {
+  body: B;
+  query: Q;
+  /** The verified uid of the caller (or, in AUTH_MODE=compat, the uid an unsigned client asserted). */
+  caller: string | null;
+  env: Env;
+  config: Config;
+  db: Db;
+  /** Request start, epoch ms: the one clock reading a request uses. */
+  now: number;
+  requestId: string;
+  url: URL;
+  req: Request;
+  log: Logger;
+  /**
+   * Runs `statements` plus the idempotency record as one D1 batch (one SQL transaction), then
+   * returns `result`. Call at most once.
+   */
+  commit<R extends HandlerResult>(statements: Statement[], result: R): Promise<R>;
+}
+
+/** Inputs that name uids; each must be the caller's own uid. */
+export interface ClaimSource<B, Q> {
+  body: B;
+  query: Q;
+  headers: Headers;
+}
+
+/** A route declaration. */
+export interface RouteSpec<BS extends z.ZodType | undefined, QS extends z.ZodType | undefined> {
+  /** Stable id, e.g. `voucher.book`: rate-limit and idempotency scope, OpenAPI operationId. */
+  id: string;
+  method: "GET" | "POST";
+  /** Public path, e.g. `/api/voucher/book`. */
+  path: string;
+  summary: string;
+  tag: string;
+  auth: AuthPolicy;
+  /** Rate-limit class. */
+  access: "read" | "write";
+  /** Accepts `Idempotency-Key` (default: every POST). */
+  idempotent?: boolean;
+  body?: BS;
+  query?: QS;
+  /** Schema of the success body, for the OpenAPI document. */
+  response?: z.ZodType;
+  /** Error codes this route can answer with (documented in OpenAPI). */
+  errors?: Record<string, string>;
+  /** Uids the client names (`issuerUid`, `X-MOT-User`…); each must equal the caller. */
+  claims?: (input: ClaimSource<Infer<BS>, Infer<QS>>) => Array<string | null | undefined>;
+  handler: (ctx: HandlerContext<Infer<BS>, Infer<QS>>) => Promise<HandlerResult>;
+}
+
+/** Output type of an optional schema. */
+export type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+/** Any route, for registries. */
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds routes of every input type.
+export type AnyRoute = RouteSpec<any, any>;
+
+/** Declares a route (identity function that fixes the generic types). */
+export function defineRoute<BS extends z.ZodType | undefined = undefined, QS extends z.ZodType | undefined = undefined>(
+  spec: RouteSpec<BS, QS>,
+): RouteSpec<BS, QS> {
+  return spec;
+}
+
+const JSON_TYPE = "application/json; charset=utf-8";
+let compatWarned = false;
+
+/** Serialises a JSON response with the request id. */
+export function jsonResponse(body: unknown, status: number, requestId: string, headers?: Record<string, string>) {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": JSON_TYPE, "x-request-id": requestId, ...headers },
+  });
+}
+
+/** Runs one request through a route's pipeline. Never throws; every failure is a JSON response. */
+export async function runRoute(route: AnyRoute, req: Request, env: Env): Promise<Response> {
+  const started = Date.now();
+  const requestId = pickRequestId(req.headers.get("x-request-id"));
+  const rlog = requestLogger(requestId);
+  const url = new URL(req.url);
+  let response: Response;
+  let claim: IdempotencyClaim | null = null;
+  let db: Db | null = null;
+  try {
+    if (req.method !== route.method && !(req.method === "HEAD" && route.method === "GET")) {
+      throw new AppError(405, "method_not_allowed", `use ${route.method} for ${route.path}`, undefined, {
+        allow: route.method,
+      });
+    }
+    const config = loadConfig(env);
+    if (config.authMode === "compat" && !compatWarned) {
+      compatWarned = true;
+      log("warn", "AUTH_MODE=compat: unsigned clients may assert their uid; do not run this in production");
+    }
+    db = createDb(env.DB);
+    const now = started;
+
+    // 1. Body (capped) and JSON, before anything else looks at the input.
+    const rawBody = route.body ? parseJson(await readBodyText(req)) : undefined;
+
+    // 2. Identity from the session; its absence is decided after validation (compat may fill it).
+    const token = route.auth === "none" ? null : sessionToken(req);
+    const session = token ? await verifySession(token, sessionKeys(env), now) : null;
+    if (token && !session && route.auth === "required") {
+      throw unauthorized("invalid_session", "session is invalid or expired");
+    }
+    if (!session && route.auth === "required" && config.authMode === "strict") {
+      throw unauthorized("unauthenticated", "a verified session is required (POST /api/presence/verify)");
+    }
+
+    // 3. Validation.
+    const body = route.body ? validate(route.body, rawBody, "body") : undefined;
+    const query = route.query ? validate(route.query, Object.fromEntries(url.searchParams), "query") : undefined;
+
+    // 4. Claimed uids must be the caller's.
+    const claimed = (route.claims?.({ body, query, headers: req.headers }) ?? []).filter(
+      (u): u is string => typeof u === "string" && u !== "",
+    );
+    let caller = session?.uid ?? null;
+    if (!caller && config.authMode === "compat" && route.auth !== "none") caller = claimed[0] ?? null;
+    if (!caller && route.auth === "required") {
+      throw unauthorized("unauthenticated", "a verified session is required (POST /api/presence/verify)");
+    }
+    if (caller && claimed.some((u) => u !== caller)) {
+      throw forbidden("uid_mismatch", "the uid in the request does not match the verified session");
+    }
+
+    // 5. Rate limit per caller (or client IP) and route.
+    const callerKey = caller ? `uid:${caller}` : `ip:${clientIp(req)}`;
+    const limit = route.access === "write" ? config.rateLimitWrite : config.rateLimitRead;
+    await enforceRateLimit(db, `${route.id}|${callerKey}`, limit, now);
+
+    // 6. Idempotency.
+    const idemKey =
+      (route.idempotent ?? route.method === "POST") ? parseIdempotencyKey(req.headers.get("idempotency-key")) : null;
+    if (idemKey) {
+      const attempt = { callerKey, route: route.id, key: idemKey, claim: requestId };
+      const stored = await claimKey(db, attempt, await bodyHash(rawBody ?? {}), now);
+      if (stored) {
+        rlog("info", "idempotent replay", { route: route.id });
+        return finish(
+          new Response(stored.body, {
+            status: stored.status,
+            headers: { "content-type": JSON_TYPE, "x-request-id": requestId, "idempotent-replayed": "true" },
+          }),
+        );
+      }
+      claim = attempt;
+    }
+
+    // 7. The handler; its writes and the idempotency record commit together.
+    let committed = false;
+    const activeDb = db;
+    const activeClaim = claim;
+    const ctx: HandlerContext<unknown, unknown> = {
+      body,
+      query,
+      caller,
+      env,
+      config,
+      db: activeDb,
+      now,
+      requestId,
+      url,
+      req,
+      log: rlog,
+      async commit(statements, result) {
+        if (committed) throw new Error("commit called twice");
+        committed = true;
+        const all = activeClaim
+          ? [...statements, storeResponse(activeDb, activeClaim, result.status ?? 200, JSON.stringify(result.body))]
+          : statements;
+        const [first, ...rest] = all;
+        if (first) await activeDb.batch([first, ...rest]);
+        return result;
+      },
+    };
+    const result = await route.handler(ctx);
+    const status = result.status ?? 200;
+    // A string body with its own content-type (the docs page) is sent as is; everything else is JSON.
+    const text = typeof result.body === "string" ? result.body : JSON.stringify(result.body);
+    if (claim && !committed) await storeResponse(db, claim, status, text);
+    claim = null;
+    response = new Response(text, {
+      status,
+      headers: { "content-type": JSON_TYPE, "x-request-id": requestId, ...result.headers },
+    });
+  } catch (err) {
+    response = await failure(err);
+  }
+  return finish(response);
+
+  async function failure(err: unknown): Promise<Response> {
+    const res = toErrorResponse(err, requestId);
+    if (!(err instanceof AppError) || res.status >= 500) {
+      rlog("error", "request failed", { route: route.id, error: errorSummary(err) });
+    }
+    // A business refusal is a result like any other: store it so a retry sees the same answer.
+    // An unexpected failure releases the key so a retry can run again.
+    if (claim && db) {
+      try {
+        if (res.status < 500) await storeResponse(db, claim, res.status, await res.clone().text());
+        else await releaseClaim(db, claim);
+      } catch (e) {
+        rlog("error", "idempotency bookkeeping failed", { error: errorSummary(e) });
+      }
+    }
+    return res;
+  }
+
+  function finish(res: Response): Response {
+    rlog("info", "request", {
+      route: route.id,
+      method: req.method,
+      path: url.pathname,
+      status: res.status,
+      ms: Date.now() - started,
+    });
+    return res;
+  }
+}
+
+function validate<S extends z.ZodType>(schema: S, input: unknown, where: "body" | "query"): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => ({
+    path: i.path.map(String).join("."),
+    code: i.code,
+    message: i.message,
+    ...("keys" in i ? { keys: i.keys } : {}),
+  }));
+  const first = issues[0];
+  const message = first ? `${where}${first.path ? `.${first.path}` : ""}: ${first.message}` : `invalid ${where}`;
+  throw badRequest("validation_failed", message, issues);
+}
+
+function pickRequestId(given: string | null): string {
+  return given && /^[A-Za-z0-9._:-]{8,64}$/.test(given) ? given : newId("req");
+}
+
+/** Client IP as Cloudflare reports it. */
+export function clientIp(req: Request): string {
+  return req.headers.get("cf-connecting-ip") ?? req.headers.get("x-forwarded-for")?.split(",")[0]?.trim() ?? "unknown";
+}
+
+function errorSummary(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}${err.cause ? ` (cause: ${errorSummary(err.cause)})` : ""}`;
+  return String(err);
+}

@@ -1,0 +1,44 @@
+/**
+ * Verification of the offline manifest's signed portal link (seed 002 §1.3):
+ * `sig = hex(HMAC-SHA256(MOT_SHARED_SECRET, "<mot>.<uid>.<ts>"))`, `ts` in epoch ms.
+ *
+ * Holes of the original closed here: the key is a server secret (not the token itself), the
+ * window is two-sided, the comparison is constant-time, and a link works once (see verify route).
+ *
+ * @module
+ */
+import { unauthorized } from "../http/errors";
+import { fromHex, hmacVerify } from "./crypto";
+
+/** Accepted age of a link: 300 s into the past… */
+export const LINK_MAX_AGE_MS = 300_000;
+/** …and 30 s into the future (clock skew). */
+export const LINK_MAX_SKEW_MS = 30_000;
+
+/** The signed fields of a portal link. */
+export interface LinkFields {
+  mot: string;
+  uid: string;
+  ts: number;
+  sig: string;
+}
+
+/** The string a link signature covers. */
+export const linkMessage = (l: Pick<LinkFields, "mot" | "uid" | "ts">) => `${l.mot}.${l.uid}.${l.ts}`;
+
+/**
+ * Checks freshness and signature against each active secret. Throws 401 `link_expired`,
+ * `link_from_future` or `invalid_signature`; a signature that is not 64 hex digits is refused
+ * before any comparison.
+ */
+export async function verifyLink(link: LinkFields, secrets: string[], now: number): Promise<void> {
+  const sig = /^[0-9a-f]{64}$/i.test(link.sig) ? fromHex(link.sig) : null;
+  if (!sig) throw unauthorized("invalid_signature", "signature must be 64 hex digits");
+  const age = now - link.ts;
+  if (age > LINK_MAX_AGE_MS) throw unauthorized("link_expired", "link expired");
+  if (age < -LINK_MAX_SKEW_MS) throw unauthorized("link_from_future", "link timestamp is in the future");
+  for (const secret of secrets) {
+    if (await hmacVerify(secret, linkMessage(link), sig)) return;
+  }
+  throw unauthorized("invalid_signature", "signature invalid");
+}

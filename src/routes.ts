@@ -1,0 +1,24 @@
+/**
+ * Registry of every API route. `functions/` wires each one to its URL; tests and the OpenAPI
+ * document use the list as a whole.
+ *
+ * @module
+ */
+import type { AnyRoute } from "./http/route";
+import { verify } from "./identity/verify";
+import * as vouchers from "./vouchers/routes";
+
+/** All API routes except the documentation routes. */
+export const apiRoutes: readonly AnyRoute[] = [
+  verify,
+  vouchers.issue,
+  vouchers.list,
+  vouchers.templates,
+  vouchers.slotsAvailable,
+  vouchers.book,
+  vouchers.cancel,
+  vouchers.bookings,
+  vouchers.reschedule,
+  vouchers.redeem,
+  vouchers.transfer,
+];

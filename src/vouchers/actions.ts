@@ -1,0 +1,387 @@
+/**
+ * Voucher state changes. Each action reads what it needs, decides with the pure rules in
+ * `model.ts`/`slots.ts`, then writes everything (rows, compare-and-swap status change, event, fee
+ * event, idempotency record) in ONE D1 batch. The reads only shape good error messages: every
+ * decision is repeated inside the batch (CAS conditions, unique partial indexes), so a race
+ * can never write a state the reads would have refused.
+ *
+ * @module
+ */
+import { and, eq, sql } from "drizzle-orm";
+import type { z } from "zod";
+import { abortUnlessChanged, isGuardAbort, isUniqueViolation } from "../db/client";
+import { newId } from "../db/ids";
+import { fees, voucherBookings, voucherTemplates, vouchers } from "../db/schema";
+import { eventStatement } from "../events/events";
+import { chargeStatement, reversalStatement } from "../fees/fees";
+import { AppError, badRequest, conflict, forbidden, notFound } from "../http/errors";
+import type { HandlerContext, HandlerResult } from "../http/route";
+import { type BookingRow, type VoucherRow, assertTransition, toBooking, toVoucher } from "./model";
+import { activeBooking, getBooking, getVoucher, latestBooking } from "./repo";
+import type { BookBody, CancelBody, IssueBody, RedeemBody, RescheduleBody, TransferBody } from "./schemas";
+import { parseSlotId, slotProblem } from "./slots";
+
+type Ctx<B> = HandlerContext<B, undefined>;
+
+const DEFAULT_VALIDITY_MS = 7 * 24 * 3600 * 1000;
+/** Longest validity window: bounds the slot grid at 8 784 hourly slots. */
+const MAX_VALIDITY_MS = 366 * 24 * 3600 * 1000;
+/** Fee rule applied to bookings. */
+export const BOOKING_FEE = "voucher.booking";
+
+const voucherNotFound = () => notFound("voucher_not_found", "voucher not found");
+const bookingNotFound = () => notFound("booking_not_found", "booking not found");
+
+/** `POST /api/voucher/issue` */
+export async function issueVoucher(ctx: Ctx<z.output<typeof IssueBody>>): Promise<HandlerResult> {
+  const { body: b, db, now, caller } = ctx;
+  const template = b.templateId
+    ? await db.select().from(voucherTemplates).where(eq(voucherTemplates.id, b.templateId)).get()
+    : undefined;
+  if (b.templateId && !template) throw badRequest("unknown_template", `no voucher template ${b.templateId}`);
+  const validFrom = b.validFrom ?? now;
+  const validUntil = b.validUntil ?? validFrom + DEFAULT_VALIDITY_MS;
+  const durationMinutes = b.durationMinutes ?? template?.defaultDuration ?? 60;
+  if (validFrom >= validUntil) throw badRequest("invalid_validity", "validFrom must be before validUntil");
+  if (validUntil - validFrom > MAX_VALIDITY_MS) throw badRequest("invalid_validity", "validity may span at most 366 days");
+  if (durationMinutes * 60_000 > validUntil - validFrom) {
+    throw badRequest("invalid_validity", "durationMinutes does not fit into the validity window");
+  }
+  const row: VoucherRow = {
+    id: b.voucherId ?? newId("v", now),
+    issuerUid: caller ?? b.issuerUid,
+    holderUid: b.holderUid ?? null,
+    templateId: template?.id ?? null,
+    serviceType: b.serviceType ?? template?.serviceType ?? "generic.service",
+    title: b.title ?? template?.title ?? "Unbenannter Service",
+    description: b.description ?? template?.description ?? "",
+    durationMinutes,
+    validFrom,
+    validUntil,
+    priceAmount: b.price?.amount ?? null,
+    priceCurrency: b.price?.currency ?? null,
+    status: "issued",
+    transferable: b.transferable ?? true,
+    terms: JSON.stringify(b.terms ?? (template ? JSON.parse(template.defaultTerms) : {})),
+    createdAt: now,
+    updatedAt: now,
+  };
+  const event = voucherEvent(ctx, "voucher.issue", row.id, { serviceType: row.serviceType, templateId: row.templateId });
+  try {
+    return await ctx.commit([db.insert(vouchers).values(row), event], { body: { ok: true, voucher: toVoucher(row) } });
+  } catch (err) {
+    if (isUniqueViolation(err, "vouchers", "id")) throw conflict("voucher_exists", `voucher id ${row.id} is taken`);
+    throw err;
+  }
+}
+
+/** `POST /api/voucher/book` */
+export async function bookVoucher(ctx: Ctx<z.output<typeof BookBody>>): Promise<HandlerResult> {
+  const { body: b, db, now } = ctx;
+  const caller = mustCaller(ctx);
+  const start = parseSlotId(b.slotId);
+  if (start === null) throw badRequest("invalid_slot", "slotId must be slot-<ISO-8601 instant>");
+  // One round trip for both reads.
+  const [voucherRows, ruleRows] = await db.batch([
+    db.select().from(vouchers).where(eq(vouchers.id, b.voucherId)),
+    db.select().from(fees).where(eq(fees.id, BOOKING_FEE)),
+  ]);
+  const v = voucherRows[0];
+  if (!v) throw voucherNotFound();
+  if (v.holderUid && v.holderUid !== caller) throw forbidden("not_holder", "only the voucher's holder may book it");
+  if (v.status === "booked") throw await bookedConflict(ctx, v.id, start);
+  assertTransition("book", v.status);
+  checkSlot(v, start, now);
+
+  const booking: BookingRow = {
+    id: newId("b", now),
+    voucherId: v.id,
+    issuerUid: v.issuerUid,
+    holderUid: caller,
+    slotStart: start,
+    slotEnd: start + v.durationMinutes * 60_000,
+    status: "booked",
+    cancelReason: null,
+    originBookingId: "",
+    rescheduledFromId: null,
+    rescheduledToId: null,
+    createdAt: now,
+    cancelledAt: null,
+    updatedAt: now,
+  };
+  booking.originBookingId = booking.id;
+  const rule = ruleRows[0];
+  const fee =
+    rule && v.priceAmount !== null && v.priceCurrency !== null
+      ? chargeStatement(db, {
+          rule,
+          subjectType: "voucher_booking",
+          subjectId: booking.id,
+          baseAmount: v.priceAmount,
+          baseCurrency: v.priceCurrency,
+          payerUid: v.issuerUid,
+          beneficiaryId: ctx.config.platformId,
+          now,
+        })
+      : null;
+  const after: VoucherRow = { ...v, status: "booked", holderUid: caller, updatedAt: now };
+  try {
+    return await ctx.commit(
+      [
+        // The unique partial indexes abort the batch here on a double booking, before any side effect.
+        db.insert(voucherBookings).values(booking),
+        db
+          .update(vouchers)
+          .set({ status: "booked", holderUid: caller, updatedAt: now })
+          .where(and(eq(vouchers.id, v.id), eq(vouchers.status, "issued"), sql`(holder_uid IS NULL OR holder_uid = ${caller})`)),
+        abortUnlessChanged(db),
+        voucherEvent(ctx, "voucher.book", booking.id, { voucherId: v.id, slotStart: isoOf(start) }, "voucher_booking"),
+        ...(fee ? [fee] : []),
+      ],
+      { body: { ok: true, booking: toBooking(booking), voucher: toVoucher(after) } },
+    );
+  } catch (err) {
+    if (isUniqueViolation(err, "voucher_bookings")) throw await bookedConflict(ctx, v.id, start);
+    if (isGuardAbort(err)) throw await staleVoucher(ctx, v.id, "book");
+    throw err;
+  }
+}
+
+/** `POST /api/voucher/cancel` */
+export async function cancelBooking(ctx: Ctx<z.output<typeof CancelBody>>): Promise<HandlerResult> {
+  const { body: b, db, now } = ctx;
+  const caller = mustCaller(ctx);
+  const booking = b.bookingId
+    ? await getBooking(db, b.bookingId)
+    : ((await activeBooking(db, b.voucherId ?? "")) ?? (await latestBooking(db, b.voucherId ?? "")));
+  if (!booking || (b.voucherId && booking.voucherId !== b.voucherId)) throw bookingNotFound();
+  if (caller !== booking.holderUid && caller !== booking.issuerUid) {
+    throw forbidden("not_allowed", "only the booking's holder or the voucher's issuer may cancel it");
+  }
+  if (booking.status === "cancelled") return alreadyCancelled(ctx, booking);
+  if (booking.status !== "booked") throw bookingTransition(booking.status, "cancelled");
+
+  const reason = b.reason ?? null;
+  const cancelled: BookingRow = { ...booking, status: "cancelled", cancelReason: reason, cancelledAt: now, updatedAt: now };
+  const v = await getVoucher(db, booking.voucherId);
+  if (!v) throw voucherNotFound();
+  const after: VoucherRow = { ...v, status: "issued", updatedAt: now };
+  try {
+    return await ctx.commit(
+      [
+        db
+          .update(voucherBookings)
+          .set({ status: "cancelled", cancelReason: reason, cancelledAt: now, updatedAt: now })
+          .where(and(eq(voucherBookings.id, booking.id), eq(voucherBookings.status, "booked"))),
+        abortUnlessChanged(db),
+        // The voucher goes back to `issued` and stays with its holder.
+        db
+          .update(vouchers)
+          .set({ status: "issued", updatedAt: now })
+          .where(and(eq(vouchers.id, booking.voucherId), eq(vouchers.status, "booked"))),
+        abortUnlessChanged(db),
+        voucherEvent(ctx, "voucher.cancel", booking.id, { voucherId: booking.voucherId, reason }, "voucher_booking"),
+        reversalStatement(db, "voucher_booking", booking.originBookingId, now),
+      ],
+      { body: { ok: true, alreadyCancelled: false, booking: toBooking(cancelled), voucher: toVoucher(after) } },
+    );
+  } catch (err) {
+    if (!isGuardAbort(err)) throw err;
+    // Lost a race: a concurrent cancel is a success without side effects, anything else a conflict.
+    const now2 = await getBooking(db, booking.id);
+    if (now2?.status === "cancelled") return alreadyCancelled(ctx, now2);
+    throw bookingTransition(now2?.status ?? "unknown", "cancelled");
+  }
+}
+
+/** `POST /api/voucher/reschedule` */
+export async function rescheduleBooking(ctx: Ctx<z.output<typeof RescheduleBody>>): Promise<HandlerResult> {
+  const { body: b, db, now } = ctx;
+  const caller = mustCaller(ctx);
+  const start = parseSlotId(b.slotId);
+  if (start === null) throw badRequest("invalid_slot", "slotId must be slot-<ISO-8601 instant>");
+  const old = await getBooking(db, b.bookingId);
+  if (!old) throw bookingNotFound();
+  if (caller !== old.holderUid && caller !== old.issuerUid) {
+    throw forbidden("not_allowed", "only the booking's holder or the voucher's issuer may reschedule it");
+  }
+  if (old.status !== "booked") throw bookingTransition(old.status, "rescheduled");
+  const v = await getVoucher(db, old.voucherId);
+  if (!v) throw voucherNotFound();
+  assertTransition("reschedule", v.status);
+  checkSlot(v, start, now);
+  if (start === old.slotStart) throw conflict("slot_taken", "the booking already holds this slot");
+
+  const next: BookingRow = {
+    ...old,
+    id: newId("b", now),
+    slotStart: start,
+    slotEnd: start + v.durationMinutes * 60_000,
+    rescheduledFromId: old.id,
+    rescheduledToId: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    return await ctx.commit(
+      [
+        db
+          .update(voucherBookings)
+          .set({ status: "rescheduled", rescheduledToId: next.id, updatedAt: now })
+          .where(and(eq(voucherBookings.id, old.id), eq(voucherBookings.status, "booked"))),
+        abortUnlessChanged(db),
+        db.insert(voucherBookings).values(next),
+        voucherEvent(
+          ctx,
+          "voucher.reschedule",
+          next.id,
+          { voucherId: v.id, fromBookingId: old.id, fromSlotStart: isoOf(old.slotStart), slotStart: isoOf(start) },
+          "voucher_booking",
+        ),
+      ],
+      {
+        body: {
+          ok: true,
+          booking: toBooking(next),
+          previous: toBooking({ ...old, status: "rescheduled", rescheduledToId: next.id, updatedAt: now }),
+          voucher: toVoucher(v),
+        },
+      },
+    );
+  } catch (err) {
+    if (isUniqueViolation(err, "voucher_bookings")) throw conflict("slot_taken", "this slot is already booked");
+    if (isGuardAbort(err)) {
+      const cur = await getBooking(db, old.id);
+      throw bookingTransition(cur?.status ?? "unknown", "rescheduled");
+    }
+    throw err;
+  }
+}
+
+/** `POST /api/voucher/redeem`: the issuer marks the voucher consumed. */
+export async function redeemVoucher(ctx: Ctx<z.output<typeof RedeemBody>>): Promise<HandlerResult> {
+  const { body: b, db, now } = ctx;
+  const caller = mustCaller(ctx);
+  const v = await getVoucher(db, b.voucherId);
+  if (!v) throw voucherNotFound();
+  if (v.issuerUid !== caller) throw forbidden("not_issuer", "only the voucher's issuer may redeem it");
+  assertTransition("redeem", v.status);
+  const after: VoucherRow = { ...v, status: "consumed", updatedAt: now };
+  try {
+    return await ctx.commit(
+      [
+        db
+          .update(vouchers)
+          .set({ status: "consumed", updatedAt: now })
+          .where(and(eq(vouchers.id, v.id), eq(vouchers.status, v.status))),
+        abortUnlessChanged(db),
+        db
+          .update(voucherBookings)
+          .set({ status: "completed", updatedAt: now })
+          .where(and(eq(voucherBookings.voucherId, v.id), eq(voucherBookings.status, "booked"))),
+        voucherEvent(ctx, "voucher.redeem", v.id, { fromStatus: v.status }),
+      ],
+      { body: { ok: true, voucher: toVoucher(after) } },
+    );
+  } catch (err) {
+    if (isGuardAbort(err)) throw await staleVoucher(ctx, v.id, "redeem");
+    throw err;
+  }
+}
+
+/** `POST /api/voucher/transfer`: the holder hands an unbooked, transferable voucher to another uid. */
+export async function transferVoucher(ctx: Ctx<z.output<typeof TransferBody>>): Promise<HandlerResult> {
+  const { body: b, db, now } = ctx;
+  const caller = mustCaller(ctx);
+  const v = await getVoucher(db, b.voucherId);
+  if (!v) throw voucherNotFound();
+  if (v.holderUid !== caller) throw forbidden("not_holder", "only the voucher's holder may transfer it");
+  if (!v.transferable) throw conflict("not_transferable", "this voucher is not transferable");
+  assertTransition("transfer", v.status);
+  if (b.toUid === caller) throw badRequest("same_holder", "toUid is already the holder");
+  const after: VoucherRow = { ...v, holderUid: b.toUid, updatedAt: now };
+  try {
+    return await ctx.commit(
+      [
+        db
+          .update(vouchers)
+          .set({ holderUid: b.toUid, updatedAt: now })
+          .where(
+            and(
+              eq(vouchers.id, v.id),
+              eq(vouchers.status, "issued"),
+              eq(vouchers.holderUid, caller),
+              eq(vouchers.transferable, true),
+            ),
+          ),
+        abortUnlessChanged(db),
+        voucherEvent(ctx, "voucher.transfer", v.id, { fromUid: caller, toUid: b.toUid }),
+      ],
+      { body: { ok: true, voucher: toVoucher(after) } },
+    );
+  } catch (err) {
+    if (isGuardAbort(err)) throw await staleVoucher(ctx, v.id, "transfer");
+    throw err;
+  }
+}
+
+// ── helpers ──────────────────────────────────────────────────────────────────────────────────
+
+function mustCaller(ctx: { caller: string | null }): string {
+  if (!ctx.caller) throw new AppError(401, "unauthenticated", "a verified session is required");
+  return ctx.caller;
+}
+
+const isoOf = (t: number) => new Date(t).toISOString();
+
+function voucherEvent(
+  ctx: Ctx<unknown>,
+  type: string,
+  subjectId: string,
+  meta: Record<string, unknown>,
+  subjectType = "voucher",
+) {
+  return eventStatement(ctx.db, {
+    type,
+    actorUid: ctx.caller,
+    subjectType,
+    subjectId,
+    meta,
+    requestId: ctx.requestId,
+    now: ctx.now,
+  });
+}
+
+function checkSlot(v: VoucherRow, start: number, now: number): void {
+  const problem = slotProblem(v, start, now);
+  if (problem === "not_on_grid") throw badRequest("invalid_slot", "slot is not on this voucher's slot grid");
+  if (problem === "in_past") throw badRequest("slot_in_past", "slot has already started");
+}
+
+/** Which 409 a booked voucher deserves: the requested slot itself is taken, or another one is. */
+async function bookedConflict(ctx: Ctx<unknown>, voucherId: string, start: number): Promise<AppError> {
+  const active = await activeBooking(ctx.db, voucherId);
+  if (!active || active.slotStart === start) return conflict("slot_taken", "this slot is already booked");
+  return conflict("voucher_already_booked", "this voucher already has an active booking");
+}
+
+/** After a failed CAS: report the transition against the voucher's current state. */
+async function staleVoucher(ctx: Ctx<unknown>, id: string, action: "book" | "redeem" | "transfer"): Promise<AppError> {
+  const cur = await getVoucher(ctx.db, id);
+  if (!cur) return voucherNotFound();
+  try {
+    assertTransition(action, cur.status);
+  } catch (e) {
+    if (e instanceof AppError) return e;
+  }
+  return conflict("concurrent_update", "the voucher changed while the request ran; retry");
+}
+
+function bookingTransition(from: string, to: string): AppError {
+  return conflict("invalid_transition", `booking cannot go from ${from} to ${to}`, { from, to });
+}
+
+async function alreadyCancelled(ctx: Ctx<unknown>, booking: BookingRow): Promise<HandlerResult> {
+  const v = await getVoucher(ctx.db, booking.voucherId);
+  return { body: { ok: true, alreadyCancelled: true, booking: toBooking(booking), voucher: v ? toVoucher(v) : null } };
+}

@@ -1,0 +1,74 @@
+/**
+ * The slot grid of a voucher (original-api §7.1, kept): the first slot starts at `validFrom`,
+ * slots start every 60 minutes, each lasts `durationMinutes`, and a slot must end by
+ * `validUntil`. All instants are UTC epoch ms; a slot id is `slot-<ISO start>`.
+ *
+ * @module
+ */
+
+/** Distance between slot starts. */
+export const SLOT_STEP_MS = 3_600_000;
+
+/** What the grid depends on. */
+export interface GridVoucher {
+  validFrom: number;
+  validUntil: number;
+  durationMinutes: number;
+}
+
+/** A slot on the wire. */
+export interface Slot {
+  slotId: string;
+  voucherId: string;
+  start: string;
+  end: string;
+}
+
+/** `slot-<ISO>` for a start instant. */
+export const slotId = (start: number) => `slot-${new Date(start).toISOString()}`;
+
+/** Start instant of a slot id, or `null` if the id is not `slot-<ISO-8601 instant>`. */
+export function parseSlotId(id: string): number | null {
+  const m = /^slot-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))$/.exec(id);
+  if (!m?.[1]) return null;
+  const t = Date.parse(m[1]);
+  return Number.isFinite(t) ? t : null;
+}
+
+/** Why a start is not bookable, or `null` if it is a future slot of the grid. */
+export function slotProblem(v: GridVoucher, start: number, now: number): "not_on_grid" | "in_past" | null {
+  const duration = v.durationMinutes * 60_000;
+  if (start < v.validFrom || (start - v.validFrom) % SLOT_STEP_MS !== 0 || start + duration > v.validUntil) {
+    return "not_on_grid";
+  }
+  return start <= now ? "in_past" : null;
+}
+
+/**
+ * Future free slots, in order, starting at or after `from`, at most `limit` of them.
+ * `booked` holds the starts of active bookings.
+ */
+export function freeSlots(
+  v: GridVoucher & { id: string },
+  booked: ReadonlySet<number>,
+  now: number,
+  opts: { from?: number; limit: number },
+): { items: Slot[]; next: number | null } {
+  const duration = v.durationMinutes * 60_000;
+  const lower = Math.max(now + 1, opts.from ?? Number.NEGATIVE_INFINITY);
+  // First grid start strictly after `now` and at or after `from`.
+  let start = v.validFrom;
+  if (lower > start) start += Math.ceil((lower - start) / SLOT_STEP_MS) * SLOT_STEP_MS;
+  const items: Slot[] = [];
+  for (; start + duration <= v.validUntil; start += SLOT_STEP_MS) {
+    if (booked.has(start)) continue;
+    if (items.length === opts.limit) return { items, next: start };
+    items.push({
+      slotId: slotId(start),
+      voucherId: v.id,
+      start: new Date(start).toISOString(),
+      end: new Date(start + duration).toISOString(),
+    });
+  }
+  return { items, next: null };
+}
