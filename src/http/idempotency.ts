@@ -61,11 +61,6 @@ function canonicalJson(v: unknown): string {
  * or throws 422 (`idempotency_key_reused`) / 409 (`idempotency_request_in_flight`).
  */
 export async function claimKey(db: Db, claim: IdempotencyClaim, hash: string, now: number): Promise<StoredResponse | null> {
-  const where = and(
-    eq(idempotencyKeys.callerKey, claim.callerKey),
-    eq(idempotencyKeys.route, claim.route),
-    eq(idempotencyKeys.key, claim.key),
-  );
   const [, rows] = await db.batch([
     db
       .insert(idempotencyKeys)
@@ -76,7 +71,7 @@ export async function claimKey(db: Db, claim: IdempotencyClaim, hash: string, no
         // Take over only a claim whose request died, or a stored result that has expired.
         setWhere: sql`(${idempotencyKeys.state} = 'in_flight' AND ${idempotencyKeys.createdAt} < ${now - STALE_CLAIM_MS}) OR ${idempotencyKeys.expiresAt} < ${now}`,
       }),
-    db.select().from(idempotencyKeys).where(where),
+    db.select().from(idempotencyKeys).where(claimWhere(claim, false)),
   ]);
   const row = rows[0];
   if (!row) throw new AppError(500, "internal_error", "idempotency claim vanished");
@@ -90,32 +85,22 @@ export async function claimKey(db: Db, claim: IdempotencyClaim, hash: string, no
   return { status: row.status, body: row.response };
 }
 
+/** WHERE clause of one claim; with `owned`, only while this request still holds it. */
+function claimWhere(claim: IdempotencyClaim, owned: boolean) {
+  return and(
+    eq(idempotencyKeys.callerKey, claim.callerKey),
+    eq(idempotencyKeys.route, claim.route),
+    eq(idempotencyKeys.key, claim.key),
+    owned ? eq(idempotencyKeys.claim, claim.claim) : undefined,
+  );
+}
+
 /** Statement that stores the final response; goes into the same batch as the request's writes. */
 export function storeResponse(db: Db, claim: IdempotencyClaim, status: number, body: string): Statement {
-  return db
-    .update(idempotencyKeys)
-    .set({ state: "done", status, response: body })
-    .where(
-      and(
-        eq(idempotencyKeys.callerKey, claim.callerKey),
-        eq(idempotencyKeys.route, claim.route),
-        eq(idempotencyKeys.key, claim.key),
-        eq(idempotencyKeys.claim, claim.claim),
-      ),
-    );
+  return db.update(idempotencyKeys).set({ state: "done", status, response: body }).where(claimWhere(claim, true));
 }
 
 /** Drops an unfinished claim (the request failed unexpectedly), so a retry can run again. */
 export async function releaseClaim(db: Db, claim: IdempotencyClaim): Promise<void> {
-  await db
-    .delete(idempotencyKeys)
-    .where(
-      and(
-        eq(idempotencyKeys.callerKey, claim.callerKey),
-        eq(idempotencyKeys.route, claim.route),
-        eq(idempotencyKeys.key, claim.key),
-        eq(idempotencyKeys.claim, claim.claim),
-        eq(idempotencyKeys.state, "in_flight"),
-      ),
-    );
+  await db.delete(idempotencyKeys).where(and(claimWhere(claim, true), eq(idempotencyKeys.state, "in_flight")));
 }

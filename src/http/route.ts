@@ -18,7 +18,7 @@ import { readBodyText, parseJson } from "./body";
 import { type Config, loadConfig, sessionKeys } from "./config";
 import { AppError, badRequest, forbidden, toErrorResponse, unauthorized } from "./errors";
 import { type IdempotencyClaim, bodyHash, claimKey, parseIdempotencyKey, releaseClaim, storeResponse } from "./idempotency";
-import { type Logger, log, requestLogger } from "./log";
+import { type Logger, log, requestLogger, setLogLevel } from "./log";
 import { enforceRateLimit } from "./rate-limit";
 
 /** Who may call a route: a verified session is `required`, `optional`, or never looked at. */
@@ -125,6 +125,7 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env): Promise
         allow: route.method,
       });
     }
+    setLogLevel(env.LOG_LEVEL);
     const config = loadConfig(env);
     if (config.authMode === "compat" && !compatWarned) {
       compatWarned = true;
@@ -151,9 +152,9 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env): Promise
     const query = route.query ? validate(route.query, Object.fromEntries(url.searchParams), "query") : undefined;
 
     // 4. Claimed uids must be the caller's.
-    const claimed = (route.claims?.({ body, query, headers: req.headers }) ?? []).filter(
-      (u): u is string => typeof u === "string" && u !== "",
-    );
+    // `X-MOT-User` is how the original mortgage clients named themselves: a claim on every route.
+    const named = [...(route.claims?.({ body, query, headers: req.headers }) ?? []), req.headers.get("x-mot-user")];
+    const claimed = named.filter((u): u is string => typeof u === "string" && u !== "");
     let caller = session?.uid ?? null;
     if (!caller && config.authMode === "compat" && route.auth !== "none") caller = claimed[0] ?? null;
     if (!caller && route.auth === "required") {

@@ -49,7 +49,7 @@ function decodeCursor(cursor: string): [number, string] {
   throw badRequest("invalid_cursor", "cursor is not valid");
 }
 
-type Sortable = { createdAt: typeof vouchers.createdAt; id: typeof vouchers.id } | typeof voucherBookings;
+type Sortable = typeof vouchers | typeof voucherBookings;
 
 /** WHERE fragment for "after this cursor" in newest-first order. */
 export function afterCursor(t: Sortable, cursor: string | undefined): SQL | undefined {
@@ -59,8 +59,25 @@ export function afterCursor(t: Sortable, cursor: string | undefined): SQL | unde
 }
 
 /** One page of rows fetched with `limit + 1`: the items and the cursor of the next page. */
-export function page<R extends { createdAt: number; id: string }>(rows: R[], limit: number) {
+function page<R extends { createdAt: number; id: string }>(rows: R[], limit: number) {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+}
+
+/** One newest-first page of `table` rows matching `where`, continuing after `cursor`. */
+export async function newestFirst<T extends Sortable>(
+  db: Db,
+  table: T,
+  where: SQL | undefined,
+  q: { limit: number; cursor?: string },
+): Promise<{ items: T["$inferSelect"][]; nextCursor: string | null }> {
+  const rows = (await db
+    .select()
+    .from(table as typeof vouchers)
+    .where(and(where, afterCursor(table, q.cursor)))
+    .orderBy(desc(table.createdAt), desc(table.id))
+    .limit(q.limit + 1)
+    .all()) as T["$inferSelect"][];
+  return page(rows, q.limit);
 }

@@ -5,14 +5,14 @@
  *
  * @module
  */
-import { and, desc, eq, or } from "drizzle-orm";
+import { and, eq, or } from "drizzle-orm";
 import { z } from "zod";
 import { voucherBookings, voucherTemplates, vouchers } from "../db/schema";
 import { notFound } from "../http/errors";
 import { defineRoute } from "../http/route";
 import { bookVoucher, cancelBooking, issueVoucher, redeemVoucher, rescheduleBooking, transferVoucher } from "./actions";
 import { toBooking, toVoucher } from "./model";
-import { afterCursor, page } from "./repo";
+import { newestFirst } from "./repo";
 import {
   BookBody,
   BookingsQuery,
@@ -94,22 +94,11 @@ export const list = defineRoute({
   claims: ({ query }) => [query.issuerUid, query.holderUid],
   async handler({ query: q, db, caller }) {
     const me = caller ?? "";
-    const rows = await db
-      .select()
-      .from(vouchers)
-      .where(
-        and(
-          q.issuerUid || q.holderUid
-            ? and(q.issuerUid ? eq(vouchers.issuerUid, me) : undefined, q.holderUid ? eq(vouchers.holderUid, me) : undefined)
-            : or(eq(vouchers.issuerUid, me), eq(vouchers.holderUid, me)),
-          q.status ? eq(vouchers.status, q.status) : undefined,
-          afterCursor(vouchers, q.cursor),
-        ),
-      )
-      .orderBy(desc(vouchers.createdAt), desc(vouchers.id))
-      .limit(q.limit + 1)
-      .all();
-    const p = page(rows, q.limit);
+    const mine =
+      q.issuerUid || q.holderUid
+        ? and(q.issuerUid ? eq(vouchers.issuerUid, me) : undefined, q.holderUid ? eq(vouchers.holderUid, me) : undefined)
+        : or(eq(vouchers.issuerUid, me), eq(vouchers.holderUid, me));
+    const p = await newestFirst(db, vouchers, and(mine, q.status ? eq(vouchers.status, q.status) : undefined), q);
     return { body: { ok: true, items: p.items.map(toVoucher), nextCursor: p.nextCursor } };
   },
 });
@@ -174,10 +163,10 @@ export const slotsAvailable = defineRoute({
     ]);
     const v = voucherRows[0];
     if (!v) throw notFound("voucher_not_found", "voucher not found");
-    // Only an `issued` voucher can be booked; for any other status no slot is free.
+    // An issued voucher can be booked and a booked one rescheduled; other statuses have no free slot.
     const booked = new Set(bookedRows.map((r) => r.start));
-    const { items, next } =
-      v.status === "issued" ? freeSlots(v, booked, now, { from: q.from, limit: q.limit }) : { items: [], next: null };
+    const open = v.status === "issued" || v.status === "booked";
+    const { items, next } = open ? freeSlots(v, booked, now, { from: q.from, limit: q.limit }) : { items: [], next: null };
     return { body: { ok: true, items, nextSlotId: next === null ? null : slotId(next) } };
   },
 });
@@ -231,25 +220,19 @@ export const bookings = defineRoute({
   claims: ({ query }) => [query.holderUid, query.issuerUid],
   async handler({ query: q, db, caller }) {
     const me = caller ?? "";
-    const rows = await db
-      .select()
-      .from(voucherBookings)
-      .where(
-        and(
-          q.holderUid || q.issuerUid
-            ? and(
-                q.holderUid ? eq(voucherBookings.holderUid, me) : undefined,
-                q.issuerUid ? eq(voucherBookings.issuerUid, me) : undefined,
-              )
-            : or(eq(voucherBookings.holderUid, me), eq(voucherBookings.issuerUid, me)),
-          q.voucherId ? eq(voucherBookings.voucherId, q.voucherId) : undefined,
-          afterCursor(voucherBookings, q.cursor),
-        ),
-      )
-      .orderBy(desc(voucherBookings.createdAt), desc(voucherBookings.id))
-      .limit(q.limit + 1)
-      .all();
-    const p = page(rows, q.limit);
+    const mine =
+      q.holderUid || q.issuerUid
+        ? and(
+            q.holderUid ? eq(voucherBookings.holderUid, me) : undefined,
+            q.issuerUid ? eq(voucherBookings.issuerUid, me) : undefined,
+          )
+        : or(eq(voucherBookings.holderUid, me), eq(voucherBookings.issuerUid, me));
+    const p = await newestFirst(
+      db,
+      voucherBookings,
+      and(mine, q.voucherId ? eq(voucherBookings.voucherId, q.voucherId) : undefined),
+      q,
+    );
     return { body: { ok: true, items: p.items.map(toBooking), nextCursor: p.nextCursor } };
   },
 });

@@ -18,6 +18,7 @@ export default defineConfig({
           IDENTITY_HASH_KEY: "test-identity-hash-key-0123456789",
           RATE_LIMIT_WRITE_PER_MIN: "100000",
           RATE_LIMIT_READ_PER_MIN: "100000",
+          LOG_LEVEL: "warn",
         },
       },
     })),
