@@ -3,11 +3,12 @@
  * by letting drizzle-kit generate against a copy of `migrations/` and checking it adds nothing.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 
-const dir = mkdtempSync(join(tmpdir(), "ts-migrations-"));
+// drizzle-kit prefixes `--out` with "./", so the scratch copy must live inside the repo (gitignored).
+const dir = ".wrangler/migrations-check";
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(".wrangler", { recursive: true });
 try {
   cpSync("migrations", dir, { recursive: true });
   const before = readdirSync(dir).sort();

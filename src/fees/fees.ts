@@ -52,12 +52,13 @@ export interface ChargeInput {
 }
 
 /**
- * The charge's insert statement, or `null` when no fee applies (inactive rule, unpriced subject).
+ * The charge's insert statement, or `null` when no fee applies (inactive rule, unpriced subject, zero fee).
  * The rule is snapshotted on the row, so later rule edits never change it.
  */
 export function chargeStatement(db: Db, c: ChargeInput): Statement | null {
   const quote = quoteFee(c.rule, c.baseAmount, c.baseCurrency);
-  if (!quote) return null;
+  // A zero fee (free voucher, or rounding to 0) is not a ledger entry.
+  if (!quote || quote.amount === 0) return null;
   return db.insert(feeEvents).values({
     id: newId("fe", c.now),
     feeId: c.rule.id,
@@ -84,11 +85,12 @@ export function chargeStatement(db: Db, c: ChargeInput): Statement | null {
  */
 export function reversalStatement(db: Db, subjectType: string, subjectId: string, now: number): Statement {
   const id = newId("fe", now);
-  return db.run(sql`
-    INSERT INTO fee_events (id, fee_id, kind, subject_type, subject_id, amount, currency, base_amount,
-      rate_ppm, fixed_amount, rounding, rule_version, payer_uid, beneficiary_id, reverses_id, created_at)
+  // A query builder, not `db.run(sql)`: drizzle's D1 batch cannot bind the parameters of a raw
+  // `db.run` statement ("Cannot read properties of undefined (reading 'bind')"). The SELECT lists
+  // every column in the table's declaration order (settlement_id NULL).
+  return db.insert(feeEvents).select(sql`
     SELECT ${id} || '-' || fee_id, fee_id, 'reversal', subject_type, subject_id, -amount, currency, base_amount,
-      rate_ppm, fixed_amount, rounding, rule_version, payer_uid, beneficiary_id, id, ${now}
+      rate_ppm, fixed_amount, rounding, rule_version, payer_uid, beneficiary_id, id, NULL, ${now}
     FROM fee_events
     WHERE subject_type = ${subjectType} AND subject_id = ${subjectId} AND kind = 'charge'
       AND NOT EXISTS (SELECT 1 FROM fee_events r WHERE r.reverses_id = fee_events.id)`);

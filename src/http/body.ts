@@ -41,12 +41,42 @@ export async function readBodyText(req: Request): Promise<string> {
   }
 }
 
-/** Parses a JSON body; an empty body counts as `{}` so validation can name the missing fields. */
+/** A UTF-16 surrogate without its partner: valid JSON (`"\\ud800"`), but not text we store. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Parses a JSON body; an empty body counts as `{}` so validation can name the missing fields.
+ * Strings (values and keys) must be well-formed Unicode.
+ */
 export function parseJson(text: string): unknown {
   if (text.trim() === "") return {};
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
     throw badRequest("invalid_json", "invalid JSON body");
   }
+  if (hasLoneSurrogate(parsed)) {
+    throw badRequest("invalid_encoding", "strings must be well-formed Unicode (no lone surrogates)");
+  }
+  return parsed;
+}
+
+/** Walks the value with an explicit stack: deeply nested input cannot overflow the call stack. */
+function hasLoneSurrogate(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === "string") {
+      if (LONE_SURROGATE.test(v)) return true;
+    } else if (Array.isArray(v)) {
+      stack.push(...v);
+    } else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        if (LONE_SURROGATE.test(k)) return true;
+        stack.push(x);
+      }
+    }
+  }
+  return false;
 }

@@ -2,31 +2,73 @@
  * Fixed-window rate limit per (route, caller) in D1: one atomic upsert per request, so
  * concurrent isolates share the counter and no read-then-write race can let extra requests in.
  *
+ * The upsert rides along with the handler's first D1 round trip (`withReads`) instead of costing
+ * a round trip of its own; it is always settled before any write commits.
+ *
  * @module
  */
 import { sql } from "drizzle-orm";
+import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
+import { rateLimits } from "../db/schema";
 import { AppError } from "./errors";
 
 /** Length of a rate-limit window. */
 export const WINDOW_MS = 60_000;
 
-/** Counts this request; throws 429 with `Retry-After` once `limit` requests used the window. */
-export async function enforceRateLimit(db: Db, key: string, limit: number, now: number): Promise<void> {
-  const windowStart = now - (now % WINDOW_MS);
-  const row = await db.get<{ count: number }>(sql`
-    INSERT INTO rate_limits (key, window_start, count) VALUES (${key}, ${windowStart}, 1)
-    ON CONFLICT (key) DO UPDATE SET
-      count = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.count + 1 ELSE 1 END,
-      window_start = excluded.window_start
-    RETURNING count`);
-  if (row && row.count > limit) {
-    const retryAfter = Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000));
+/** Counts one request against `limit` per window for `key`. */
+export class RateLimiter {
+  private settled = false;
+  private readonly windowStart: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly key: string,
+    private readonly limit: number,
+    private readonly now: number,
+  ) {
+    this.windowStart = now - (now % WINDOW_MS);
+  }
+
+  /** Counts the request in its own round trip, unless it was already counted. */
+  async enforce(): Promise<void> {
+    if (this.settled) return;
+    const [rows] = await this.db.batch([this.statement()]);
+    this.check(rows);
+  }
+
+  /** Runs `queries` as one batch, counting the request in the same round trip if still due. */
+  async withReads<T extends readonly [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]>(queries: T): Promise<BatchResponse<T>> {
+    if (this.settled) return this.db.batch(queries);
+    const [rows, ...rest] = (await this.db.batch([this.statement(), ...queries])) as unknown[];
+    this.check(rows as { count: number }[]);
+    return rest as BatchResponse<T>;
+  }
+
+  private statement() {
+    return this.db
+      .insert(rateLimits)
+      .values({ key: this.key, windowStart: this.windowStart, count: 1 })
+      .onConflictDoUpdate({
+        target: rateLimits.key,
+        set: {
+          count: sql`CASE WHEN ${rateLimits.windowStart} = excluded.window_start THEN ${rateLimits.count} + 1 ELSE 1 END`,
+          windowStart: sql`excluded.window_start`,
+        },
+      })
+      .returning({ count: rateLimits.count });
+  }
+
+  private check(rows: { count: number }[]): void {
+    this.settled = true;
+    const count = rows[0]?.count ?? 0;
+    if (count <= this.limit) return;
+    const retryAfter = Math.max(1, Math.ceil((this.windowStart + WINDOW_MS - this.now) / 1000));
     throw new AppError(
       429,
       "rate_limited",
       "rate limit exceeded",
-      { limit, retryAfter },
+      { limit: this.limit, retryAfter },
       {
         "retry-after": String(retryAfter),
       },

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import type { z } from "zod";
 import { type Db, type Statement, createDb } from "../db/client";
 import { newId } from "../db/ids";
@@ -19,7 +20,7 @@ import { type Config, loadConfig, sessionKeys } from "./config";
 import { AppError, badRequest, forbidden, toErrorResponse, unauthorized } from "./errors";
 import { type IdempotencyClaim, bodyHash, claimKey, parseIdempotencyKey, releaseClaim, storeResponse } from "./idempotency";
 import { type Logger, log, requestLogger, setLogLevel } from "./log";
-import { enforceRateLimit } from "./rate-limit";
+import { RateLimiter } from "./rate-limit";
 
 /** Who may call a route: a verified session is `required`, `optional`, or never looked at. */
 export type AuthPolicy = "required" | "optional" | "none";
@@ -46,6 +47,10 @@ export interface HandlerContext<B, Q> {
   url: URL;
   req: Request;
   log: Logger;
+  /**
+   * Runs read queries as one D1 batch; the rate-limit count rides along in the same round trip.
+   */
+  read<T extends readonly [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]>(queries: T): Promise<BatchResponse<T>>;
   /**
    * Runs `statements` plus the idempotency record as one D1 batch (one SQL transaction), then
    * returns `result`. Call at most once.
@@ -102,14 +107,6 @@ export function defineRoute<BS extends z.ZodType | undefined = undefined, QS ext
 const JSON_TYPE = "application/json; charset=utf-8";
 let compatWarned = false;
 
-/** Serialises a JSON response with the request id. */
-export function jsonResponse(body: unknown, status: number, requestId: string, headers?: Record<string, string>) {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": JSON_TYPE, "x-request-id": requestId, ...headers },
-  });
-}
-
 /** Runs one request through a route's pipeline. Never throws; every failure is a JSON response. */
 export async function runRoute(route: AnyRoute, req: Request, env: Env): Promise<Response> {
   const started = Date.now();
@@ -119,6 +116,7 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env): Promise
   let response: Response;
   let claim: IdempotencyClaim | null = null;
   let db: Db | null = null;
+  let limiter: RateLimiter | null = null;
   try {
     if (req.method !== route.method && !(req.method === "HEAD" && route.method === "GET")) {
       throw new AppError(405, "method_not_allowed", `use ${route.method} for ${route.path}`, undefined, {
@@ -167,12 +165,14 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env): Promise
     // 5. Rate limit per caller (or client IP) and route.
     const callerKey = caller ? `uid:${caller}` : `ip:${clientIp(req)}`;
     const limit = route.access === "write" ? config.rateLimitWrite : config.rateLimitRead;
-    await enforceRateLimit(db, `${route.id}|${callerKey}`, limit, now);
+    const activeLimiter = new RateLimiter(db, `${route.id}|${callerKey}`, limit, now);
+    limiter = activeLimiter;
 
     // 6. Idempotency.
     const idemKey =
       (route.idempotent ?? route.method === "POST") ? parseIdempotencyKey(req.headers.get("idempotency-key")) : null;
     if (idemKey) {
+      await activeLimiter.enforce();
       const attempt = { callerKey, route: route.id, key: idemKey, claim: requestId };
       const stored = await claimKey(db, attempt, await bodyHash(rawBody ?? {}), now);
       if (stored) {
@@ -203,9 +203,11 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env): Promise
       url,
       req,
       log: rlog,
+      read: (queries) => activeLimiter.withReads(queries),
       async commit(statements, result) {
         if (committed) throw new Error("commit called twice");
         committed = true;
+        await activeLimiter.enforce();
         const all = activeClaim
           ? [...statements, storeResponse(activeDb, activeClaim, result.status ?? 200, JSON.stringify(result.body))]
           : statements;
@@ -215,6 +217,8 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env): Promise
       },
     };
     const result = await route.handler(ctx);
+    // A handler that never read through `ctx.read` nor committed is counted now.
+    await activeLimiter.enforce();
     const status = result.status ?? 200;
     // A string body with its own content-type (the docs page) is sent as is; everything else is JSON.
     const text = typeof result.body === "string" ? result.body : JSON.stringify(result.body);
@@ -229,7 +233,17 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env): Promise
   }
   return finish(response);
 
-  async function failure(err: unknown): Promise<Response> {
+  async function failure(thrown: unknown): Promise<Response> {
+    let err = thrown;
+    // A request the handler refused before it was counted still counts (no free signature
+    // guesses on verify); over the limit, the answer is the 429.
+    if (limiter) {
+      try {
+        await limiter.enforce();
+      } catch (e) {
+        if (e instanceof AppError) err = e;
+      }
+    }
     const res = toErrorResponse(err, requestId);
     if (!(err instanceof AppError) || res.status >= 500) {
       rlog("error", "request failed", { route: route.id, error: errorSummary(err) });

@@ -29,20 +29,34 @@ export function toBase64Url(bytes: Uint8Array): string {
   return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-/** Bytes of a base64url string; `null` if it is not valid base64url. */
+/**
+ * Bytes of a base64url string; `null` if it is not valid, canonical base64url. Canonical: the
+ * unused low bits of the last character must be zero, so no two strings decode to the same bytes
+ * (otherwise a session token's last signature character could be changed and still verify).
+ */
 export function fromBase64Url(s: string): Uint8Array | null {
   if (!/^[A-Za-z0-9_-]*$/.test(s)) return null;
   try {
     const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4));
-    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    return toBase64Url(bytes) === s ? bytes : null;
   } catch {
     return null;
   }
 }
 
-/** Imports an HMAC-SHA256 key from a secret string. */
+// Imported keys per secret: importKey on every request would redo the key schedule each time.
+const keyCache = new Map<string, Promise<CryptoKey>>();
+
+/** Imports (once per isolate and secret) an HMAC-SHA256 key from a secret string. */
 export function hmacKey(secret: string): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+  let key = keyCache.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    if (keyCache.size > 32) keyCache.clear();
+    keyCache.set(secret, key);
+  }
+  return key;
 }
 
 /** HMAC-SHA256 of `message` under `secret`. */

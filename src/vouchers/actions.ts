@@ -82,14 +82,15 @@ export async function bookVoucher(ctx: Ctx<z.output<typeof BookBody>>): Promise<
   const start = parseSlotId(b.slotId);
   if (start === null) throw badRequest("invalid_slot", "slotId must be slot-<ISO-8601 instant>");
   // One round trip for both reads.
-  const [voucherRows, ruleRows] = await db.batch([
+  const [voucherRows, ruleRows] = await ctx.read([
     db.select().from(vouchers).where(eq(vouchers.id, b.voucherId)),
     db.select().from(fees).where(eq(fees.id, BOOKING_FEE)),
   ]);
   const v = voucherRows[0];
   if (!v) throw voucherNotFound();
-  if (v.holderUid && v.holderUid !== caller) throw forbidden("not_holder", "only the voucher's holder may book it");
+  // A booked voucher answers with the booking conflict first: a late racer learns the slot is gone.
   if (v.status === "booked") throw await bookedConflict(ctx, v.id, start);
+  if (v.holderUid && v.holderUid !== caller) throw forbidden("not_holder", "only the voucher's holder may book it");
   assertTransition("book", v.status);
   checkSlot(v, start, now);
 
@@ -190,6 +191,12 @@ export async function cancelBooking(ctx: Ctx<z.output<typeof CancelBody>>): Prom
     // Lost a race: a concurrent cancel is a success without side effects, anything else a conflict.
     const now2 = await getBooking(db, booking.id);
     if (now2?.status === "cancelled") return alreadyCancelled(ctx, now2);
+    if (now2?.status === "booked") {
+      // The booking is still active, so the voucher's compare-and-swap failed (e.g. the voucher
+      // expired or was cancelled): report the voucher's state, not the booking's.
+      const cur = await getVoucher(db, booking.voucherId);
+      if (cur) assertTransition("cancel", cur.status);
+    }
     throw bookingTransition(now2?.status ?? "unknown", "cancelled");
   }
 }

@@ -153,8 +153,8 @@ export const slotsAvailable = defineRoute({
     nextSlotId: z.string().nullable(),
   }),
   errors: { voucher_not_found: "404" },
-  async handler({ query: q, db, now }) {
-    const [voucherRows, bookedRows] = await db.batch([
+  async handler({ query: q, db, now, read }) {
+    const [voucherRows, bookedRows] = await read([
       db.select().from(vouchers).where(eq(vouchers.id, q.voucherId)),
       db
         .select({ start: voucherBookings.slotStart })

@@ -31,6 +31,9 @@ export const slotId = (start: number) => `slot-${new Date(start).toISOString()}`
 export function parseSlotId(id: string): number | null {
   const m = /^slot-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))$/.exec(id);
   if (!m?.[1]) return null;
+  // Date.parse rolls impossible dates over (2026-02-30 → 03-02, T24:00 → next day): refuse them.
+  const [y, mo, d, h] = m[1].slice(0, 13).split(/[-T]/).map(Number) as [number, number, number, number];
+  if (h > 23 || d < 1 || d > new Date(Date.UTC(y, mo, 0)).getUTCDate()) return null;
   const t = Date.parse(m[1]);
   return Number.isFinite(t) ? t : null;
 }
