@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_BODY_BYTES } from "../http/body";
 import { type AnyRoute, type HandlerResult, defineRoute } from "../http/route";
 import { apiRoutes } from "../routes";

@@ -4,7 +4,7 @@
  * @module
  */
 import { eq, sql } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import { isUniqueViolation } from "../db/client";
 import { presenceSessions, thinkers, usedLinkNonces } from "../db/schema";
 import { eventStatement } from "../events/events";

@@ -6,7 +6,7 @@
  * @module
  */
 import { and, eq, or } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import { voucherBookings, voucherTemplates, vouchers } from "../db/schema";
 import { notFound } from "../http/errors";
 import { defineRoute } from "../http/route";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { Uid } from "../identity/schemas";
 import { Price } from "../money/money";
 

@@ -1,0 +1,282 @@
+/**
+ * `npm run bench`: measures the local stack `npm start` serves against a one-statement D1 baseline
+ * Worker, in one run, and writes bench/RESULTS.md. See bench/README.md.
+ *
+ * Environment: BENCH_CONCURRENCY (16), BENCH_WARMUP_S (3), BENCH_DURATION_S (10, per workload, split
+ * over the rounds), BENCH_ROUNDS (5).
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { measureBundle } from "./lib/bundle";
+import { type LoadOptions, type RawRun, percentile, runLoad, summarize } from "./lib/load";
+import { D1Counter, total } from "./lib/d1count";
+import { killAllSync, sleep, stopAll, waitForHttp } from "./lib/proc";
+import { applyAppMigrations, executeSqlFile, startApp, startWorker } from "./lib/stack";
+import { type BenchReport, type RoundStat, type ServerTimes, ratioTable, resultsMarkdown, resultsTable } from "./lib/report";
+import { HOUR, type Identity, bookingGrid, exampleVars, issuePool, login, slotsHistorySql } from "./lib/setup";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+process.chdir(ROOT);
+
+const envInt = (name: string, dflt: number) => {
+  const n = Number(process.env[name]);
+  return Number.isFinite(n) && n > 0 ? n : dflt;
+};
+const CONCURRENCY = envInt("BENCH_CONCURRENCY", 16);
+const WARMUP_S = envInt("BENCH_WARMUP_S", 3);
+const DURATION_S = envInt("BENCH_DURATION_S", 10);
+const ROUNDS = envInt("BENCH_ROUNDS", 5);
+
+const TMP = "bench/.tmp";
+const STATE = `${TMP}/state`;
+const BASELINE_STATE = `${TMP}/baseline-state`;
+const BASELINE_CONFIG = "bench/baseline/wrangler.toml";
+const WRANGLER_LOGS = `${TMP}/wrangler-logs`;
+
+const step = (msg: string) => console.log(`\n▸ ${msg}`);
+const wranglerVersion = () =>
+  (JSON.parse(readFileSync("node_modules/wrangler/package.json", "utf8")) as { version: string }).version;
+
+let stopping = false;
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\n${sig}: stopping servers`);
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+process.on("exit", killAllSync);
+
+async function main(): Promise<void> {
+  const now = Date.now();
+  const runId = now.toString(36);
+  rmSync(STATE, { recursive: true, force: true });
+  rmSync(BASELINE_STATE, { recursive: true, force: true });
+  rmSync(WRANGLER_LOGS, { recursive: true, force: true });
+  mkdirSync(TMP, { recursive: true });
+
+  // ── Databases (before the servers start: nothing else has the SQLite files open) ─────────────
+  step("app D1: applying migrations to bench/.tmp/state");
+  applyAppMigrations(STATE);
+
+  const issuerUid = `benchIssuer${runId}`;
+  const holderUids = Array.from({ length: CONCURRENCY }, (_, i) => `benchHolder${runId}n${i}`);
+  const slotsVoucherId = `v-bench-slots-${runId}`;
+  const history = slotsHistorySql({ voucherId: slotsVoucherId, issuerUid, holderUid: holderUids[0] ?? issuerUid, now });
+  const historyFile = `${TMP}/slots-history.sql`;
+  writeFileSync(historyFile, history.sql);
+  step("app D1: slots voucher with 1,000 booking rows (wrangler d1 execute --file)");
+  executeSqlFile(STATE, historyFile);
+
+  step("baseline D1: bench_rows table + 1,000 rows (bench/baseline/schema.sql)");
+  executeSqlFile(BASELINE_STATE, "bench/baseline/schema.sql", BASELINE_CONFIG);
+
+  // ── Bundle size (before the servers, so the builds do not compete with them) ────────────────
+  step("building the Pages Functions bundle (plain and --minify)");
+  const bundle = measureBundle(TMP);
+  console.log(`  plain ${bundle.plain.raw} B raw, ${bundle.plain.gzip} B gzip; minified ${bundle.minified.raw} B raw`);
+
+  // ── Servers ──────────────────────────────────────────────────────────────────────────────────
+  const app = await startApp(STATE, `${TMP}/pages-dev.log`);
+  const baseline = await startWorker("baseline wrangler dev", BASELINE_CONFIG, BASELINE_STATE, `${TMP}/baseline-dev.log`);
+  step(`started wrangler pages dev on :${app.port} and the baseline (wrangler dev) on :${baseline.port}`);
+  const base = app.url;
+  const baseUrl = baseline.url;
+  await Promise.all([
+    waitForHttp(app.server, `${base}/api/voucher/templates`),
+    waitForHttp(baseline.server, `${baseUrl}/select?key=select-key`),
+  ]);
+  console.log("  both servers answer");
+
+  // ── Setup through the API ───────────────────────────────────────────────────────────────────
+  step(`verifying signed links: 1 issuer + ${CONCURRENCY} holders`);
+  const secret = exampleVars().MOT_SHARED_SECRET ?? "";
+  const issuer = await login(base, issuerUid, secret);
+  const holders: Identity[] = await Promise.all(holderUids.map((uid) => login(base, uid, secret)));
+
+  const slotsUrl = `${base}/api/slots/available?voucherId=${encodeURIComponent(slotsVoucherId)}`;
+  const probe = await fetch(slotsUrl, { headers: { authorization: `Bearer ${holders[0]?.session}` } });
+  const probeText = await probe.text();
+  const probeItems = (JSON.parse(probeText) as { items?: unknown[] }).items?.length ?? 0;
+  if (probe.status !== 200 || probeItems !== 1000) {
+    throw new Error(`slots probe: expected 200 with 1,000 items, got ${probe.status}: ${probeText.slice(0, 300)}`);
+  }
+
+  // Issuing runs at least as fast as booking (fewer round trips), so issuing for 1.5× the time
+  // booking will run yields enough vouchers; a shortfall is detected and reported.
+  const poolBudgetMs = (WARMUP_S + DURATION_S + ROUNDS) * 1500;
+  step(`issuing booking vouchers through the API (${CONCURRENCY} clients, up to ${poolBudgetMs / 1000} s)`);
+  const pool = await issuePool(base, issuer, { concurrency: CONCURRENCY, budgetMs: poolBudgetMs, max: 100_000, now });
+  console.log(`  ${pool.ids.length} vouchers in ${(pool.ms / 1000).toFixed(1)} s`);
+
+  // ── Workloads ───────────────────────────────────────────────────────────────────────────────
+  // Each workload runs in ROUNDS slices, interleaved (book, INSERT, slots, SELECT, book, …), so
+  // background load on the machine hits app and baseline alike; the slices are merged per workload.
+  const grid = bookingGrid(now);
+  const json = { "content-type": "application/json" };
+  let nextVoucher = 0;
+  const workloads: Array<Omit<LoadOptions, "concurrency" | "warmupMs" | "durationMs">> = [
+    {
+      name: "book",
+      next: (client) => {
+        const voucherId = pool.ids[nextVoucher];
+        if (voucherId === undefined) return null;
+        const slot = 1 + (nextVoucher++ % (grid.slots - 2));
+        const holder = holders[client] ?? issuer;
+        return {
+          url: `${base}/api/voucher/book`,
+          init: {
+            method: "POST",
+            headers: { ...json, authorization: `Bearer ${holder.session}` },
+            body: JSON.stringify({
+              voucherId,
+              slotId: `slot-${new Date(grid.validFrom + slot * HOUR).toISOString()}`,
+              holderUid: holder.uid,
+            }),
+          },
+        };
+      },
+    },
+    {
+      name: "insert",
+      next: (client, seq) => ({
+        url: `${baseUrl}/insert`,
+        init: { method: "POST", headers: json, body: JSON.stringify({ key: `insert-key-${client}`, slot: seq % 46 }) },
+      }),
+    },
+    {
+      name: "slots",
+      next: (client) => ({
+        url: slotsUrl,
+        init: { headers: { authorization: `Bearer ${(holders[client] ?? issuer).session}` } },
+      }),
+      check: (body) => body.startsWith('{"ok":true,"items":[') && body.split('"slotId"').length - 1 === 1000,
+    },
+    {
+      name: "select",
+      next: () => ({ url: `${baseUrl}/select?key=select-key` }),
+      check: (body) => body.startsWith('{"ok":true,"items":[') && body.split(",").length === 1001,
+    },
+  ];
+  const raw = new Map<string, RawRun[]>();
+  const d1 = new D1Counter(WRANGLER_LOGS);
+  const d1Calls = new Map<string, number>();
+  const d1Sent = new Map<string, number>();
+  const rounds: RoundStat[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const w of workloads) {
+      const warmupMs = round === 0 ? WARMUP_S * 1000 : 1000;
+      const durationMs = (DURATION_S * 1000) / ROUNDS;
+      const cpuBefore = cpuTimes();
+      const logMark = d1.mark();
+      const r = await runLoad({ ...w, concurrency: CONCURRENCY, warmupMs, durationMs });
+      const busy = cpuBusy(cpuBefore, cpuTimes());
+      await sleep(500); // wrangler appends its debug log asynchronously
+      d1Calls.set(w.name, (d1Calls.get(w.name) ?? 0) + total(d1.since(logMark)));
+      d1Sent.set(w.name, (d1Sent.get(w.name) ?? 0) + r.latencies.length + r.warmupRequests);
+      raw.set(w.name, [...(raw.get(w.name) ?? []), r]);
+      const s = summarize([r]);
+      rounds.push({ round: round + 1, name: w.name, rps: s.rps, p50: s.p50, busy, load1: os.loadavg()[0] ?? 0 });
+      console.log(
+        `  round ${round + 1} ${w.name.padEnd(6)} ${s.requests} req, ${s.rps.toFixed(0)} req/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, CPU busy ${(busy * 100).toFixed(0)} %, failures ${JSON.stringify(s.failures)}${s.exhausted ? " (voucher pool exhausted)" : ""}`,
+      );
+    }
+  }
+  const result = (name: string) => summarize(raw.get(name) ?? []);
+  const [book, insert, slots, select] = [result("book"), result("insert"), result("slots"), result("select")];
+
+  step("stopping servers");
+  await stopAll();
+
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    machine: {
+      os: `${os.type()} ${os.release()} (${os.platform()}/${os.arch()})`,
+      cpus: os.cpus()[0]?.model.trim() ?? "unknown CPU",
+      cores: os.cpus().length,
+      memGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      wrangler: wranglerVersion(),
+    },
+    config: { concurrency: CONCURRENCY, warmupS: WARMUP_S, durationS: DURATION_S, rounds: ROUNDS },
+    rounds,
+    d1PerRequest: Object.fromEntries([...d1Calls].map(([k, n]) => [k, n / Math.max(1, d1Sent.get(k) ?? 0)])),
+    setup: {
+      holders: holders.length,
+      poolVouchers: pool.ids.length,
+      poolIssueMs: pool.ms,
+      slotsItems: probeItems,
+      slotsBytes: probeText.length,
+    },
+    book,
+    insert,
+    slots,
+    select,
+    serverBook: serverTimes(app.server.logFile, "voucher.book"),
+    serverSlots: serverTimes(app.server.logFile, "slots.available"),
+    bundle,
+  };
+  writeFileSync("bench/RESULTS.md", resultsMarkdown(report));
+
+  console.log(`\n${resultsTable(report)}\n\n${ratioTable(report)}\n`);
+  console.log(
+    `bundle: ${bundle.plain.raw} B raw, ${bundle.plain.gzip} B gzip (minified: ${bundle.minified.raw} B / ${bundle.minified.gzip} B gzip)`,
+  );
+  if (book.exhausted) console.log("warning: the booking voucher pool ran out before the window closed");
+  console.log("wrote bench/RESULTS.md");
+  const failed = [book, insert, slots, select].filter((r) => r.ok !== r.requests);
+  if (failed.length) {
+    console.error(`non-200 / failed requests in: ${failed.map((r) => r.name).join(", ")}`);
+    process.exitCode = 1;
+  }
+}
+
+interface CpuTimes {
+  busy: number;
+  total: number;
+}
+
+/** Machine-wide CPU time so far (all cores, all processes). */
+function cpuTimes(): CpuTimes {
+  let busy = 0;
+  let total = 0;
+  for (const c of os.cpus()) {
+    const t = c.times;
+    const all = t.user + t.nice + t.sys + t.idle + t.irq;
+    total += all;
+    busy += all - t.idle;
+  }
+  return { busy, total };
+}
+
+/** Share of the machine's CPU that was busy between two readings. */
+const cpuBusy = (a: CpuTimes, b: CpuTimes) => (b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0);
+
+/** Handler times from the app's own request log lines (`{"msg":"request","route":…,"ms":…}`). */
+function serverTimes(logFile: string, route: string): ServerTimes | null {
+  const ms: number[] = [];
+  for (const line of readFileSync(logFile, "utf8").split("\n")) {
+    if (!line.includes(`"route":"${route}"`) || !line.includes('"msg":"request"')) continue;
+    try {
+      const entry = JSON.parse(line.slice(line.indexOf("{"))) as { ms?: unknown; status?: unknown };
+      if (typeof entry.ms === "number" && entry.status === 200) ms.push(entry.ms);
+    } catch {
+      // not a JSON log line
+    }
+  }
+  if (ms.length === 0) return null;
+  ms.sort((a, b) => a - b);
+  return { n: ms.length, p50: percentile(ms, 50), p99: percentile(ms, 99) };
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error(`\nbench failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+} finally {
+  await stopAll();
+}
