@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { and, eq, sql } from "drizzle-orm";
+import { type SQL, and, eq, sql } from "drizzle-orm";
 import type { Db, Statement } from "../db/client";
 import { newId } from "../db/ids";
-import { feeEvents, fees } from "../db/schema";
+import { feeEvents, type fees } from "../db/schema";
 import { type RoundingMode, applyRate, toSafeNumber } from "../money/money";
 
 /** A fee rule as stored. */
@@ -34,48 +34,53 @@ export function quoteFee(
   return { amount: toSafeNumber(variable + BigInt(rule.fixedAmount)), currency: baseCurrency };
 }
 
-/** Loads a rule by id. */
-export async function loadRule(db: Db, id: string): Promise<FeeRule | undefined> {
-  return db.select().from(fees).where(eq(fees.id, id)).get();
+/**
+ * `quoteFee`'s variable part as a SQLite expression over non-negative integers `base` and
+ * `ratePpm`, so a charge can be computed inside the batch that makes the sale. The product is
+ * split (base = q·10⁶ + r) so no intermediate leaves the 64-bit range for any base < 2⁵³.
+ * `test/api/fee-sql.test.ts` checks it against `quoteFee` on random inputs.
+ */
+export function feeAmountSql(baseIn: SQL, rateIn: SQL, fixedIn: SQL, rounding: SQL): SQL {
+  // CAST: a bound JS number may arrive as REAL, and REAL operands would make `/` a float division.
+  const base = sql`CAST(${baseIn} AS INTEGER)`;
+  const ratePpm = sql`CAST(${rateIn} AS INTEGER)`;
+  const fixed = sql`CAST(${fixedIn} AS INTEGER)`;
+  const whole = sql`((${base} / 1000000) * ${ratePpm} + ((${base} % 1000000) * ${ratePpm}) / 1000000)`;
+  const rem = sql`(((${base} % 1000000) * ${ratePpm}) % 1000000)`;
+  return sql`(CASE ${rounding}
+    WHEN 'floor' THEN ${whole}
+    WHEN 'ceil' THEN ${whole} + (${rem} > 0)
+    WHEN 'half_up' THEN ${whole} + (${rem} * 2 >= 1000000)
+    ELSE ${whole} + (${rem} * 2 > 1000000 OR (${rem} * 2 = 1000000 AND ${whole} % 2 = 1))
+  END + ${fixed})`;
 }
 
-/** Inputs of a charge. */
+/** A charge computed in SQL from a source row with `base_amount`, `base_currency`, `payer_uid`. */
 export interface ChargeInput {
-  rule: FeeRule;
+  feeId: string;
   subjectType: string;
   subjectId: string;
-  baseAmount: number;
-  baseCurrency: string;
-  payerUid: string;
+  /** A SELECT yielding at most one row with the columns above. */
+  source: SQL;
   beneficiaryId: string;
   now: number;
 }
 
 /**
- * The charge's insert statement, or `null` when no fee applies (inactive rule, unpriced subject, zero fee).
- * The rule is snapshotted on the row, so later rule edits never change it.
+ * INSERT…SELECT of the charge for a subject, for the batch of the write that earns it. Writes
+ * nothing when the rule is inactive or does not match the currency, the subject is unpriced,
+ * or the fee is 0 (not a ledger entry). The rule is snapshotted on the row (rate, fixed part,
+ * rounding, version), so later edits never change it.
  */
-export function chargeStatement(db: Db, c: ChargeInput): Statement | null {
-  const quote = quoteFee(c.rule, c.baseAmount, c.baseCurrency);
-  // A zero fee (free voucher, or rounding to 0) is not a ledger entry.
-  if (!quote || quote.amount === 0) return null;
-  return db.insert(feeEvents).values({
-    id: newId("fe", c.now),
-    feeId: c.rule.id,
-    kind: "charge",
-    subjectType: c.subjectType,
-    subjectId: c.subjectId,
-    amount: quote.amount,
-    currency: quote.currency,
-    baseAmount: c.baseAmount,
-    ratePpm: c.rule.ratePpm,
-    fixedAmount: c.rule.fixedAmount,
-    rounding: c.rule.rounding,
-    ruleVersion: c.rule.version,
-    payerUid: c.payerUid,
-    beneficiaryId: c.beneficiaryId,
-    createdAt: c.now,
-  });
+export function chargeStatement(db: Db, c: ChargeInput): Statement {
+  const amount = feeAmountSql(sql`src.base_amount`, sql`f.rate_ppm`, sql`f.fixed_amount`, sql`f.rounding`);
+  // Columns in fee_events' declaration order (reverses_id, settlement_id NULL).
+  return db.insert(feeEvents).select(sql`
+    SELECT ${newId("fe", c.now)}, f.id, 'charge', ${c.subjectType}, ${c.subjectId}, ${amount}, src.base_currency,
+      src.base_amount, f.rate_ppm, f.fixed_amount, f.rounding, f.version, src.payer_uid, ${c.beneficiaryId}, NULL, NULL, ${c.now}
+    FROM (${c.source}) AS src JOIN fees f ON f.id = ${c.feeId}
+    WHERE src.base_amount IS NOT NULL AND f.active = 1 AND (f.currency IS NULL OR f.currency = src.base_currency)
+      AND ${amount} > 0`);
 }
 
 /**

@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
-import type { Db } from "../db/client";
-import { rateLimits } from "../db/schema";
+import type { Db, Statement } from "../db/client";
+import { rateLimits, writeGuards } from "../db/schema";
 import { AppError } from "./errors";
 
 /** Length of a rate-limit window. */
@@ -43,6 +43,36 @@ export class RateLimiter {
     const [rows, ...rest] = (await this.db.batch([this.statement(), ...queries])) as unknown[];
     this.check(rows as { count: number }[]);
     return rest as BatchResponse<T>;
+  }
+
+  /**
+   * Statements that count the request inside a write batch and abort the batch when the limit
+   * is exceeded (empty once counted). After such a batch, call `settle()` on success, or
+   * `explainAbort()` when it aborted, to turn an over-limit abort into the 429.
+   */
+  inBatch(): Statement[] {
+    if (this.settled) return [];
+    return [
+      this.statement(),
+      this.db
+        .insert(writeGuards)
+        .select(sql`SELECT NULL WHERE (SELECT count FROM rate_limits WHERE key = ${this.key}) > ${this.limit}`),
+    ];
+  }
+
+  /** The batch that carried `inBatch()` committed: the request is counted and within the limit. */
+  settle(): void {
+    this.settled = true;
+  }
+
+  /** A batch carrying `inBatch()` aborted (and rolled the count back): throws 429 if the limit was the cause. */
+  async explainAbort(): Promise<void> {
+    const row = await this.db
+      .select({ count: rateLimits.count, windowStart: rateLimits.windowStart })
+      .from(rateLimits)
+      .where(eq(rateLimits.key, this.key))
+      .get();
+    if (row && row.windowStart === this.windowStart && row.count >= this.limit) this.check([{ count: row.count + 1 }]);
   }
 
   private statement() {

@@ -12,7 +12,7 @@
  */
 import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import type { z } from "zod";
-import { type Db, type Statement, createDb } from "../db/client";
+import { type Db, type Statement, createDb, isGuardAbort } from "../db/client";
 import { newId } from "../db/ids";
 import { sessionToken, verifySession } from "../identity/session";
 import { readBodyText, parseJson } from "./body";
@@ -51,11 +51,16 @@ export interface HandlerContext<B, Q> {
    * Runs read queries as one D1 batch; the rate-limit count rides along in the same round trip.
    */
   read<T extends readonly [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]>(queries: T): Promise<BatchResponse<T>>;
+  /** True when the request carries an `Idempotency-Key`: its response is stored in the commit batch. */
+  idempotent: boolean;
   /**
-   * Runs `statements` plus the idempotency record as one D1 batch (one SQL transaction), then
-   * returns `result`. Call at most once.
+   * Runs `statements` as one D1 batch (one SQL transaction) together with the rate-limit count
+   * (if not counted yet) and the idempotency record, then returns `result`. `result` may be a
+   * function of the statements' batch results (e.g. a trailing SELECT of the new state), but
+   * only when `idempotent` is false: a stored response must be known before the batch runs.
+   * Call at most once.
    */
-  commit<R extends HandlerResult>(statements: Statement[], result: R): Promise<R>;
+  commit<R extends HandlerResult>(statements: Statement[], result: R | ((rows: unknown[]) => R)): Promise<R>;
 }
 
 /** Inputs that name uids; each must be the caller's own uid. */
@@ -204,16 +209,30 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env): Promise
       req,
       log: rlog,
       read: (queries) => activeLimiter.withReads(queries),
+      idempotent: activeClaim !== null,
       async commit(statements, result) {
         if (committed) throw new Error("commit called twice");
         committed = true;
-        await activeLimiter.enforce();
-        const all = activeClaim
-          ? [...statements, storeResponse(activeDb, activeClaim, result.status ?? 200, JSON.stringify(result.body))]
-          : statements;
-        const [first, ...rest] = all;
-        if (first) await activeDb.batch([first, ...rest]);
-        return result;
+        const counting = activeLimiter.inBatch();
+        let final: HandlerResult | null = typeof result === "function" ? null : result;
+        if (activeClaim && !final) throw new Error("an idempotent commit needs its response before the batch");
+        const record =
+          activeClaim && final ? [storeResponse(activeDb, activeClaim, final.status ?? 200, JSON.stringify(final.body))] : [];
+        const [first, ...rest] = [...counting, ...statements, ...record];
+        let rows: unknown[] = [];
+        if (first) {
+          try {
+            rows = await activeDb.batch([first, ...rest]);
+          } catch (err) {
+            if (counting.length > 0 && isGuardAbort(err)) await activeLimiter.explainAbort();
+            throw err;
+          }
+        }
+        activeLimiter.settle();
+        final ??= (result as (rows: unknown[]) => HandlerResult)(
+          rows.slice(counting.length, counting.length + statements.length),
+        );
+        return final as never;
       },
     };
     const result = await route.handler(ctx);

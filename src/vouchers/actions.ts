@@ -11,7 +11,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { z } from "zod";
 import { abortUnlessChanged, isGuardAbort, isUniqueViolation } from "../db/client";
 import { newId } from "../db/ids";
-import { fees, voucherBookings, voucherTemplates, vouchers } from "../db/schema";
+import { voucherBookings, voucherTemplates, vouchers } from "../db/schema";
 import { eventStatement } from "../events/events";
 import { chargeStatement, reversalStatement } from "../fees/fees";
 import { AppError, badRequest, conflict, forbidden, notFound } from "../http/errors";
@@ -19,7 +19,7 @@ import type { HandlerContext, HandlerResult } from "../http/route";
 import { type BookingRow, type VoucherRow, assertTransition, toBooking, toVoucher } from "./model";
 import { activeBooking, getBooking, getVoucher, latestBooking } from "./repo";
 import type { BookBody, CancelBody, IssueBody, RedeemBody, RescheduleBody, TransferBody } from "./schemas";
-import { parseSlotId, slotProblem } from "./slots";
+import { SLOT_STEP_MS, parseSlotId, slotProblem } from "./slots";
 
 type Ctx<B> = HandlerContext<B, undefined>;
 
@@ -75,77 +75,103 @@ export async function issueVoucher(ctx: Ctx<z.output<typeof IssueBody>>): Promis
   }
 }
 
-/** `POST /api/voucher/book` */
+/**
+ * `POST /api/voucher/book`. Without an Idempotency-Key this is ONE D1 round trip: the booking is
+ * an INSERT…SELECT from the voucher row that only matches a bookable voucher and a future slot
+ * of its grid, the fee is computed in SQL from the voucher's price and the rule, and a trailing
+ * SELECT returns the new state. Only when the batch refuses does a read explain why. With a key,
+ * the voucher is read first so the response (stored in the same batch) is known beforehand.
+ */
 export async function bookVoucher(ctx: Ctx<z.output<typeof BookBody>>): Promise<HandlerResult> {
   const { body: b, db, now } = ctx;
   const caller = mustCaller(ctx);
   const start = parseSlotId(b.slotId);
   if (start === null) throw badRequest("invalid_slot", "slotId must be slot-<ISO-8601 instant>");
-  // One round trip for both reads.
-  const [voucherRows, ruleRows] = await ctx.read([
-    db.select().from(vouchers).where(eq(vouchers.id, b.voucherId)),
-    db.select().from(fees).where(eq(fees.id, BOOKING_FEE)),
-  ]);
-  const v = voucherRows[0];
+  const bookingId = newId("b", now);
+  const writes = bookingWrites(ctx, b.voucherId, bookingId, start, caller);
+  try {
+    if (ctx.idempotent) {
+      const [[v]] = await ctx.read([db.select().from(vouchers).where(eq(vouchers.id, b.voucherId))]);
+      await assertBookable(ctx, v, start, caller);
+      const after = { ...(v as VoucherRow), status: "booked" as const, holderUid: caller, updatedAt: now };
+      return await ctx.commit(writes, bookResult(after, bookingId, start, now));
+    }
+    return await ctx.commit([...writes, db.select().from(vouchers).where(eq(vouchers.id, b.voucherId))], (rows) => {
+      const [after] = rows[rows.length - 1] as VoucherRow[];
+      if (!after) throw new Error("booked voucher vanished");
+      return bookResult(after, bookingId, start, now);
+    });
+  } catch (err) {
+    if (isUniqueViolation(err, "voucher_bookings")) throw await bookedConflict(ctx, b.voucherId, start);
+    if (isGuardAbort(err)) {
+      // Refused inside the batch: the pure rules name the reason against the current row.
+      await assertBookable(ctx, await getVoucher(db, b.voucherId), start, caller);
+      throw conflict("concurrent_update", "the voucher changed while the request ran; retry");
+    }
+    throw err;
+  }
+}
+
+/** The booking batch; every statement re-checks what the pure rules check (`assertBookable`). */
+function bookingWrites(ctx: Ctx<unknown>, voucherId: string, bookingId: string, start: number, caller: string) {
+  const { db, now } = ctx;
+  const bookable = sql`id = ${voucherId} AND status = 'issued' AND (holder_uid IS NULL OR holder_uid = ${caller})
+    AND ${start} >= valid_from AND (${start} - valid_from) % ${SLOT_STEP_MS} = 0
+    AND ${start} + duration_minutes * 60000 <= valid_until AND ${start} > ${now}`;
+  return [
+    // The unique partial indexes abort the batch here on a double booking, before any side effect.
+    db.insert(voucherBookings).select(sql`
+      SELECT ${bookingId}, id, issuer_uid, ${caller}, ${start}, ${start} + duration_minutes * 60000, 'booked', NULL,
+        ${bookingId}, NULL, NULL, ${now}, NULL, ${now}
+      FROM vouchers WHERE ${bookable}`),
+    abortUnlessChanged(db),
+    db
+      .update(vouchers)
+      .set({ status: "booked", holderUid: caller, updatedAt: now })
+      .where(and(eq(vouchers.id, voucherId), eq(vouchers.status, "issued"))),
+    abortUnlessChanged(db),
+    voucherEvent(ctx, "voucher.book", bookingId, { voucherId, slotStart: isoOf(start) }, "voucher_booking"),
+    chargeStatement(db, {
+      feeId: BOOKING_FEE,
+      subjectType: "voucher_booking",
+      subjectId: bookingId,
+      source: sql`SELECT price_amount AS base_amount, price_currency AS base_currency, issuer_uid AS payer_uid
+        FROM vouchers WHERE id = ${voucherId}`,
+      beneficiaryId: ctx.config.platformId,
+      now,
+    }),
+  ];
+}
+
+/** Throws the reason a voucher cannot be booked at `start` by `caller` (nothing if it can). */
+async function assertBookable(ctx: Ctx<unknown>, v: VoucherRow | undefined, start: number, caller: string): Promise<void> {
   if (!v) throw voucherNotFound();
   // A booked voucher answers with the booking conflict first: a late racer learns the slot is gone.
   if (v.status === "booked") throw await bookedConflict(ctx, v.id, start);
   if (v.holderUid && v.holderUid !== caller) throw forbidden("not_holder", "only the voucher's holder may book it");
   assertTransition("book", v.status);
-  checkSlot(v, start, now);
+  checkSlot(v, start, ctx.now);
+}
 
+/** `{ok, booking, voucher}` from the voucher's state after the booking. */
+function bookResult(after: VoucherRow, bookingId: string, start: number, now: number): HandlerResult {
   const booking: BookingRow = {
-    id: newId("b", now),
-    voucherId: v.id,
-    issuerUid: v.issuerUid,
-    holderUid: caller,
+    id: bookingId,
+    voucherId: after.id,
+    issuerUid: after.issuerUid,
+    holderUid: after.holderUid ?? "",
     slotStart: start,
-    slotEnd: start + v.durationMinutes * 60_000,
+    slotEnd: start + after.durationMinutes * 60_000,
     status: "booked",
     cancelReason: null,
-    originBookingId: "",
+    originBookingId: bookingId,
     rescheduledFromId: null,
     rescheduledToId: null,
     createdAt: now,
     cancelledAt: null,
     updatedAt: now,
   };
-  booking.originBookingId = booking.id;
-  const rule = ruleRows[0];
-  const fee =
-    rule && v.priceAmount !== null && v.priceCurrency !== null
-      ? chargeStatement(db, {
-          rule,
-          subjectType: "voucher_booking",
-          subjectId: booking.id,
-          baseAmount: v.priceAmount,
-          baseCurrency: v.priceCurrency,
-          payerUid: v.issuerUid,
-          beneficiaryId: ctx.config.platformId,
-          now,
-        })
-      : null;
-  const after: VoucherRow = { ...v, status: "booked", holderUid: caller, updatedAt: now };
-  try {
-    return await ctx.commit(
-      [
-        // The unique partial indexes abort the batch here on a double booking, before any side effect.
-        db.insert(voucherBookings).values(booking),
-        db
-          .update(vouchers)
-          .set({ status: "booked", holderUid: caller, updatedAt: now })
-          .where(and(eq(vouchers.id, v.id), eq(vouchers.status, "issued"), sql`(holder_uid IS NULL OR holder_uid = ${caller})`)),
-        abortUnlessChanged(db),
-        voucherEvent(ctx, "voucher.book", booking.id, { voucherId: v.id, slotStart: isoOf(start) }, "voucher_booking"),
-        ...(fee ? [fee] : []),
-      ],
-      { body: { ok: true, booking: toBooking(booking), voucher: toVoucher(after) } },
-    );
-  } catch (err) {
-    if (isUniqueViolation(err, "voucher_bookings")) throw await bookedConflict(ctx, v.id, start);
-    if (isGuardAbort(err)) throw await staleVoucher(ctx, v.id, "book");
-    throw err;
-  }
+  return { body: { ok: true, booking: toBooking(booking), voucher: toVoucher(after) } };
 }
 
 /** `POST /api/voucher/cancel` */
