@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { IDEMPOTENCY_TTL_MS, STALE_CLAIM_MS, bodyHash } from "../../src/http/idempotency";
 import { call, issueVoucher, json, login, newUid, signedLink, slotAt, testEnv } from "../support/client";
+import { countOf, rows } from "../support/voucher-kit";
 
 const ISSUE = "/api/voucher/issue";
 const BOOK = "/api/voucher/book";
@@ -25,21 +26,13 @@ type IdemRow = {
   expires_at: number;
 };
 
-async function rows<T = Record<string, unknown>>(sql: string, ...binds: unknown[]): Promise<T[]> {
-  return (
-    await testEnv.DB.prepare(sql)
-      .bind(...binds)
-      .all<T>()
-  ).results;
-}
-const count = async (sql: string, ...binds: unknown[]) => (await rows<{ n: number }>(sql, ...binds))[0]?.n ?? -1;
 const keyRows = (key: string) => rows<IdemRow>("SELECT * FROM idempotency_keys WHERE key = ? ORDER BY caller_key", key);
-const vouchersOf = (uid: string) => count("SELECT count(*) n FROM vouchers WHERE issuer_uid = ?", uid);
+const vouchersOf = (uid: string) => countOf("SELECT count(*) n FROM vouchers WHERE issuer_uid = ?", uid);
 const eventsOf = (type: string, uid: string) =>
-  count("SELECT count(*) n FROM events WHERE type = ? AND actor_uid = ?", type, uid);
-const bookingsOf = (voucherId: string) => count("SELECT count(*) n FROM voucher_bookings WHERE voucher_id = ?", voucherId);
+  countOf("SELECT count(*) n FROM events WHERE type = ? AND actor_uid = ?", type, uid);
+const bookingsOf = (voucherId: string) => countOf("SELECT count(*) n FROM voucher_bookings WHERE voucher_id = ?", voucherId);
 const feeEventsOf = (voucherId: string) =>
-  count(
+  countOf(
     "SELECT count(*) n FROM fee_events WHERE subject_id IN (SELECT id FROM voucher_bookings WHERE voucher_id = ?)",
     voucherId,
   );
@@ -337,7 +330,7 @@ describe("nothing is stored for refused requests", () => {
     const longest = "k".repeat(255);
     expect((await post(ISSUE, me, issueBody(me), longest)).status).toBe(200);
     expect(
-      await count("SELECT count(*) n FROM idempotency_keys WHERE key = ? AND caller_key = ?", longest, `uid:${me.uid}`),
+      await countOf("SELECT count(*) n FROM idempotency_keys WHERE key = ? AND caller_key = ?", longest, `uid:${me.uid}`),
     ).toBe(1);
   });
 
@@ -373,7 +366,7 @@ describe("business errors are results", () => {
     expect(replay.status).toBe(409);
     expect(replay.text).toBe(taken.text);
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
-    expect(await count("SELECT count(*) n FROM voucher_bookings WHERE voucher_id = ? AND status = 'booked'", f.voucherId)).toBe(
+    expect(await countOf("SELECT count(*) n FROM voucher_bookings WHERE voucher_id = ? AND status = 'booked'", f.voucherId)).toBe(
       0,
     );
     expect(await eventsOf("voucher.book", f.holder.uid)).toBe(1);
@@ -381,7 +374,7 @@ describe("business errors are results", () => {
     // A new key runs the request again.
     const again = await post(BOOK, f.holder, f.bookBody(2), newKey());
     expect(again.status).toBe(200);
-    expect(await count("SELECT count(*) n FROM voucher_bookings WHERE voucher_id = ? AND status = 'booked'", f.voucherId)).toBe(
+    expect(await countOf("SELECT count(*) n FROM voucher_bookings WHERE voucher_id = ? AND status = 'booked'", f.voucherId)).toBe(
       1,
     );
   });

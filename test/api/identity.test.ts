@@ -8,22 +8,15 @@ import { sessionKeys } from "../../src/http/config";
 import { hmac, sha256Hex, toBase64Url, toHex } from "../../src/identity/crypto";
 import { signSession } from "../../src/identity/session";
 import { call, issueVoucher, json, login, newUid, signedLink, slotAt, testEnv } from "../support/client";
+import { countOf, rows } from "../support/voucher-kit";
 
 const VERIFY = "/api/presence/verify";
 const ISSUE = "/api/voucher/issue";
 
-async function rows<T = Record<string, unknown>>(sql: string, ...binds: unknown[]): Promise<T[]> {
-  return (
-    await testEnv.DB.prepare(sql)
-      .bind(...binds)
-      .all<T>()
-  ).results;
-}
-const count = async (sql: string, ...binds: unknown[]) => (await rows<{ n: number }>(sql, ...binds))[0]?.n ?? -1;
-const nonceCount = (uid: string) => count("SELECT count(*) n FROM used_link_nonces WHERE uid = ?", uid);
+const nonceCount = (uid: string) => countOf("SELECT count(*) n FROM used_link_nonces WHERE uid = ?", uid);
 const verifiedEvents = (uid: string) =>
-  count("SELECT count(*) n FROM events WHERE type = 'auth.verified' AND actor_uid = ?", uid);
-const vouchersOf = (uid: string) => count("SELECT count(*) n FROM vouchers WHERE issuer_uid = ?", uid);
+  countOf("SELECT count(*) n FROM events WHERE type = 'auth.verified' AND actor_uid = ?", uid);
+const vouchersOf = (uid: string) => countOf("SELECT count(*) n FROM vouchers WHERE issuer_uid = ?", uid);
 const expectedPublicId = async (uid: string) => toHex(await hmac(testEnv.IDENTITY_HASH_KEY, `uid:${uid}`));
 
 function expectError(r: { status: number; body: Record<string, unknown> }, status: number, code: string) {
@@ -137,7 +130,7 @@ describe("POST /api/presence/verify: success", () => {
     const b = await json(VERIFY, { body: await signedLink(uid) });
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(b.body.thinker_id).toBe(a.body.thinker_id);
-    expect(await count("SELECT count(*) n FROM thinkers WHERE public_id = ?", await expectedPublicId(uid))).toBe(1);
+    expect(await countOf("SELECT count(*) n FROM thinkers WHERE public_id = ?", await expectedPublicId(uid))).toBe(1);
     expect(await nonceCount(uid)).toBe(2);
     expect(await verifiedEvents(uid)).toBe(2);
   });
@@ -206,7 +199,7 @@ describe("POST /api/presence/verify: signature", () => {
       expect(r.status, name).toBe(401);
       expectError(r, 401, "invalid_signature");
     }
-    expect(await count("SELECT count(*) n FROM used_link_nonces WHERE uid = ? OR uid = ?", uid, tampered.uid.uid)).toBe(0);
+    expect(await countOf("SELECT count(*) n FROM used_link_nonces WHERE uid = ? OR uid = ?", uid, tampered.uid.uid)).toBe(0);
     expect(await verifiedEvents(uid)).toBe(0);
     // The genuine link is still usable.
     expect((await json(VERIFY, { body: link })).status).toBe(200);
@@ -242,7 +235,7 @@ describe("POST /api/presence/verify: signature", () => {
     expectError(await json(VERIFY, { body: { ...rest, token: mot } }), 409, "link_replayed");
     expect(await nonceCount(uid)).toBe(1);
     expect(await verifiedEvents(uid)).toBe(1);
-    expect(await count("SELECT count(*) n FROM thinkers WHERE public_id = ?", await expectedPublicId(uid))).toBe(1);
+    expect(await countOf("SELECT count(*) n FROM thinkers WHERE public_id = ?", await expectedPublicId(uid))).toBe(1);
   });
 
   it("concurrent use of one link: exactly one success", async () => {
@@ -266,7 +259,7 @@ describe("POST /api/presence/verify: missing secrets", () => {
       expectError(r, 503, "not_configured");
       expect(r.body.error).toContain(name);
       expect(await nonceCount(uid)).toBe(0);
-      expect(await count("SELECT count(*) n FROM thinkers WHERE public_id = ?", await expectedPublicId(uid))).toBe(0);
+      expect(await countOf("SELECT count(*) n FROM thinkers WHERE public_id = ?", await expectedPublicId(uid))).toBe(0);
       expect((await json(VERIFY, { body: link })).status).toBe(200);
     },
   );
@@ -286,7 +279,7 @@ describe("sessions on a write route (POST /api/voucher/issue)", () => {
       me.uid,
     );
     expect(stored.map((v) => v.id).sort()).toEqual([bearer.body.voucher.voucherId, cookie.body.voucher.voucherId].sort());
-    expect(await count("SELECT count(*) n FROM events WHERE type = 'voucher.issue' AND actor_uid = ?", me.uid)).toBe(2);
+    expect(await countOf("SELECT count(*) n FROM events WHERE type = 'voucher.issue' AND actor_uid = ?", me.uid)).toBe(2);
   });
 
   it("the session from the verify cookie works as a cookie", async () => {
@@ -368,7 +361,7 @@ describe("sessions on a write route (POST /api/voucher/issue)", () => {
   it("every route that requires a session answers 401 unauthenticated without one", async () => {
     const required = allRoutes.filter((r) => r.auth === "required");
     expect(required.length).toBeGreaterThan(0);
-    const before = await count("SELECT count(*) n FROM vouchers");
+    const before = await countOf("SELECT count(*) n FROM vouchers");
     for (const route of required) {
       const r = await json(route.path, route.method === "POST" ? { body: { issuerUid: newUid() } } : {});
       expect({ route: route.id, status: r.status, code: r.body.code }).toEqual({
@@ -377,7 +370,7 @@ describe("sessions on a write route (POST /api/voucher/issue)", () => {
         code: "unauthenticated",
       });
     }
-    expect(await count("SELECT count(*) n FROM vouchers")).toBe(before);
+    expect(await countOf("SELECT count(*) n FROM vouchers")).toBe(before);
   });
 });
 
@@ -400,7 +393,7 @@ describe("uid claims must match the session", () => {
       body: { voucherId: voucher.voucherId, slotId: slotAt(validFrom, 1), holderUid: issuer.uid },
     });
     expectError(r, 403, "uid_mismatch");
-    expect(await count("SELECT count(*) n FROM voucher_bookings WHERE voucher_id = ?", voucher.voucherId)).toBe(0);
+    expect(await countOf("SELECT count(*) n FROM voucher_bookings WHERE voucher_id = ?", voucher.voucherId)).toBe(0);
     expect((await rows("SELECT status, holder_uid FROM vouchers WHERE id = ?", voucher.voucherId))[0]).toEqual({
       status: "issued",
       holder_uid: null,
@@ -450,7 +443,7 @@ describe("AUTH_MODE=compat", () => {
     const stored = await rows("SELECT issuer_uid, status FROM vouchers WHERE id = ?", r.body.voucher.voucherId);
     expect(stored).toEqual([{ issuer_uid: uid, status: "issued" }]);
     expect(
-      await count(
+      await countOf(
         "SELECT count(*) n FROM events WHERE type = 'voucher.issue' AND actor_uid = ? AND subject_id = ?",
         uid,
         r.body.voucher.voucherId,

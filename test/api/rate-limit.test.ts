@@ -7,21 +7,14 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { issueVoucher, json, login, newUid, signedLink, slotAt, testEnv } from "../support/client";
+import { countOf, rows } from "../support/voucher-kit";
 
 const limited = { ...testEnv, RATE_LIMIT_WRITE_PER_MIN: "3", RATE_LIMIT_READ_PER_MIN: "4" } as Env;
 const WINDOW = 60_000;
 
 type Who = { uid: string; session: string };
 
-async function rows<T = Record<string, unknown>>(sql: string, ...binds: unknown[]): Promise<T[]> {
-  return (
-    await testEnv.DB.prepare(sql)
-      .bind(...binds)
-      .all<T>()
-  ).results;
-}
-const count = async (sql: string, ...binds: unknown[]) => (await rows<{ n: number }>(sql, ...binds))[0]?.n ?? -1;
-const vouchersOf = (uid: string) => count("SELECT count(*) n FROM vouchers WHERE issuer_uid = ?", uid);
+const vouchersOf = (uid: string) => countOf("SELECT count(*) n FROM vouchers WHERE issuer_uid = ?", uid);
 const counter = async (key: string) =>
   (await rows<{ count: number; window_start: number }>("SELECT count, window_start FROM rate_limits WHERE key = ?", key))[0];
 
@@ -68,7 +61,7 @@ describe("writes", () => {
     expect429(fourth, 3, 45);
     expect429(await issue(me), 3, 45);
     expect(await vouchersOf(me.uid)).toBe(3);
-    expect(await count("SELECT count(*) n FROM events WHERE type = 'voucher.issue' AND actor_uid = ?", me.uid)).toBe(3);
+    expect(await countOf("SELECT count(*) n FROM events WHERE type = 'voucher.issue' AND actor_uid = ?", me.uid)).toBe(3);
     // A write refused by the limiter is rolled back with its batch, count included: the counter holds the 3 accepted.
     expect(await counter(`voucher.issue|uid:${me.uid}`)).toEqual({ count: 3, window_start: windowStart });
   });
@@ -92,7 +85,7 @@ describe("writes", () => {
     );
     expect(booked.status).toBe(200);
     expect(
-      await count("SELECT count(*) n FROM voucher_bookings WHERE voucher_id = ? AND holder_uid = ?", voucher.voucherId, me.uid),
+      await countOf("SELECT count(*) n FROM voucher_bookings WHERE voucher_id = ? AND holder_uid = ?", voucher.voucherId, me.uid),
     ).toBe(1);
     // A read of the same caller.
     const mine = await list(me);
@@ -190,11 +183,11 @@ describe("anonymous routes are limited per client IP (cf-connecting-ip)", () => 
     const refused = await json("/api/presence/verify", { headers: { "cf-connecting-ip": ip }, body: link }, limited);
     expect429(refused, 3, 30);
     expect(refused.headers.get("set-cookie")).toBeNull();
-    expect(await count("SELECT count(*) n FROM used_link_nonces WHERE uid = ?", uid)).toBe(0);
-    expect(await count("SELECT count(*) n FROM events WHERE type = 'auth.verified' AND actor_uid = ?", uid)).toBe(0);
+    expect(await countOf("SELECT count(*) n FROM used_link_nonces WHERE uid = ?", uid)).toBe(0);
+    expect(await countOf("SELECT count(*) n FROM events WHERE type = 'auth.verified' AND actor_uid = ?", uid)).toBe(0);
     const elsewhere = await json("/api/presence/verify", { headers: { "cf-connecting-ip": `${ip}-b` }, body: link }, limited);
     expect(elsewhere.status).toBe(200);
-    expect(await count("SELECT count(*) n FROM used_link_nonces WHERE uid = ?", uid)).toBe(1);
+    expect(await countOf("SELECT count(*) n FROM used_link_nonces WHERE uid = ?", uid)).toBe(1);
   });
 
   it("failed verify attempts count too: signature guessing is stopped by 429", async () => {
@@ -210,6 +203,6 @@ describe("anonymous routes are limited per client IP (cf-connecting-ip)", () => 
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
     // Even the right signature is refused from that IP until the window ends.
     expect429(await json("/api/presence/verify", { headers: { "cf-connecting-ip": ip }, body: link }, limited), 3, 20);
-    expect(await count("SELECT count(*) n FROM used_link_nonces WHERE uid = ?", uid)).toBe(0);
+    expect(await countOf("SELECT count(*) n FROM used_link_nonces WHERE uid = ?", uid)).toBe(0);
   });
 });

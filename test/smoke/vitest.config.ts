@@ -1,6 +1,7 @@
 import path from "node:path";
 import { buildPagesASSETSBinding, cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { TEST_BINDINGS } from "../support/bindings";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -18,13 +19,7 @@ export default defineConfig({
       miniflare: {
         bindings: {
           TEST_MIGRATIONS: await readD1Migrations(path.join(root, "migrations")),
-          MOT_SHARED_SECRET: "test-mot-secret-0123456789",
-          MOT_SHARED_SECRET_PREVIOUS: "test-mot-previous-0123456789",
-          SESSION_KEYS: "k2:test-session-secret-new-0123456789,k1:test-session-secret-old-0123456789",
-          IDENTITY_HASH_KEY: "test-identity-hash-key-0123456789",
-          RATE_LIMIT_WRITE_PER_MIN: "100000",
-          RATE_LIMIT_READ_PER_MIN: "100000",
-          LOG_LEVEL: "warn",
+          ...TEST_BINDINGS,
         },
         serviceBindings: { ASSETS: await buildPagesASSETSBinding(path.join(root, "public")) },
       },

@@ -95,3 +95,6 @@ export async function forceVoucherStatus(voucherId: string, status: string): Pro
 
 /** Epoch ms of a slot id. */
 export const slotStartOf = (slotId: string) => Date.parse(slotId.slice("slot-".length));
+
+/** `SELECT count(*) n …` for any query that returns one row with column `n` (-1 if none). */
+export const countOf = async (query: string, ...binds: unknown[]) => (await rows<{ n: number }>(query, ...binds))[0]?.n ?? -1;
