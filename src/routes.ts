@@ -6,11 +6,14 @@
  */
 import type { AnyRoute } from "./http/route";
 import { verify } from "./identity/verify";
+import * as presence from "./presence/routes";
 import * as vouchers from "./vouchers/routes";
 
 /** All API routes except the documentation routes. */
 export const apiRoutes: readonly AnyRoute[] = [
   verify,
+  presence.heartbeat,
+  presence.match,
   vouchers.issue,
   vouchers.list,
   vouchers.templates,

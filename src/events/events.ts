@@ -7,7 +7,7 @@ import type { Db, Statement } from "../db/client";
 import { newId } from "../db/ids";
 import { events } from "../db/schema";
 
-/** Event types written by the API (seed 000 §2.1 plus the new voucher actions). */
+/** Event types written by the API (seed 000 §2.1 plus the new voucher actions and presence matches). */
 export type EventType =
   | "auth.verified"
   | "voucher.issue"
@@ -16,6 +16,7 @@ export type EventType =
   | "voucher.reschedule"
   | "voucher.redeem"
   | "voucher.transfer"
+  | "presence.match"
   | (string & {});
 
 /** One event to append. */

@@ -38,6 +38,8 @@ export interface HandlerContext<B, Q> {
   query: Q;
   /** The verified uid of the caller (or, in AUTH_MODE=compat, the uid an unsigned client asserted). */
   caller: string | null;
+  /** True when `caller` comes from a verified session; false when anonymous or asserted (AUTH_MODE=compat). */
+  verified: boolean;
   env: Env;
   config: Config;
   db: Db;
@@ -92,6 +94,11 @@ export interface RouteSpec<BS extends z.ZodType | undefined, QS extends z.ZodTyp
   errors?: Record<string, string>;
   /** Uids the client names (`issuerUid`, `X-MOT-User`…); each must equal the caller. */
   claims?: (input: ClaimSource<Infer<BS>, Infer<QS>>) => Array<string | null | undefined>;
+  /**
+   * AUTH_MODE=compat only: the identity an unsigned legacy client asserts when it sends no session
+   * and names no uid (presence routes: their `thinker_id`). Never consulted when a session is present.
+   */
+  asserts?: (input: ClaimSource<Infer<BS>, Infer<QS>>) => string | null | undefined;
   handler: (ctx: HandlerContext<Infer<BS>, Infer<QS>>) => Promise<HandlerResult>;
 }
 
@@ -156,10 +163,13 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env): Promise
 
     // 4. Claimed uids must be the caller's.
     // `X-MOT-User` is how the original mortgage clients named themselves: a claim on every route.
-    const named = [...(route.claims?.({ body, query, headers: req.headers }) ?? []), req.headers.get("x-mot-user")];
+    const source = { body, query, headers: req.headers };
+    const named = [...(route.claims?.(source) ?? []), req.headers.get("x-mot-user")];
     const claimed = named.filter((u): u is string => typeof u === "string" && u !== "");
     let caller = session?.uid ?? null;
-    if (!caller && config.authMode === "compat" && route.auth !== "none") caller = claimed[0] ?? null;
+    if (!caller && config.authMode === "compat" && route.auth !== "none") {
+      caller = claimed[0] ?? (route.asserts?.(source) || null);
+    }
     if (!caller && route.auth === "required") {
       throw unauthorized("unauthenticated", "a verified session is required (POST /api/presence/verify)");
     }
@@ -200,6 +210,7 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env): Promise
       body,
       query,
       caller,
+      verified: session !== null,
       env,
       config,
       db: activeDb,

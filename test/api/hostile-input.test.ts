@@ -13,6 +13,7 @@ import { z } from "zod";
 import { allRoutes, app } from "../../src/app";
 import type { AnyRoute } from "../../src/http/route";
 import { toBase64Url } from "../../src/identity/crypto";
+import { thinkerIdentity } from "../../src/identity/verify";
 import { issueVoucher, json, login, newUid, signedLink, slotAt, testEnv } from "../support/client";
 
 type Who = { uid: string; session: string };
@@ -142,6 +143,7 @@ function rawCursor(text: string): string {
 
 let me: Who;
 let other: Who;
+let meThinkerId: string;
 let fx: { voucherId: string; ownVoucherId: string; bookingId: string; validFrom: number };
 let slotCounter = 10;
 let tablesBefore: string[] = [];
@@ -149,6 +151,7 @@ let tablesBefore: string[] = [];
 beforeAll(async () => {
   me = await login();
   other = await login();
+  meThinkerId = (await thinkerIdentity(me.uid, testEnv.IDENTITY_HASH_KEY)).thinkerId;
   const theirs = await issueVoucher(other, {}, 24 * 30);
   const mine = await issueVoucher(me, { holderUid: me.uid }, 24 * 30);
   const booked = await json("/api/voucher/book", {
@@ -171,6 +174,10 @@ async function baselineBody(route: AnyRoute): Promise<Record<string, unknown>> {
   switch (route.id) {
     case "presence.verify":
       return { ...(await signedLink(newUid())) };
+    case "presence.heartbeat":
+      return { thinker_id: meThinkerId, pair_code: "hostile-baseline", status: "online" };
+    case "presence.match":
+      return { thinker_id: meThinkerId, pair_code: "hostile-baseline" };
     case "voucher.issue":
       return {
         issuerUid: me.uid,
@@ -576,6 +583,7 @@ describe("routing", () => {
       "/api/nope",
       "/api/voucher/nope",
       "/api/voucher/issue/extra",
+      "/api/presence/debug",
       "/api/VOUCHER/ISSUE",
       "/api/voucher/..%2F..%2Fetc%2Fpasswd",
       "/api/%00",

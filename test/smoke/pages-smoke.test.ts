@@ -39,7 +39,7 @@ async function login(uid: string) {
   const body = r.json();
   expect(body).toMatchObject({ ok: true, uid, session: expect.any(String) });
   expect(r.res.headers.get("set-cookie")).toMatch(/^ts_session=s1\.[^;]+; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax; Secure$/);
-  return { uid, session: body.session as string };
+  return { uid, session: body.session as string, thinkerId: body.thinker_id as string };
 }
 
 describe("Pages Functions bundle", () => {
@@ -129,8 +129,32 @@ describe("Pages Functions bundle", () => {
     expect(fee.results).toEqual([{ amount: 100, currency: "EUR", kind: "charge" }]);
   });
 
+  it("presence heartbeat → match through the bundle: two thinkers share one room", async () => {
+    const pairCode = newUid("pair");
+    const answers: unknown[] = [];
+    const thinkers = [await login(newUid("alice")), await login(newUid("bob"))];
+    for (const t of thinkers) {
+      const beat = await send("/api/presence/heartbeat", {
+        session: t.session,
+        body: { thinker_id: t.thinkerId, pair_code: pairCode, status: "online" },
+      });
+      expect(beat.res.status, beat.text).toBe(200);
+      expect(beat.json()).toEqual({ ok: true, last_seen: expect.any(Number) });
+    }
+    for (const t of thinkers) {
+      const match = await send("/api/presence/match", {
+        session: t.session,
+        body: { thinker_id: t.thinkerId, pair_code: pairCode },
+      });
+      expect(match.res.status, match.text).toBe(200);
+      answers.push(match.json().room_id);
+    }
+    expect(answers[0]).toMatch(new RegExp(`^room-${pairCode}-[0-9a-z]{6}$`));
+    expect(answers[1]).toBe(answers[0]);
+  });
+
   it("an unknown /api path is a JSON 404, not the static site", async () => {
-    for (const path of ["/api/x", "/api/voucher/nope", "/api/slots"]) {
+    for (const path of ["/api/x", "/api/voucher/nope", "/api/slots", "/api/presence/debug"]) {
       const r = await send(path);
       expect(r.res.status, path).toBe(404);
       expect(r.res.headers.get("content-type")).toMatch(/^application\/json/);
