@@ -1,0 +1,312 @@
+// Pure parts of the honeycomb client (issue 3 §7): reconnect backoff, close/ticket classification,
+// URL building and the room-state reducer. No DOM, no timers, no I/O: the page module
+// (honeycomb.js) owns those, and test/unit/honeycomb.test.ts covers these. Frame shapes follow
+// src/rooms/protocol.ts; the types are in honeycomb-core.d.ts.
+
+/** First retry waits random 0–BASE_DELAY_MS; every further attempt doubles the window. */
+export const BASE_DELAY_MS = 1000;
+/** Upper bound of any reconnect delay. */
+export const MAX_DELAY_MS = 30_000;
+/** A connection that stayed open this long counts as stable: the next retry starts from attempt 0 again. */
+export const STABLE_MS = 10_000;
+/** Client heartbeat; the Room's sweep closes sockets silent for > 90 s (close 4408). */
+export const PING_INTERVAL_MS = 25_000;
+/** The exact ping text the runtime auto-answers without waking the room. */
+export const PING_TEXT = '{"type":"ping"}';
+/** Entries kept in the chat log and the event feed (oldest dropped first). */
+export const MAX_ENTRIES = 200;
+
+/** Close codes the Room uses (src/rooms/protocol.ts `CLOSE`). */
+export const CLOSE = { UNSUPPORTED: 1003, POLICY: 1008, TOO_BIG: 1009, IDLE: 4408 };
+
+/** Grid rows and columns: cells A-1 … F-6. */
+export const ROWS = ["A", "B", "C", "D", "E", "F"];
+export const COLS = [1, 2, 3, 4, 5, 6];
+
+/**
+ * Delay before reconnect attempt `attempt` (0-based), "full jitter": a uniform draw from
+ * `[0, min(MAX_DELAY_MS, BASE_DELAY_MS * 2^attempt))`. Attempt 0 is random 0–1 s, attempt 1
+ * 0–2 s, … capped at 30 s from attempt 5 on.
+ *
+ * @param {number} attempt retries already made since the last stable connection (≥ 0)
+ * @param {() => number} [random] uniform in [0, 1), injectable for tests
+ * @returns {number} milliseconds, an integer in [0, MAX_DELAY_MS)
+ */
+export function nextDelay(attempt, random = Math.random) {
+  const n = Math.max(0, Math.floor(Number.isFinite(attempt) ? attempt : 0));
+  // 2^5 * 1 s already exceeds the cap; clamping the exponent keeps huge attempts finite.
+  const window = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(n, 16));
+  const r = Math.min(Math.max(random(), 0), 1 - Number.EPSILON);
+  return Math.floor(r * window);
+}
+
+/**
+ * The attempt counter after a connection ended: back to 0 when it had been open for at least
+ * {@link STABLE_MS} (so the next retry waits 0–1 s again), else unchanged (the page increments it
+ * each time it schedules a retry). A connection that never opened counts as unstable.
+ *
+ * @param {number} attempt retries scheduled since the last stable connection
+ * @param {number | null} openedAt epoch ms of the `open` event, or null if it never opened
+ * @param {number} closedAt epoch ms of the close / failure
+ * @returns {number}
+ */
+export function attemptAfterClose(attempt, openedAt, closedAt) {
+  return openedAt !== null && closedAt - openedAt >= STABLE_MS ? 0 : attempt;
+}
+
+/**
+ * How the page should react to a WebSocket close code.
+ *
+ * @param {number} code the CloseEvent code
+ * @param {string} [reason] the CloseEvent reason, shown if present
+ * @returns {{ message: string, retry: boolean, slow: boolean }} `slow`: wait the full cap (1008,
+ *   a repeat rate-limit offender "reconnects slowly, if at all")
+ */
+export function closeInfo(code, reason = "") {
+  const why = reason ? ` (${reason})` : "";
+  switch (code) {
+    case CLOSE.POLICY:
+      return { message: `Vom Raum getrennt: zu viele Nachrichten (1008)${why}`, retry: true, slow: true };
+    case CLOSE.TOO_BIG:
+      return { message: `Vom Raum getrennt: Nachricht zu groß (1009)${why}`, retry: true, slow: false };
+    case CLOSE.IDLE:
+      return { message: `Vom Raum getrennt: zu lange still (4408)${why}`, retry: true, slow: false };
+    case CLOSE.UNSUPPORTED:
+      return { message: `Vom Raum getrennt: Binärdaten nicht unterstützt (1003)${why}`, retry: true, slow: false };
+    case 1000:
+    case 1001:
+      return { message: `Verbindung beendet (${code})${why}`, retry: true, slow: false };
+    default:
+      return { message: `Verbindung unterbrochen (${code})${why}`, retry: true, slow: false };
+  }
+}
+
+/**
+ * Delay for a {@link closeInfo} `slow` close: between half the cap and the cap.
+ *
+ * @param {() => number} [random]
+ * @returns {number}
+ */
+export function slowDelay(random = Math.random) {
+  return MAX_DELAY_MS / 2 + Math.floor(nextDelay(16, random) / 2);
+}
+
+/**
+ * Classifies the HTTP status of `POST /api/rooms/:roomId/ticket`: `ok`, `auth` (401/403: no or
+ * expired session, stop reconnecting and send the user to a signed link), or `retry`.
+ *
+ * @param {number} status
+ * @returns {"ok" | "auth" | "retry"}
+ */
+export function ticketOutcome(status) {
+  if (status >= 200 && status < 300) return "ok";
+  if (status === 401 || status === 403) return "auth";
+  return "retry";
+}
+
+/** @returns {string[]} the 36 cell names, row-major: A-1, A-2, … F-6 */
+export function cellIds() {
+  return ROWS.flatMap((r) => COLS.map((c) => `${r}-${c}`));
+}
+
+/**
+ * @param {string} cell e.g. "A-1"
+ * @returns {string} the room id, e.g. "honeycomb:A-1"
+ */
+export function roomIdForCell(cell) {
+  return `honeycomb:${cell}`;
+}
+
+/**
+ * Path of the ticket endpoint; the room id is URL-encoded (`:` → `%3A`).
+ *
+ * @param {string} roomId
+ * @returns {string}
+ */
+export function ticketPath(roomId) {
+  return `/api/rooms/${encodeURIComponent(roomId)}/ticket`;
+}
+
+/**
+ * WebSocket URL of a room: same origin, `ws:` or `wss:` after the page's scheme, with the ticket
+ * and, on a resume, `lastSeq`.
+ *
+ * @param {{ protocol: string, host: string }} loc usually `location`
+ * @param {string} roomId
+ * @param {string} ticket
+ * @param {number | null} lastSeq the last seq seen, or null on a fresh join
+ * @returns {string}
+ */
+export function wsUrl(loc, roomId, ticket, lastSeq) {
+  const scheme = loc.protocol === "https:" ? "wss:" : "ws:";
+  const q = new URLSearchParams({ ticket });
+  if (lastSeq !== null && lastSeq !== undefined) q.set("lastSeq", String(lastSeq));
+  return `${scheme}//${loc.host}/api/rooms/${encodeURIComponent(roomId)}/ws?${q}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Room state
+
+/**
+ * The empty view of a room, before any `welcome`.
+ *
+ * @returns {import("./honeycomb-core.js").RoomState}
+ */
+export function initialState() {
+  return { seq: null, you: null, members: [], chat: [], events: [], reset: false };
+}
+
+/**
+ * Adds one of your own chat messages, not yet confirmed (an `ack` with `ref === id` confirms it).
+ *
+ * @param {import("./honeycomb-core.js").RoomState} state
+ * @param {{ id: string, text: string, at: number }} msg
+ * @returns {import("./honeycomb-core.js").RoomState}
+ */
+export function addPending(state, msg) {
+  const entry = {
+    id: msg.id,
+    seq: null,
+    at: msg.at,
+    uid: state.you?.uid ?? "ich",
+    text: msg.text,
+    mine: true,
+    status: "pending",
+  };
+  return { ...state, reset: false, chat: trim([...state.chat, entry]) };
+}
+
+/**
+ * Your messages still awaiting an ack, oldest first: what to (re)send after a reconnect. Their
+ * `id` makes the resend idempotent on the server.
+ *
+ * @param {import("./honeycomb-core.js").RoomState} state
+ * @returns {{ id: string, text: string }[]}
+ */
+export function pendingChats(state) {
+  return state.chat.filter((m) => m.status === "pending").map((m) => ({ id: m.id, text: m.text }));
+}
+
+/**
+ * Applies one server frame to the room state; unknown or irrelevant frames return `state`
+ * unchanged (same object). Never mutates its input.
+ *
+ * - `welcome`: replaces `you` and `members`; a fresh join or `discontinuity: true` replaces chat
+ *   and events by `history` (your unconfirmed messages are kept, `reset` is set); a resume
+ *   appends the replayed entries. A replayed chat with your pending `id` confirms it.
+ * - `chat` / `event`: appended unless its `seq` was already seen.
+ * - `presence.join` / `presence.update`: upsert the member by uid; `presence.leave`: remove it.
+ * - `ack` with `ref` of a pending message: confirms it with its `seq`.
+ * - `error` with `ref` of a pending message: marks it failed, except `rate_limited` (kept
+ *   pending: the page resends after `retryAfter`).
+ *
+ * `seq` tracks the highest seq seen (welcome, log frames and acks): the `lastSeq` to resume from.
+ *
+ * @param {import("./honeycomb-core.js").RoomState} state
+ * @param {import("./honeycomb-core.js").ServerFrame} frame
+ * @returns {import("./honeycomb-core.js").RoomState}
+ */
+export function applyFrame(state, frame) {
+  if (!frame || typeof frame !== "object") return state;
+  switch (frame.type) {
+    case "welcome": {
+      const fresh = state.seq === null || frame.discontinuity === true;
+      let chat = fresh ? state.chat.filter((m) => m.status === "pending") : state.chat;
+      let events = fresh ? [] : state.events;
+      const you = frame.you;
+      for (const entry of frame.history ?? []) {
+        if (entry.type === "chat") chat = addChat(chat, entry, you);
+        else if (entry.type === "event") events = addEvent(events, entry);
+      }
+      return {
+        seq: maxSeq(fresh ? null : state.seq, frame.seq),
+        you,
+        members: (frame.members ?? []).map(toMember),
+        chat: trim(sortChat(chat)),
+        events: trim(events),
+        reset: fresh,
+      };
+    }
+    case "chat": {
+      const chat = addChat(state.chat, frame, state.you);
+      return { ...state, reset: false, seq: maxSeq(state.seq, frame.seq), chat: trim(chat) };
+    }
+    case "event": {
+      const events = addEvent(state.events, frame);
+      return { ...state, reset: false, seq: maxSeq(state.seq, frame.seq), events: trim(events) };
+    }
+    case "presence.join":
+    case "presence.update": {
+      const m = toMember(frame.member);
+      const i = state.members.findIndex((x) => x.uid === m.uid);
+      const members = i < 0 ? [...state.members, m] : state.members.map((x, j) => (j === i ? m : x));
+      return { ...state, reset: false, seq: maxSeq(state.seq, frame.seq), members };
+    }
+    case "presence.leave":
+      return {
+        ...state,
+        reset: false,
+        seq: maxSeq(state.seq, frame.seq),
+        members: state.members.filter((x) => x.uid !== frame.uid),
+      };
+    case "ack": {
+      const i = state.chat.findIndex((m) => m.mine && m.id === frame.ref && m.status === "pending");
+      const seq = typeof frame.seq === "number" ? maxSeq(state.seq, frame.seq) : state.seq;
+      if (i < 0) return seq === state.seq ? state : { ...state, reset: false, seq };
+      const chat = state.chat.map((m, j) =>
+        j === i ? { ...m, status: "sent", seq: frame.seq ?? null, at: frame.at ?? m.at, uid: state.you?.uid ?? m.uid } : m,
+      );
+      return { ...state, reset: false, seq, chat };
+    }
+    case "error": {
+      if (!frame.ref || frame.code === "rate_limited") return state;
+      const i = state.chat.findIndex((m) => m.mine && m.id === frame.ref && m.status === "pending");
+      if (i < 0) return state;
+      const chat = state.chat.map((m, j) => (j === i ? { ...m, status: "failed", error: frame.message } : m));
+      return { ...state, reset: false, chat };
+    }
+    default:
+      return state;
+  }
+}
+
+/** @param {number | null} a @param {unknown} b @returns {number | null} */
+function maxSeq(a, b) {
+  if (typeof b !== "number") return a;
+  return a === null ? b : Math.max(a, b);
+}
+
+/** @param {any} m */
+function toMember(m) {
+  return { uid: String(m.uid), conns: Array.isArray(m.conns) ? m.conns.length : 0, meta: m.meta ?? {} };
+}
+
+/**
+ * Adds a chat entry from the log; confirms your own pending message with the same id instead of
+ * duplicating it; drops a seq already present.
+ * @param {any[]} chat @param {any} f @param {{ uid: string, connId: string } | null} you
+ */
+function addChat(chat, f, you) {
+  if (chat.some((m) => m.seq === f.seq)) return chat;
+  const mine = you !== null && f.from?.uid === you.uid;
+  const i = chat.findIndex((m) => m.mine && m.status === "pending" && m.id === f.id);
+  if (i >= 0) return chat.map((m, j) => (j === i ? { ...m, status: "sent", seq: f.seq, at: f.at } : m));
+  return [...chat, { id: f.id, seq: f.seq, at: f.at, uid: f.from?.uid ?? "?", text: f.text, mine, status: "sent" }];
+}
+
+/** @param {any[]} events @param {any} f */
+function addEvent(events, f) {
+  if (events.some((e) => e.seq === f.seq || e.eventId === f.eventId)) return events;
+  return [...events, { seq: f.seq, at: f.at, eventId: f.eventId, eventType: f.eventType, subject: f.subject, data: f.data }];
+}
+
+/** Confirmed messages by seq; pending ones (no seq yet) after them in send order. @param {any[]} chat */
+function sortChat(chat) {
+  const sent = chat.filter((m) => m.seq !== null).sort((a, b) => a.seq - b.seq);
+  return [...sent, ...chat.filter((m) => m.seq === null)];
+}
+
+/** @template T @param {T[]} list @returns {T[]} */
+function trim(list) {
+  return list.length > MAX_ENTRIES ? list.slice(list.length - MAX_ENTRIES) : list;
+}

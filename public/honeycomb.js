@@ -1,0 +1,318 @@
+// Honeycomb client (issue 3 §7): pick a cell, join its room `honeycomb:<cell>`, see who is present,
+// chat, and see pushed events. Every (re)connect fetches a fresh single-use ticket
+// (POST /api/rooms/:roomId/ticket, session cookie), then dials /api/rooms/:roomId/ws?ticket=…&lastSeq=…
+// so the room replays what was missed. Backoff, close handling and the state reducer are the pure
+// functions of honeycomb-core.js (unit-tested); this module only wires DOM, timers and sockets.
+
+import {
+  addPending,
+  applyFrame,
+  attemptAfterClose,
+  cellIds,
+  closeInfo,
+  initialState,
+  nextDelay,
+  PING_INTERVAL_MS,
+  PING_TEXT,
+  pendingChats,
+  ROWS,
+  roomIdForCell,
+  slowDelay,
+  ticketOutcome,
+  ticketPath,
+  wsUrl,
+} from "./honeycomb-core.js";
+
+const $ = (id) => document.getElementById(id);
+const UID_KEY = "mot_user_id_v1";
+const uid = localStorage.getItem(UID_KEY);
+if (uid) $("who").textContent = `Verifiziert als ${uid}`;
+
+/**
+ * The current room connection; replaced on every cell change. Callbacks of an older one check
+ * `live(c)` and do nothing, so a late close or ticket answer can never touch the new room.
+ * @type {null | {cell: string, roomId: string, ws: WebSocket | null, state: any, attempt: number,
+ *   openedAt: number | null, retryTimer: any, pingTimer: any, flushTimer: any, blockedUntil: number,
+ *   inFlight: Set<string>, stopped: boolean}}
+ */
+let conn = null;
+const live = (c) => conn === c && !c.stopped;
+
+// ---------------------------------------------------------------------------------------------
+// Status line
+
+function setConn(kind, label) {
+  $("connState").className = `badge ${kind}`;
+  $("connState").textContent = label;
+}
+function say(text, isError = false) {
+  $("status").textContent = text;
+  $("status").className = isError ? "error" : "muted";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection lifecycle
+
+function join(cell) {
+  leave();
+  const c = {
+    cell,
+    roomId: roomIdForCell(cell),
+    ws: null,
+    state: initialState(),
+    attempt: 0,
+    openedAt: null,
+    retryTimer: 0,
+    pingTimer: 0,
+    flushTimer: 0,
+    blockedUntil: 0,
+    inFlight: new Set(),
+    stopped: false,
+  };
+  conn = c;
+  if (location.hash !== `#${cell}`) history.replaceState(null, "", `#${cell}`);
+  render();
+  void connect(c);
+}
+
+function leave() {
+  const c = conn;
+  if (!c) return;
+  c.stopped = true;
+  clearTimeout(c.retryTimer);
+  clearTimeout(c.flushTimer);
+  clearInterval(c.pingTimer);
+  c.ws?.close(1000, "leave");
+  c.ws = null;
+  conn = null;
+}
+
+async function connect(c) {
+  setConn("connecting", "verbinde…");
+  say(c.attempt === 0 ? `Hole Ticket für ${c.roomId}…` : `Neuer Versuch ${c.attempt}: hole Ticket…`);
+  let res;
+  let data = null;
+  try {
+    res = await fetch(ticketPath(c.roomId), { method: "POST", credentials: "same-origin" });
+    data = await res.json().catch(() => null);
+  } catch (err) {
+    if (live(c)) retry(c, `Ticket nicht erreichbar: ${err.message}`);
+    return;
+  }
+  if (!live(c)) return;
+  const outcome = ticketOutcome(res.status);
+  if (outcome === "auth") {
+    c.stopped = true;
+    setConn("stopped", "abgemeldet");
+    const status = $("status");
+    status.className = "error";
+    status.replaceChildren(
+      `Keine gültige Sitzung (HTTP ${res.status}). Öffne einen signierten Link im `,
+      Object.assign(document.createElement("a"), { href: "/", textContent: "Portal" }),
+      ", dann wähle die Zelle erneut.",
+    );
+    render();
+    return;
+  }
+  if (outcome !== "ok" || !data?.ok || typeof data.ticket !== "string") {
+    retry(c, `Ticket fehlgeschlagen (HTTP ${res.status}${data?.error ? `: ${data.error}` : ""})`);
+    return;
+  }
+  open(c, data.ticket);
+}
+
+function open(c, ticket) {
+  const ws = new WebSocket(wsUrl(location, c.roomId, ticket, c.state.seq));
+  c.ws = ws;
+  c.openedAt = null;
+  c.inFlight = new Set();
+  ws.addEventListener("open", () => {
+    if (c.ws !== ws || !live(c)) return;
+    c.openedAt = Date.now();
+    setConn("connecting", "warte auf welcome…");
+    c.pingTimer = setInterval(() => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(PING_TEXT);
+    }, PING_INTERVAL_MS);
+  });
+  ws.addEventListener("message", (ev) => {
+    if (c.ws !== ws || !live(c) || typeof ev.data !== "string") return;
+    let frame;
+    try {
+      frame = JSON.parse(ev.data);
+    } catch {
+      return;
+    }
+    onFrame(c, ws, frame);
+  });
+  ws.addEventListener("close", (ev) => {
+    if (c.ws !== ws) return;
+    clearInterval(c.pingTimer);
+    c.ws = null;
+    if (!live(c)) return;
+    const info = closeInfo(ev.code, ev.reason);
+    c.attempt = attemptAfterClose(c.attempt, c.openedAt, Date.now());
+    retry(c, info.message, info.slow);
+  });
+  // An `error` event is always followed by `close`; handled there.
+}
+
+/** Schedules the next connect with jittered exponential backoff (a new ticket every time). */
+function retry(c, message, slow = false) {
+  const delay = slow ? slowDelay() : nextDelay(c.attempt);
+  c.attempt += 1;
+  setConn("retry", `neuer Versuch in ${Math.ceil(delay / 1000)} s`);
+  say(message, true);
+  render();
+  clearTimeout(c.retryTimer);
+  c.retryTimer = setTimeout(() => {
+    if (live(c)) void connect(c);
+  }, delay);
+}
+
+function onFrame(c, ws, frame) {
+  c.state = applyFrame(c.state, frame);
+  switch (frame.type) {
+    case "welcome":
+      setConn("open", "verbunden");
+      say(
+        frame.discontinuity
+          ? `Verbunden als ${frame.you.uid}; Verlauf hatte eine Lücke, Ansicht neu geladen.`
+          : `Verbunden mit ${c.roomId} als ${frame.you.uid}.`,
+      );
+      flush(c, ws);
+      break;
+    case "ack":
+      c.inFlight.delete(frame.ref);
+      break;
+    case "error": {
+      const wait = frame.code === "rate_limited" && typeof frame.retryAfter === "number" ? frame.retryAfter : 0;
+      say(`Fehler ${frame.code}: ${frame.message}${wait ? ` – erneut in ${Math.ceil(wait / 1000)} s` : ""}`, true);
+      if (frame.ref) c.inFlight.delete(frame.ref);
+      if (wait) {
+        c.blockedUntil = Math.max(c.blockedUntil, Date.now() + wait);
+        flush(c, ws);
+      }
+      break;
+    }
+  }
+  render();
+}
+
+/** Sends your unconfirmed messages that are not in flight on this socket, honouring `retryAfter`. */
+function flush(c, ws = c.ws) {
+  if (!ws || ws.readyState !== WebSocket.OPEN || !live(c)) return;
+  const wait = c.blockedUntil - Date.now();
+  if (wait > 0) {
+    clearTimeout(c.flushTimer);
+    c.flushTimer = setTimeout(() => flush(c), wait);
+    return;
+  }
+  for (const m of pendingChats(c.state)) {
+    if (c.inFlight.has(m.id)) continue;
+    c.inFlight.add(m.id);
+    ws.send(JSON.stringify({ type: "chat", id: m.id, text: m.text }));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering (textContent only: chat text and event data are untrusted)
+
+const time = (at) => new Date(at).toLocaleTimeString("de-DE", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+const el = (tag, props = {}, ...children) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+};
+
+function buildGrid() {
+  const cells = cellIds();
+  const perRow = cells.length / ROWS.length;
+  const rows = ROWS.map((_, r) =>
+    el(
+      "div",
+      { className: "hexrow" },
+      ...cells.slice(r * perRow, (r + 1) * perRow).map((cell) => {
+        const b = el("button", { type: "button", className: "hex", textContent: cell, title: `Raum honeycomb:${cell}` });
+        b.dataset.cell = cell;
+        b.setAttribute("aria-pressed", "false");
+        b.addEventListener("click", () => join(cell));
+        return b;
+      }),
+    ),
+  );
+  $("grid").replaceChildren(...rows);
+}
+
+function render() {
+  const c = conn;
+  for (const b of $("grid").querySelectorAll(".hex")) b.setAttribute("aria-pressed", String(b.dataset.cell === c?.cell));
+  $("roomName").textContent = c ? `– ${c.roomId}` : "– keine Zelle gewählt";
+  const s = c?.state ?? initialState();
+  const you = s.you?.uid;
+
+  $("members").replaceChildren(
+    ...s.members.map((m) =>
+      el(
+        "li",
+        { className: m.uid === you ? "you" : "" },
+        `${m.uid}${m.uid === you ? " (du)" : ""} `,
+        el("span", { className: "muted", textContent: `· ${m.conns} ${m.conns === 1 ? "Verbindung" : "Verbindungen"}` }),
+      ),
+    ),
+  );
+
+  const chat = $("chat");
+  const atBottom = chat.scrollHeight - chat.scrollTop - chat.clientHeight < 8;
+  chat.replaceChildren(
+    ...s.chat.map((m) =>
+      el(
+        "li",
+        { className: `${m.mine ? "mine " : ""}${m.status === "sent" ? "" : m.status}` },
+        el("span", { className: "meta", textContent: m.seq === null ? time(m.at) : `#${m.seq} ${time(m.at)}` }),
+        el("strong", { className: "who", textContent: `${m.uid}: ` }),
+        m.text,
+        m.status === "pending" ? el("span", { className: "meta", textContent: " (wird gesendet)" }) : "",
+        m.status === "failed" ? el("span", { className: "meta", textContent: ` (fehlgeschlagen: ${m.error ?? ""})` }) : "",
+      ),
+    ),
+  );
+  if (atBottom || s.reset) chat.scrollTop = chat.scrollHeight;
+
+  $("events").replaceChildren(
+    ...[...s.events]
+      .reverse()
+      .map((e) =>
+        el(
+          "li",
+          {},
+          el("span", { className: "meta", textContent: `#${e.seq} ${time(e.at)}` }),
+          el("strong", { textContent: e.eventType }),
+          ` · ${e.subject}`,
+          el("code", { textContent: clip(JSON.stringify(e.data), 400) }),
+        ),
+      ),
+  );
+
+  const usable = Boolean(c && !c.stopped);
+  $("chatText").disabled = !usable;
+  $("chatSend").disabled = !usable;
+}
+
+const clip = (s, n) => (s === undefined ? "" : s.length > n ? `${s.slice(0, n)}…` : s);
+
+$("chatForm").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const c = conn;
+  const text = $("chatText").value.trim();
+  if (!c || c.stopped || !text) return;
+  // Queued while offline: flushed after the next welcome; the id keeps a resend idempotent.
+  c.state = addPending(c.state, { id: `m-${crypto.randomUUID()}`, text, at: Date.now() });
+  $("chatText").value = "";
+  flush(c);
+  render();
+});
+
+buildGrid();
+const initial = decodeURIComponent(location.hash.slice(1));
+if (cellIds().includes(initial)) join(initial);
+else render();
