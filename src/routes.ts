@@ -7,6 +7,7 @@
 import type { AnyRoute } from "./http/route";
 import { verify } from "./identity/verify";
 import * as presence from "./presence/routes";
+import * as rooms from "./rooms/routes";
 import * as vouchers from "./vouchers/routes";
 
 /** All API routes except the documentation routes. */
@@ -24,4 +25,7 @@ export const apiRoutes: readonly AnyRoute[] = [
   vouchers.reschedule,
   vouchers.redeem,
   vouchers.transfer,
+  rooms.ticket,
+  rooms.ws,
+  rooms.get,
 ];

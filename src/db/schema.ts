@@ -76,6 +76,24 @@ export const rooms = sqliteTable(
   (t) => [check("ck_rooms_type", sql`${t.type} IN (${oneOf(ROOM_TYPES)})`), index("ix_rooms_owner").on(t.ownerUid)],
 );
 
+/**
+ * Short-lived (30 s), single-use room tickets (`POST /api/rooms/:roomId/ticket`): browsers cannot
+ * set headers on a WebSocket upgrade, so they pass `?ticket=`. Only the SHA-256 of the ticket is
+ * stored; `DELETE … RETURNING` on use makes it single use. Expired rows are swept on issue.
+ */
+export const roomTickets = sqliteTable(
+  "room_tickets",
+  {
+    /** SHA-256 hex of the ticket. */
+    hash: text("hash").primaryKey(),
+    uid: text("uid").notNull(),
+    roomId: text("room_id").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("ix_room_tickets_expires").on(t.expiresAt)],
+);
+
 /** Single-use record of a verified manifest link (replay → 409). Swept after the link window. */
 export const usedLinkNonces = sqliteTable(
   "used_link_nonces",

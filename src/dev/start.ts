@@ -1,6 +1,7 @@
 /**
  * `npm start`: migrate the local D1, seed demo data, print demo links, serve everything on
- * http://localhost:8788 (PORT overrides) with `wrangler pages dev`.
+ * http://localhost:8788 (PORT overrides) with `wrangler pages dev`, the backend Worker (Room DO) in
+ * the same process (`-c wrangler.toml -c src/worker/wrangler.toml`).
  */
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -35,6 +36,10 @@ for (const uid of DEMO_UIDS)
   console.log(`  ${uid}: ${await portalLink(`http://localhost:${port}`, uid, vars.MOT_SHARED_SECRET ?? "")}`);
 
 step(`serving http://localhost:${port}  (API docs: http://localhost:${port}/api/docs)`);
-const child = spawn("npx", ["wrangler", "pages", "dev", "--port", port, ...process.argv.slice(2)], { stdio: "inherit" });
+const child = spawn(
+  "npx",
+  ["wrangler", "pages", "dev", "-c", "wrangler.toml", "-c", "src/worker/wrangler.toml", "--port", port, ...process.argv.slice(2)],
+  { stdio: "inherit" },
+);
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => child.kill(sig));
 child.on("exit", (code) => process.exit(code ?? 0));

@@ -28,12 +28,14 @@ export interface EventInput {
   meta?: Record<string, unknown>;
   requestId: string;
   now: number;
+  /** A pre-generated id (`newId("ev", now)`), when the caller needs it after the commit (room pushes). */
+  id?: string;
 }
 
 /** The event's insert statement, for the change's batch. Returns the statement and the new id. */
 export function eventStatement(db: Db, e: EventInput): Statement {
   return db.insert(events).values({
-    id: newId("ev", e.now),
+    id: e.id ?? newId("ev", e.now),
     type: e.type,
     actorUid: e.actorUid,
     subjectType: e.subjectType,

@@ -15,7 +15,17 @@ export type AppEnv = { Bindings: Env };
 
 function mount(app: Hono<AppEnv>, route: AnyRoute): void {
   // `all`, not `on(method)`: a wrong method on a known path gets a JSON 405 from the pipeline.
-  app.all(route.path, (c) => runRoute(route, c.req.raw, c.env));
+  app.all(route.path, (c) => runRoute(route, c.req.raw, c.env, { params: c.req.param(), waitUntil: waitUntilOf(c) }));
+}
+
+/** The invocation's `waitUntil`, or undefined when there is no execution context (`app.request` in tests). */
+function waitUntilOf(c: { executionCtx: { waitUntil(p: Promise<unknown>): void } }): ((p: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (p) => ctx.waitUntil(p);
+  } catch {
+    return undefined;
+  }
 }
 
 function base(): Hono<AppEnv> {

@@ -30,6 +30,19 @@ export interface HandlerResult {
   status?: number;
   body: unknown;
   headers?: Record<string, string>;
+  /**
+   * A response to return exactly as is instead of a JSON body (the `101` of a WebSocket upgrade
+   * the Room DO answered). Only for routes without idempotency; never stored.
+   */
+  raw?: Response;
+}
+
+/** What the Hono mount passes besides the request: path parameters and the execution context. */
+export interface RouteExtras {
+  /** Path parameters (`/api/rooms/:roomId` → `{ roomId }`), already URL-decoded. */
+  params?: Record<string, string>;
+  /** `ctx.waitUntil` of the invocation, when there is one (Pages, Workers; not `app.request`). */
+  waitUntil?: (p: Promise<unknown>) => void;
 }
 
 /** Everything a handler needs, already validated. */
@@ -49,6 +62,10 @@ export interface HandlerContext<B, Q> {
   url: URL;
   req: Request;
   log: Logger;
+  /** Path parameters of the matched route (empty when the route has none). */
+  params: Record<string, string>;
+  /** Keeps background work (a room push after the commit) alive past the response, if possible. */
+  waitUntil?: (p: Promise<unknown>) => void;
   /**
    * Runs read queries as one D1 batch; the rate-limit count rides along in the same round trip.
    */
@@ -120,7 +137,7 @@ const JSON_TYPE = "application/json; charset=utf-8";
 let compatWarned = false;
 
 /** Runs one request through a route's pipeline. Never throws; every failure is a JSON response. */
-export async function runRoute(route: AnyRoute, req: Request, env: Env): Promise<Response> {
+export async function runRoute(route: AnyRoute, req: Request, env: Env, extras: RouteExtras = {}): Promise<Response> {
   const started = Date.now();
   const requestId = pickRequestId(req.headers.get("x-request-id"));
   const rlog = requestLogger(requestId);
@@ -219,6 +236,8 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env): Promise
       url,
       req,
       log: rlog,
+      params: extras.params ?? {},
+      ...(extras.waitUntil ? { waitUntil: extras.waitUntil } : {}),
       read: (queries) => activeLimiter.withReads(queries),
       idempotent: activeClaim !== null,
       async commit(statements, result) {
@@ -249,6 +268,10 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env): Promise
     const result = await route.handler(ctx);
     // A handler that never read through `ctx.read` nor committed is counted now.
     await activeLimiter.enforce();
+    if (result.raw) {
+      if (claim) throw new Error("a raw response cannot be stored for idempotency");
+      return finish(result.raw);
+    }
     const status = result.status ?? 200;
     // A string body with its own content-type (the docs page) is sent as is; everything else is JSON.
     const text = typeof result.body === "string" ? result.body : JSON.stringify(result.body);

@@ -13,6 +13,8 @@ import { abortUnlessChanged, isGuardAbort, isUniqueViolation } from "../db/clien
 import { newId } from "../db/ids";
 import { voucherBookings, voucherTemplates, vouchers } from "../db/schema";
 import { eventStatement } from "../events/events";
+import { isRoomId } from "../rooms/room-id";
+import { pushAfterCommit } from "../rooms/stub";
 import { chargeStatement, reversalStatement } from "../fees/fees";
 import { AppError, badRequest, conflict, forbidden, notFound } from "../http/errors";
 import type { HandlerContext, HandlerResult } from "../http/route";
@@ -88,19 +90,28 @@ export async function bookVoucher(ctx: Ctx<z.output<typeof BookBody>>): Promise<
   const start = parseSlotId(b.slotId);
   if (start === null) throw badRequest("invalid_slot", "slotId must be slot-<ISO-8601 instant>");
   const bookingId = newId("b", now);
-  const writes = bookingWrites(ctx, b.voucherId, bookingId, start, caller);
+  const eventId = newId("ev", now);
+  const writes = bookingWrites(ctx, b.voucherId, bookingId, start, caller, eventId);
+  const pushed = (res: HandlerResult) =>
+    notifyVoucherRoom(ctx, b.voucherId, eventId, "voucher.book", bookingId, {
+      voucherId: b.voucherId,
+      bookingId,
+      holderUid: caller,
+      slotStart: isoOf(start),
+    }).then(() => res);
   try {
     if (ctx.idempotent) {
       const [[v]] = await ctx.read([db.select().from(vouchers).where(eq(vouchers.id, b.voucherId))]);
       await assertBookable(ctx, v, start, caller);
       const after = { ...(v as VoucherRow), status: "booked" as const, holderUid: caller, updatedAt: now };
-      return await ctx.commit(writes, bookResult(after, bookingId, start, now));
+      return await pushed(await ctx.commit(writes, bookResult(after, bookingId, start, now)));
     }
-    return await ctx.commit([...writes, db.select().from(vouchers).where(eq(vouchers.id, b.voucherId))], (rows) => {
+    const res = await ctx.commit([...writes, db.select().from(vouchers).where(eq(vouchers.id, b.voucherId))], (rows) => {
       const [after] = rows[rows.length - 1] as VoucherRow[];
       if (!after) throw new Error("booked voucher vanished");
       return bookResult(after, bookingId, start, now);
     });
+    return await pushed(res);
   } catch (err) {
     if (isUniqueViolation(err, "voucher_bookings")) throw await bookedConflict(ctx, b.voucherId, start);
     if (isGuardAbort(err)) {
@@ -113,7 +124,7 @@ export async function bookVoucher(ctx: Ctx<z.output<typeof BookBody>>): Promise<
 }
 
 /** The booking batch; every statement re-checks what the pure rules check (`assertBookable`). */
-function bookingWrites(ctx: Ctx<unknown>, voucherId: string, bookingId: string, start: number, caller: string) {
+function bookingWrites(ctx: Ctx<unknown>, voucherId: string, bookingId: string, start: number, caller: string, eventId: string) {
   const { db, now } = ctx;
   const bookable = sql`id = ${voucherId} AND status = 'issued' AND (holder_uid IS NULL OR holder_uid = ${caller})
     AND ${start} >= valid_from AND (${start} - valid_from) % ${SLOT_STEP_MS} = 0
@@ -130,7 +141,7 @@ function bookingWrites(ctx: Ctx<unknown>, voucherId: string, bookingId: string, 
       .set({ status: "booked", holderUid: caller, updatedAt: now })
       .where(and(eq(vouchers.id, voucherId), eq(vouchers.status, "issued"))),
     abortUnlessChanged(db),
-    voucherEvent(ctx, "voucher.book", bookingId, { voucherId, slotStart: isoOf(start) }, "voucher_booking"),
+    voucherEvent(ctx, "voucher.book", bookingId, { voucherId, slotStart: isoOf(start) }, "voucher_booking", eventId),
     chargeStatement(db, {
       feeId: BOOKING_FEE,
       subjectType: "voucher_booking",
@@ -193,8 +204,9 @@ export async function cancelBooking(ctx: Ctx<z.output<typeof CancelBody>>): Prom
   const v = await getVoucher(db, booking.voucherId);
   if (!v) throw voucherNotFound();
   const after: VoucherRow = { ...v, status: "issued", updatedAt: now };
+  const eventId = newId("ev", now);
   try {
-    return await ctx.commit(
+    const res = await ctx.commit(
       [
         db
           .update(voucherBookings)
@@ -207,11 +219,17 @@ export async function cancelBooking(ctx: Ctx<z.output<typeof CancelBody>>): Prom
           .set({ status: "issued", updatedAt: now })
           .where(and(eq(vouchers.id, booking.voucherId), eq(vouchers.status, "booked"))),
         abortUnlessChanged(db),
-        voucherEvent(ctx, "voucher.cancel", booking.id, { voucherId: booking.voucherId, reason }, "voucher_booking"),
+        voucherEvent(ctx, "voucher.cancel", booking.id, { voucherId: booking.voucherId, reason }, "voucher_booking", eventId),
         reversalStatement(db, "voucher_booking", booking.originBookingId, now),
       ],
       { body: { ok: true, alreadyCancelled: false, booking: toBooking(cancelled), voucher: toVoucher(after) } },
     );
+    await notifyVoucherRoom(ctx, booking.voucherId, eventId, "voucher.cancel", booking.id, {
+      voucherId: booking.voucherId,
+      bookingId: booking.id,
+      reason,
+    });
+    return res;
   } catch (err) {
     if (!isGuardAbort(err)) throw err;
     // Lost a race: a concurrent cancel is a success without side effects, anything else a conflict.
@@ -255,8 +273,16 @@ export async function rescheduleBooking(ctx: Ctx<z.output<typeof RescheduleBody>
     createdAt: now,
     updatedAt: now,
   };
+  const eventId = newId("ev", now);
+  const pushData = {
+    voucherId: v.id,
+    bookingId: next.id,
+    fromBookingId: old.id,
+    fromSlotStart: isoOf(old.slotStart),
+    slotStart: isoOf(start),
+  };
   try {
-    return await ctx.commit(
+    const res = await ctx.commit(
       [
         db
           .update(voucherBookings)
@@ -270,6 +296,7 @@ export async function rescheduleBooking(ctx: Ctx<z.output<typeof RescheduleBody>
           next.id,
           { voucherId: v.id, fromBookingId: old.id, fromSlotStart: isoOf(old.slotStart), slotStart: isoOf(start) },
           "voucher_booking",
+          eventId,
         ),
       ],
       {
@@ -281,6 +308,8 @@ export async function rescheduleBooking(ctx: Ctx<z.output<typeof RescheduleBody>
         },
       },
     );
+    await notifyVoucherRoom(ctx, v.id, eventId, "voucher.reschedule", next.id, pushData);
+    return res;
   } catch (err) {
     if (isUniqueViolation(err, "voucher_bookings")) throw conflict("slot_taken", "this slot is already booked");
     if (isGuardAbort(err)) {
@@ -373,8 +402,10 @@ function voucherEvent(
   subjectId: string,
   meta: Record<string, unknown>,
   subjectType = "voucher",
+  id?: string,
 ) {
   return eventStatement(ctx.db, {
+    ...(id ? { id } : {}),
     type,
     actorUid: ctx.caller,
     subjectType,
@@ -383,6 +414,24 @@ function voucherEvent(
     requestId: ctx.requestId,
     now: ctx.now,
   });
+}
+
+/**
+ * After a committed booking change: pushes its event into the room `voucher:<voucherId>` (issue 3
+ * §3), carrying the id of the event row written in the batch so a retried push is not delivered
+ * twice. Never fails the request (see `pushAfterCommit`).
+ */
+function notifyVoucherRoom(
+  ctx: Ctx<unknown>,
+  voucherId: string,
+  eventId: string,
+  type: string,
+  subject: string,
+  data: Record<string, string | null>,
+): Promise<void> {
+  const roomId = `voucher:${voucherId}`;
+  if (!isRoomId(roomId)) return Promise.resolve();
+  return pushAfterCommit(ctx, roomId, { eventId, type, subject, data });
 }
 
 function checkSlot(v: VoucherRow, start: number, now: number): void {

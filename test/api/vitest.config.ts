@@ -2,6 +2,7 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_BINDINGS } from "../support/bindings";
+import { backendWorker } from "../support/build-worker.mts";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -15,6 +16,8 @@ export default defineConfig({
           TEST_MIGRATIONS: await readD1Migrations(path.join(root, "migrations")),
           ...TEST_BINDINGS,
         },
+        // The backend Worker hosting the Room DO (ROOMS has script_name = "together-systems-backend").
+        workers: [backendWorker()],
       },
     })),
   ],
@@ -22,6 +25,7 @@ export default defineConfig({
     name: "api",
     root: import.meta.dirname,
     include: ["**/*.test.ts"],
+    globalSetup: ["../support/build-worker.mts"],
     setupFiles: ["./setup.ts"],
     testTimeout: 30_000,
   },

@@ -2,6 +2,7 @@ import path from "node:path";
 import { buildPagesASSETSBinding, cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_BINDINGS } from "../support/bindings";
+import { backendWorker } from "../support/build-worker.mts";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -22,6 +23,8 @@ export default defineConfig({
           ...TEST_BINDINGS,
         },
         serviceBindings: { ASSETS: await buildPagesASSETSBinding(path.join(root, "public")) },
+        // The backend Worker hosting the Room DO (ROOMS has script_name = "together-systems-backend").
+        workers: [backendWorker()],
       },
     })),
   ],
@@ -29,7 +32,7 @@ export default defineConfig({
     name: "smoke",
     root: import.meta.dirname,
     include: ["**/*.test.ts"],
-    globalSetup: ["./global-setup.mts"],
+    globalSetup: ["../support/build-worker.mts", "./global-setup.mts"],
     setupFiles: ["./setup.ts"],
     testTimeout: 30_000,
   },

@@ -1,0 +1,216 @@
+/**
+ * Room routes (issue 3 §2): tickets, the WebSocket upgrade through the backend Worker's Room DO
+ * (an auxiliary worker in this project), access rules, GET room, and voucher events pushed into
+ * `voucher:<id>` after the booking commits.
+ */
+import { listDurableObjectIds } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { app } from "../../src/app";
+import { issueVoucher, json, login, newUid, slotAt, testEnv } from "../support/client";
+import { post, row } from "../support/voucher-kit";
+
+type Frame = Record<string, any>;
+
+/** Calls the app with an upgrade header (and optional session), returns the raw response. */
+function upgrade(path: string, session?: string, headers: Record<string, string> = {}): Promise<Response> {
+  const h: Record<string, string> = { upgrade: "websocket", ...headers };
+  if (session) h.authorization = `Bearer ${session}`;
+  return Promise.resolve(app.request(`http://localhost${path}`, { headers: h }, testEnv));
+}
+
+/** Accepts the client end of a 101 and collects its frames. */
+function collect(res: Response) {
+  const ws = res.webSocket;
+  if (res.status !== 101 || !ws) throw new Error(`expected 101, got ${res.status}`);
+  ws.accept();
+  const frames: Frame[] = [];
+  const waiters: Array<() => void> = [];
+  ws.addEventListener("message", (e) => {
+    frames.push(JSON.parse(String(e.data)) as Frame);
+    for (const w of waiters.splice(0)) w();
+  });
+  async function next(pred: (f: Frame) => boolean, ms = 5_000): Promise<Frame> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const f = frames.find(pred);
+      if (f) return f;
+      if (Date.now() > deadline) throw new Error(`no matching frame; got ${JSON.stringify(frames)}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 100);
+      });
+    }
+  }
+  return { ws, frames, next };
+}
+
+const room = (label = "t") => `honeycomb:${label}-${crypto.randomUUID().slice(0, 8)}`;
+const enc = encodeURIComponent;
+
+async function doExists(roomId: string): Promise<boolean> {
+  const ns = testEnv.ROOMS;
+  const want = ns.idFromName(roomId);
+  return (await listDurableObjectIds(ns)).some((id) => id.equals(want));
+}
+
+async function ticketFor(session: string, roomId: string) {
+  return json(`/api/rooms/${enc(roomId)}/ticket`, { method: "POST", session, body: {} });
+}
+
+describe("POST /api/rooms/:roomId/ticket", () => {
+  it("issues a 30 s ticket bound to uid and room; only its hash is stored", async () => {
+    const me = await login();
+    const roomId = room();
+    const res = await ticketFor(me.session, roomId);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.ok).toBe(true);
+    expect(typeof res.body.ticket).toBe("string");
+    const ttl = Date.parse(res.body.expiresAt) - Date.now();
+    expect(ttl).toBeGreaterThan(20_000);
+    expect(ttl).toBeLessThanOrEqual(30_000);
+    const stored = await row("SELECT * FROM room_tickets WHERE uid = ? AND room_id = ?", me.uid, roomId);
+    expect(stored).toBeDefined();
+    expect(stored?.hash).not.toBe(res.body.ticket);
+  });
+
+  it("needs a session, a valid room id, and access to the room", async () => {
+    expect((await json(`/api/rooms/${enc(room())}/ticket`, { method: "POST", body: {} })).status).toBe(401);
+    const me = await login();
+    const bad = await ticketFor(me.session, "nope:x");
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe("bad_room_id");
+    const mortgage = await ticketFor(me.session, "mortgage:offer:o-1");
+    expect(mortgage.status).toBe(403);
+  });
+
+  it("a ticket opens the socket once; a second use, an expired one, or another room's → plain HTTP", async () => {
+    const me = await login();
+    const roomId = room("tk");
+    const t = (await ticketFor(me.session, roomId)).body.ticket as string;
+
+    const first = collect(await upgrade(`/api/rooms/${enc(roomId)}/ws?ticket=${enc(t)}`));
+    const welcome = await first.next((f) => f.type === "welcome");
+    expect(welcome.you.uid).toBe(me.uid);
+    first.ws.close(1000);
+
+    const again = await upgrade(`/api/rooms/${enc(roomId)}/ws?ticket=${enc(t)}`);
+    expect(again.status).toBe(401);
+    expect(again.webSocket).toBeNull();
+    expect(((await again.json()) as Frame).code).toBe("invalid_ticket");
+
+    const t2 = (await ticketFor(me.session, roomId)).body.ticket as string;
+    await testEnv.DB.prepare("UPDATE room_tickets SET expires_at = ? WHERE uid = ?")
+      .bind(Date.now() - 1, me.uid)
+      .run();
+    const expired = await upgrade(`/api/rooms/${enc(roomId)}/ws?ticket=${enc(t2)}`);
+    expect(expired.status).toBe(401);
+
+    const other = room("other");
+    const t3 = (await ticketFor(me.session, roomId)).body.ticket as string;
+    const wrong = await upgrade(`/api/rooms/${enc(other)}/ws?ticket=${enc(t3)}`);
+    expect(wrong.status).toBe(403);
+    expect(((await wrong.json()) as Frame).code).toBe("ticket_room_mismatch");
+    expect(await doExists(other)).toBe(false);
+  });
+});
+
+describe("GET /api/rooms/:roomId/ws", () => {
+  it("refuses without auth, with a bad session, or a bad room id: plain 4xx, no DO created", async () => {
+    const roomId = room("anon");
+    const anon = await upgrade(`/api/rooms/${enc(roomId)}/ws`);
+    expect(anon.status).toBe(401);
+    expect(anon.headers.get("content-type")).toContain("application/json");
+    const forged = await upgrade(`/api/rooms/${enc(roomId)}/ws`, "forged.token", {
+      "x-room-id": roomId,
+      "x-room-uid": "mallory",
+    });
+    expect(forged.status).toBe(401);
+    const bogus = await upgrade(`/api/rooms/${enc(roomId)}/ws?ticket=not-a-ticket`);
+    expect(bogus.status).toBe(401);
+    const me = await login();
+    expect((await upgrade(`/api/rooms/${enc("voucher:a:b")}/ws`, me.session)).status).toBe(400);
+    expect((await upgrade(`/api/rooms/${enc("mortgage:offer:o-9")}/ws`, me.session)).status).toBe(403);
+    expect(await doExists(roomId)).toBe(false);
+    expect(await doExists("mortgage:offer:o-9")).toBe(false);
+  });
+
+  it("a plain GET (no upgrade) → 426", async () => {
+    const me = await login();
+    const res = await json(`/api/rooms/${enc(room())}/ws`, { session: me.session });
+    expect(res.status).toBe(426);
+  });
+
+  it("a session upgrades: 101, welcome with the verified uid (client x-room-* ignored), room registered", async () => {
+    const me = await login();
+    const roomId = room("ok");
+    const res = await upgrade(`/api/rooms/${enc(roomId)}/ws`, me.session, { "x-room-uid": "mallory" });
+    const c = collect(res);
+    const welcome = await c.next((f) => f.type === "welcome");
+    expect(welcome.you.uid).toBe(me.uid);
+    const r = await row("SELECT * FROM rooms WHERE id = ?", roomId);
+    expect(r?.type).toBe("mixed");
+    expect(r?.owner_uid).toBe(me.uid);
+    expect(JSON.parse(r?.meta as string)).toEqual({ kind: "honeycomb" });
+
+    const got = await json(`/api/rooms/${enc(roomId)}`, { session: me.session });
+    expect(got.status, JSON.stringify(got.body)).toBe(200);
+    expect(got.body.room.id).toBe(roomId);
+    expect(got.body.room.ownerUid).toBe(me.uid);
+    expect(got.body.presence.map((m: Frame) => m.uid)).toContain(me.uid);
+    c.ws.close(1000);
+  });
+});
+
+describe("voucher rooms", () => {
+  it("admit the issuer and the holder; a stranger gets 403 and no DO; unknown voucher → 404", async () => {
+    const issuer = await login();
+    const holder = await login();
+    const stranger = await login();
+    const { voucher, validFrom } = await issueVoucher(issuer);
+    const voucherId = voucher.voucherId as string;
+    const roomId = `voucher:${voucherId}`;
+
+    const s = await upgrade(`/api/rooms/${enc(roomId)}/ws`, stranger.session);
+    expect(s.status, await s.clone().text()).toBe(403);
+    expect(await doExists(roomId)).toBe(false);
+    expect((await ticketFor(stranger.session, roomId)).status).toBe(403);
+    expect((await json(`/api/rooms/${enc(roomId)}`, { session: stranger.session })).status).toBe(403);
+    expect((await upgrade(`/api/rooms/${enc(`voucher:${newUid("v")}`)}/ws`, issuer.session)).status).toBe(404);
+
+    // The holder before booking is not a party yet; the issuer is.
+    expect((await upgrade(`/api/rooms/${enc(roomId)}/ws`, holder.session)).status).toBe(403);
+    const sock = collect(await upgrade(`/api/rooms/${enc(roomId)}/ws`, issuer.session));
+    await sock.next((f) => f.type === "welcome");
+
+    // Booking makes the holder a party and pushes the event into the room.
+    const booked = await post("/api/voucher/book", holder, {
+      voucherId,
+      slotId: slotAt(validFrom, 1),
+      holderUid: holder.uid,
+    });
+    expect(booked.status, JSON.stringify(booked.body)).toBe(200);
+    const ev = await sock.next((f) => f.type === "event");
+    expect(ev.eventType).toBe("voucher.book");
+    expect(ev.data.voucherId).toBe(voucherId);
+    const logged = await row("SELECT * FROM events WHERE id = ?", ev.eventId);
+    expect(logged?.type).toBe("voucher.book");
+
+    const h = collect(await upgrade(`/api/rooms/${enc(roomId)}/ws`, holder.session));
+    const welcome = await h.next((f) => f.type === "welcome");
+    expect(welcome.history.some((e: Frame) => e.eventId === ev.eventId)).toBe(true);
+
+    const cancelled = await post("/api/voucher/cancel", holder, { bookingId: booked.body.booking.bookingId });
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+    const cev = await h.next((f) => f.type === "event" && f.eventType === "voucher.cancel");
+    expect(cev.subject).toBe(booked.body.booking.bookingId);
+    sock.ws.close(1000);
+    h.ws.close(1000);
+  });
+
+  it("GET room of an unused public room → 404 room_not_found", async () => {
+    const me = await login();
+    const res = await json(`/api/rooms/${enc(room("unused"))}`, { session: me.session });
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe("room_not_found");
+  });
+});

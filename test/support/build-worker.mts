@@ -1,0 +1,43 @@
+/**
+ * Prebuilds the backend Worker (src/worker/ → dist-worker/index.js) for the test projects that
+ * run it as an auxiliary worker (the Pages project's `ROOMS` binding has `script_name`, so the Room
+ * must come from a second worker, style-anchors P7). Runs in Node, before any test worker starts.
+ * `.mts`: Node-side like the vitest configs, so outside the workerd-typed tsconfig.
+ */
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+/** The bundle `wrangler deploy --dry-run` writes (gitignored). */
+export const WORKER_SCRIPT = path.join(ROOT, "dist-worker/index.js");
+const BACKEND = "together-systems-backend";
+
+/** Several projects' global setups run in the same Node process: build once per run. */
+const flag = "__togetherBackendBuilt";
+
+export default function buildBackendWorker(): void {
+  const g = globalThis as Record<string, unknown>;
+  if (g[flag]) return;
+  execFileSync(
+    "npx",
+    ["wrangler", "deploy", "--dry-run", "--outdir", path.dirname(WORKER_SCRIPT), "-c", "src/worker/wrangler.toml"],
+    { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+  );
+  g[flag] = true;
+}
+
+/** The `miniflare.workers` entry for the backend Worker (its Room class bound as ROOMS). */
+export function backendWorker() {
+  return {
+    name: BACKEND,
+    modules: true,
+    scriptPath: WORKER_SCRIPT,
+    // Module names are relative to this root; workerd refuses "../" (the test project roots are test/*).
+    modulesRoot: path.dirname(WORKER_SCRIPT),
+    compatibilityDate: "2026-04-20",
+    compatibilityFlags: ["nodejs_compat"],
+    durableObjects: { ROOMS: { className: "Room", useSQLite: true } },
+    d1Databases: { DB: "together-systems" },
+    bindings: { ROOM_MAX_CONNECTIONS: "200" },
+  };
+}
