@@ -28,4 +28,5 @@ export const apiRoutes: readonly AnyRoute[] = [
   rooms.ticket,
   rooms.ws,
   rooms.get,
+  rooms.legacy,
 ];

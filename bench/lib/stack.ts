@@ -69,6 +69,11 @@ export async function startApp(state: string, logFile: string): Promise<Served> 
       "wrangler",
       "pages",
       "dev",
+      // Both configs, as `npm start` runs them: the ROOMS binding resolves to the backend Worker.
+      "-c",
+      "wrangler.toml",
+      "-c",
+      "src/worker/wrangler.toml",
       "--ip",
       "127.0.0.1",
       "--port",

@@ -49,6 +49,17 @@ export async function thinkerIdentity(uid: string, key: string) {
   return { publicId, thinkerId: `thinker-${publicId.slice(0, 16)}` };
 }
 
+/** A thinker id as verify derives it. */
+export const THINKER_ID = /^thinker-[0-9a-f]{16}$/;
+
+/**
+ * A thinker id as is; anything else (a verified uid, or a legacy client's local uid) as the
+ * thinker id verify derives from it. So the public name of a person never shows the raw uid.
+ */
+export async function asThinkerId(value: string, key: string): Promise<string> {
+  return THINKER_ID.test(value) ? value : (await thinkerIdentity(value, key)).thinkerId;
+}
+
 export const verify = defineRoute({
   id: "presence.verify",
   method: "POST",

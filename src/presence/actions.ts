@@ -12,19 +12,11 @@ import { events, presenceSessions, rooms } from "../db/schema";
 import { identityHashKey } from "../http/config";
 import { forbidden, unauthorized } from "../http/errors";
 import type { HandlerContext, HandlerResult } from "../http/route";
-import { thinkerIdentity } from "../identity/verify";
+import { asThinkerId, thinkerIdentity } from "../identity/verify";
 import { MATCH_WINDOW_MS, MIN_CANDIDATES, newPairRoomId } from "./match";
 import type { HeartbeatBody, MatchBody } from "./schemas";
 
 type Ctx<B> = HandlerContext<B, undefined>;
-
-/** A thinker id as verify derives it. */
-export const THINKER_ID = /^thinker-[0-9a-f]{16}$/;
-
-/** A thinker id as is, anything else (a legacy local uid) as the thinker id verify would derive from it. */
-async function asThinkerId(value: string, key: string): Promise<string> {
-  return THINKER_ID.test(value) ? value : (await thinkerIdentity(value, key)).thinkerId;
-}
 
 /**
  * The caller's thinker id, which the body's `thinker_id` must name.

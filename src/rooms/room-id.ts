@@ -9,6 +9,7 @@
  * | `wabe:<cell>`                               | `wabe`      | yes    |
  * | `deal:<id>`                                 | `deal`      | yes    |
  * | `room-<pair>-<suffix>` (presence match)     | `pair`      | yes    |
+ * | `room-<pairCode>`, `room-<thinker_id>`      | `pair`      | yes    |
  * | `voucher:<voucherId>`                       | `voucher`   | no     |
  * | `mortgage:<object>:<id>`                    | `mortgage`  | no     |
  *
@@ -44,8 +45,12 @@ export interface RoomRef {
  * prefix), no `/` `?` `#` `%` (the id travels in URL paths), no spaces or control characters.
  */
 const SUBJECT = /^[A-Za-z0-9_.-]+$/;
-/** `room-<pair>-<suffix>`: the legacy presence room (`room-<pair_code>-<6 base36>`, Node: 8 hex). */
-const PAIR_ROOM = /^room-([A-Za-z0-9_.-]+)-([A-Za-z0-9]+)$/;
+/**
+ * `room-<name>`: the original portal's rooms (original-api §4.2): a presence match gives
+ * `room-<pair_code>-<6 base36>`, the "Live initialisieren" button `room-<pairCode>` or
+ * `room-<thinker_id>`. All are public; the name is everything after `room-`.
+ */
+const PAIR_ROOM = /^room-([A-Za-z0-9_.-]+)$/;
 
 const PUBLIC_PREFIXES: Readonly<Record<string, RoomKind>> = { honeycomb: "honeycomb", wabe: "wabe", deal: "deal" };
 
@@ -62,7 +67,7 @@ const PUBLIC_PREFIXES: Readonly<Record<string, RoomKind>> = { honeycomb: "honeyc
 export function parseRoomId(raw: string): RoomRef | null {
   if (raw.length === 0 || raw.length > MAX_ROOM_ID_LENGTH) return null;
   const pair = PAIR_ROOM.exec(raw);
-  if (pair) return { roomId: raw, kind: "pair", id: `${pair[1]}-${pair[2]}`, public: true };
+  if (pair?.[1]) return { roomId: raw, kind: "pair", id: pair[1], public: true };
 
   const parts = raw.split(":");
   const [prefix, first, second] = parts;

@@ -50,6 +50,8 @@ import { parseRoomId } from "./room-id";
 export interface RoomEnv {
   /** Max open sockets per room (default {@link DEFAULT_MAX_CONNECTIONS}). */
   readonly ROOM_MAX_CONNECTIONS?: string;
+  /** Leave grace window in ms (default `LEAVE_GRACE_MS`, 10 s): how long a member with no open socket stays listed. */
+  readonly ROOM_LEAVE_GRACE_MS?: string;
 }
 
 /** Trusted request headers, set by the Pages Function after authentication. */
@@ -435,7 +437,7 @@ export class Room extends DurableObject<RoomEnv> {
           if (!live.has(connId)) this.#leave({ uid: m.uid, connId }, now);
         }
       }
-      const expired = presence.expire(this.#loadPresence(), now);
+      const expired = presence.expire(this.#loadPresence(), now, this.#leaveGrace());
       this.#applyPresence(expired.deltas, now);
       this.#prune(now);
       await this.#reschedule(now, live.size, true);
@@ -613,6 +615,11 @@ export class Room extends DurableObject<RoomEnv> {
     return Number.isInteger(n) && n > 0 ? n : DEFAULT_MAX_CONNECTIONS;
   }
 
+  #leaveGrace(): number {
+    const n = Number(this.env.ROOM_LEAVE_GRACE_MS);
+    return Number.isInteger(n) && n >= 0 ? n : presence.LEAVE_GRACE_MS;
+  }
+
   #openSockets(): WebSocket[] {
     return this.ctx.getWebSockets().filter((ws) => ws.readyState === OPEN);
   }
@@ -691,7 +698,7 @@ export class Room extends DurableObject<RoomEnv> {
     const open = openSockets ?? this.#openSockets().length;
     const candidates: number[] = [];
     if (open > 0) candidates.push(now + SWEEP_INTERVAL_MS);
-    const leave = presence.nextExpiry(this.#loadPresence());
+    const leave = presence.nextExpiry(this.#loadPresence(), this.#leaveGrace());
     if (leave !== null) candidates.push(Math.max(leave, now));
     if (candidates.length === 0 && this.#historyNeedsPruning(now)) candidates.push(now + SWEEP_INTERVAL_MS);
     const storage = this.ctx.storage;

@@ -1,30 +1,26 @@
 /**
- * Room routes on the Pages side (issue 3 §2): tickets, the WebSocket upgrade and the room with its
- * presence. Authentication and the room's access rule are decided here, before the Room Durable
- * Object is touched; the DO only ever sees the trusted `x-room-id` / `x-room-uid` headers set below.
- *
- * Access rules:
- * - public rooms (`honeycomb:`, `wabe:`, `deal:`, `room-<pair>-<suffix>`): any verified uid;
- * - `voucher:<id>`: the voucher's issuer and its current holder (D1 `vouchers`); unknown voucher → 404;
- * - `mortgage:<object>:<id>`: 403 `room_not_available` until the mortgage API (borrower/lenders)
- *   exists to decide who the parties are.
+ * Room routes on the Pages side (issue 3 §2, §6): tickets, the WebSocket upgrade, the room with its
+ * presence, and the original portal's `/ws`. Authentication and the room's access rule
+ * (`./access.ts`) are decided here, before the Room Durable Object is touched; the DO only ever
+ * sees the trusted `x-room-id` / `x-room-uid` headers set by `connectRoom`.
  *
  * @module
  */
 import { eq, sql } from "drizzle-orm";
 import * as z from "zod";
 import type { Db } from "../db/client";
-import { roomTickets, rooms, vouchers } from "../db/schema";
+import { roomTickets } from "../db/schema";
 import { sha256Hex, toBase64Url } from "../identity/crypto";
 import { AppError, badRequest, forbidden, notFound, unauthorized } from "../http/errors";
 import { defineRoute, type HandlerContext } from "../http/route";
+import { type RoomRow, authorize, connectRoom, registerRoom } from "./access";
+import { LegacyBridge } from "./legacy";
 import { parseRoomId, type RoomRef } from "./room-id";
-import { ROOM_ID_HEADER, ROOM_UID_HEADER, roomStub } from "./stub";
+import { roomStub } from "./stub";
 
 /** Lifetime of a room ticket. */
 export const TICKET_TTL_MS = 30_000;
 
-type RoomRow = typeof rooms.$inferSelect;
 type Ctx = HandlerContext<unknown, unknown>;
 
 const RoomOut = z.object({
@@ -53,32 +49,6 @@ function roomRef(ctx: Ctx): RoomRef {
   return ref;
 }
 
-/**
- * Checks the room's access rule for `uid` and returns the room's D1 row (if registered). The reads
- * go through `ctx.read`, so the request is rate-limited (429) in the same round trip.
- */
-async function authorize(ctx: Ctx, ref: RoomRef, uid: string): Promise<RoomRow | undefined> {
-  const { db } = ctx;
-  const roomQ = db.select().from(rooms).where(eq(rooms.id, ref.roomId));
-  if (ref.kind === "mortgage") {
-    await ctx.read([roomQ]);
-    throw forbidden("room_not_available", "mortgage rooms open when the mortgage API lands");
-  }
-  if (ref.kind !== "voucher") {
-    const [[room]] = await ctx.read([roomQ]);
-    return room;
-  }
-  const [[room], [v]] = await ctx.read([
-    roomQ,
-    db.select({ issuerUid: vouchers.issuerUid, holderUid: vouchers.holderUid }).from(vouchers).where(eq(vouchers.id, ref.id)),
-  ]);
-  if (!v) throw notFound("voucher_not_found", "no such voucher");
-  if (uid !== v.issuerUid && uid !== v.holderUid) {
-    throw forbidden("not_allowed", "only the voucher's issuer and holder may enter its room");
-  }
-  return room;
-}
-
 /** Consumes a ticket (single use: DELETE … RETURNING) and returns its uid, or throws 401/403. */
 async function redeemTicket(db: Db, ticket: string, ref: RoomRef, now: number): Promise<string> {
   const [row] = await db
@@ -104,7 +74,7 @@ export const ticket = defineRoute({
   async handler(ctx) {
     const ref = roomRef(ctx);
     const uid = ctx.caller ?? "";
-    await authorize(ctx, ref, uid);
+    await authorize(ctx.read, ctx.db, ref, uid);
     const value = toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
     const expiresAt = ctx.now + TICKET_TTL_MS;
     return ctx.commit(
@@ -156,43 +126,9 @@ export const ws = defineRoute({
     if (!uid && ctx.query.ticket) uid = await redeemTicket(ctx.db, ctx.query.ticket, ref, ctx.now);
     if (!uid) throw unauthorized("unauthenticated", "a session or a ticket (POST /api/rooms/:roomId/ticket) is required");
 
-    const room = await authorize(ctx, ref, uid);
-    if (!room) {
-      // First use registers the room; a concurrent first use is a no-op.
-      await ctx.commit(
-        [
-          ctx.db
-            .insert(rooms)
-            .values({
-              id: ref.roomId,
-              type: "mixed",
-              ownerUid: uid,
-              meta: JSON.stringify({ kind: ref.kind }),
-              createdAt: ctx.now,
-            })
-            .onConflictDoNothing(),
-        ],
-        { body: null },
-      );
-    }
-
-    // Only our trusted headers reach the DO: drop anything x-room-* and the credentials.
-    const headers = new Headers();
-    for (const [k, v] of ctx.req.headers) {
-      if (k.startsWith("x-room-") || k === "cookie" || k === "authorization") continue;
-      headers.set(k, v);
-    }
-    headers.set(ROOM_ID_HEADER, ref.roomId);
-    headers.set(ROOM_UID_HEADER, uid);
-    const target = new URL("https://room.internal/connect");
-    if (ctx.query.lastSeq) target.searchParams.set("lastSeq", ctx.query.lastSeq);
-    let res: Response;
-    try {
-      res = await roomStub(ctx.env, ref.roomId).fetch(new Request(target, { headers }));
-    } catch (err) {
-      ctx.log("error", "room unavailable", { roomId: ref.roomId, error: String(err) });
-      throw new AppError(503, "room_unavailable", "room is unavailable, retry later", undefined, { "retry-after": "5" });
-    }
+    const room = await authorize(ctx.read, ctx.db, ref, uid);
+    if (!room) await ctx.commit([registerRoom(ctx.db, ref, uid, ctx.now)], { body: null });
+    const res = await connectRoom(ctx.env, ref, uid, { base: ctx.req.headers, lastSeq: ctx.query.lastSeq, log: ctx.log });
     // The 101 (or the DO's own plain-HTTP refusal, e.g. 503 room_full) goes back unchanged.
     return { body: null, raw: res };
   },
@@ -210,9 +146,37 @@ export const get = defineRoute({
   errors: { bad_room_id: "400", not_allowed: "403", room_not_available: "403", room_not_found: "404" },
   async handler(ctx) {
     const ref = roomRef(ctx);
-    const room = await authorize(ctx, ref, ctx.caller ?? "");
+    const room = await authorize(ctx.read, ctx.db, ref, ctx.caller ?? "");
     if (!room) throw notFound("room_not_found", "room has not been used yet");
     const presence = await roomStub(ctx.env, ref.roomId).presence();
     return { body: { ok: true, room: toRoom(room), presence } };
+  },
+});
+
+export const legacy = defineRoute({
+  id: "rooms.legacy",
+  method: "GET",
+  path: "/ws",
+  tag: "rooms",
+  summary:
+    "The original portal's socket (join/message/leave ↔ system/message), bridged into the rooms. Session cookie, or AUTH_MODE=compat.",
+  auth: "optional",
+  access: "read",
+  // The portal dials a bare `/ws` (the room travels in `join`).
+  query: z.strictObject({}),
+  errors: { upgrade_required: "426", unauthenticated: "401" },
+  async handler(ctx) {
+    if (ctx.req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      throw new AppError(426, "upgrade_required", "expected a WebSocket upgrade", undefined, { upgrade: "websocket" });
+    }
+    const sessionUid = ctx.verified ? ctx.caller : null;
+    const compat = ctx.config.authMode === "compat";
+    // Refused before the upgrade: the portal learns "no session" from the failed dial, not a frame.
+    if (!sessionUid && !compat)
+      throw unauthorized("unauthenticated", "a verified session is required (POST /api/presence/verify)");
+    const { 0: client, 1: server } = new WebSocketPair();
+    server.accept();
+    new LegacyBridge(server, { env: ctx.env, db: ctx.db, log: ctx.log, sessionUid, compat, now: Date.now });
+    return { body: null, raw: new Response(null, { status: 101, webSocket: client }) };
   },
 });

@@ -482,10 +482,10 @@ describe.each(allRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))("%s",
     });
   }
 
-  if (route.query) {
+  // A query schema without parameters (`/ws`) still refuses unknown ones, tested below.
+  if (route.query && Object.keys(schemaOf(route.query).properties ?? {}).length > 0) {
     it("hostile values in every query parameter → 400 when the schema refuses them", async () => {
       const names = Object.keys(schemaOf(route.query).properties ?? {});
-      expect(names.length).toBeGreaterThan(0);
       for (const name of names) {
         for (const value of QUERY_VALUES) {
           const params = new URLSearchParams({ ...baselineQuery(route), [name]: value });
@@ -498,7 +498,9 @@ describe.each(allRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))("%s",
         }
       }
     });
+  }
 
+  if (route.query) {
     it("unknown and missing query parameters → 400", async () => {
       const params = new URLSearchParams({ ...baselineQuery(route), unknownParam: "1" });
       await probe("unknown parameter", route, { search: `?${params}` }, { status: 400, code: "validation_failed" });

@@ -5,44 +5,9 @@
  */
 import { listDurableObjectIds } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { app } from "../../src/app";
 import { issueVoucher, json, login, newUid, slotAt, testEnv } from "../support/client";
+import { type Frame, collect, upgrade } from "../support/sockets";
 import { post, row } from "../support/voucher-kit";
-
-type Frame = Record<string, any>;
-
-/** Calls the app with an upgrade header (and optional session), returns the raw response. */
-function upgrade(path: string, session?: string, headers: Record<string, string> = {}): Promise<Response> {
-  const h: Record<string, string> = { upgrade: "websocket", ...headers };
-  if (session) h.authorization = `Bearer ${session}`;
-  return Promise.resolve(app.request(`http://localhost${path}`, { headers: h }, testEnv));
-}
-
-/** Accepts the client end of a 101 and collects its frames. */
-function collect(res: Response) {
-  const ws = res.webSocket;
-  if (res.status !== 101 || !ws) throw new Error(`expected 101, got ${res.status}`);
-  ws.accept();
-  const frames: Frame[] = [];
-  const waiters: Array<() => void> = [];
-  ws.addEventListener("message", (e) => {
-    frames.push(JSON.parse(String(e.data)) as Frame);
-    for (const w of waiters.splice(0)) w();
-  });
-  async function next(pred: (f: Frame) => boolean, ms = 5_000): Promise<Frame> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const f = frames.find(pred);
-      if (f) return f;
-      if (Date.now() > deadline) throw new Error(`no matching frame; got ${JSON.stringify(frames)}`);
-      await new Promise<void>((r) => {
-        waiters.push(r);
-        setTimeout(r, 100);
-      });
-    }
-  }
-  return { ws, frames, next };
-}
 
 const room = (label = "t") => `honeycomb:${label}-${crypto.randomUUID().slice(0, 8)}`;
 const enc = encodeURIComponent;
@@ -199,10 +164,23 @@ describe("voucher rooms", () => {
     const welcome = await h.next((f) => f.type === "welcome");
     expect(welcome.history.some((e: Frame) => e.eventId === ev.eventId)).toBe(true);
 
-    const cancelled = await post("/api/voucher/cancel", holder, { bookingId: booked.body.booking.bookingId });
+    const moved = await post("/api/voucher/reschedule", holder, {
+      bookingId: booked.body.booking.bookingId,
+      slotId: slotAt(validFrom, 2),
+    });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    const rev = await h.next((f) => f.type === "event" && f.eventType === "voucher.reschedule");
+    expect(rev.data.voucherId).toBe(voucherId);
+    expect((await row("SELECT type FROM events WHERE id = ?", rev.eventId))?.type).toBe("voucher.reschedule");
+    // Both sockets get it once, with the same seq.
+    expect((await sock.next((f) => f.eventId === rev.eventId)).seq).toBe(rev.seq);
+
+    const newBookingId = moved.body.booking.bookingId as string;
+    const cancelled = await post("/api/voucher/cancel", holder, { bookingId: newBookingId });
     expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
     const cev = await h.next((f) => f.type === "event" && f.eventType === "voucher.cancel");
-    expect(cev.subject).toBe(booked.body.booking.bookingId);
+    expect(cev.subject).toBe(newBookingId);
+    expect(h.frames.filter((f) => f.type === "event" && f.eventType === "voucher.reschedule")).toHaveLength(1);
     sock.ws.close(1000);
     h.ws.close(1000);
   });

@@ -17,7 +17,8 @@ export default defineConfig({
           ...TEST_BINDINGS,
         },
         // The backend Worker hosting the Room DO (ROOMS has script_name = "together-systems-backend").
-        workers: [backendWorker()],
+        // A short leave grace, so the legacy /ws test sees `system leave` without waiting 10 s.
+        workers: [backendWorker({ ROOM_LEAVE_GRACE_MS: "300" })],
       },
     })),
   ],

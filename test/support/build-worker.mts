@@ -27,7 +27,7 @@ export default function buildBackendWorker(): void {
 }
 
 /** The `miniflare.workers` entry for the backend Worker (its Room class bound as ROOMS). */
-export function backendWorker() {
+export function backendWorker(vars: Record<string, string> = {}) {
   return {
     name: BACKEND,
     modules: true,
@@ -38,6 +38,6 @@ export function backendWorker() {
     compatibilityFlags: ["nodejs_compat"],
     durableObjects: { ROOMS: { className: "Room", useSQLite: true } },
     d1Databases: { DB: "together-systems" },
-    bindings: { ROOM_MAX_CONNECTIONS: "200" },
+    bindings: { ROOM_MAX_CONNECTIONS: "200", ROOM_LEAVE_GRACE_MS: "10000", ...vars },
   };
 }

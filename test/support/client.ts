@@ -51,10 +51,10 @@ export const newUid = (label = "u") =>
   `${label}${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 
 /** Verifies a fresh link for a new (or given) uid and returns uid and session token. */
-export async function login(uid = newUid()): Promise<{ uid: string; session: string }> {
-  const res = await json<{ session: string }>("/api/presence/verify", { body: await signedLink(uid) });
+export async function login(uid = newUid()): Promise<{ uid: string; session: string; thinkerId: string }> {
+  const res = await json<{ session: string; thinker_id: string }>("/api/presence/verify", { body: await signedLink(uid) });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { uid, session: res.body.session };
+  return { uid, session: res.body.session, thinkerId: res.body.thinker_id };
 }
 
 const HOUR = 3_600_000;

@@ -19,6 +19,9 @@ describe("parseRoomId", () => {
     ["mortgage:offer:mort-offer-2025-0001", { kind: "mortgage", object: "offer", id: "mort-offer-2025-0001", public: false }],
     ["mortgage:tranche:mort-tranche-2025-0001-A", { kind: "mortgage", object: "tranche", public: false }],
     ["room-ABC123-k3j9zq", { kind: "pair", id: "ABC123-k3j9zq", public: true }],
+    // The original portal's own rooms (original-api §4.2): room-<pairCode>, room-<thinker_id>.
+    ["room-abc", { kind: "pair", id: "abc", public: true }],
+    ["room-thinker-0123456789abcdef", { kind: "pair", id: "thinker-0123456789abcdef", public: true }],
   ])("accepts %s", (raw, expected) => {
     expect(parseRoomId(raw)).toMatchObject({ roomId: raw, ...expected });
   });
@@ -37,7 +40,8 @@ describe("parseRoomId", () => {
     "mortgage:offer:",
     "voucher:x?y",
     "room-",
-    "room-abc",
+    "room-a:b",
+    "room-a b",
     "chat:x",
     `deal:${"x".repeat(MAX_ROOM_ID_LENGTH)}`,
   ])("rejects %j", (raw) => {
