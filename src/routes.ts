@@ -6,8 +6,11 @@
  */
 import type { AnyRoute } from "./http/route";
 import { verify } from "./identity/verify";
+import { monitoringRoutes } from "./monitoring/routes";
 import * as presence from "./presence/routes";
+import { privacyRoutes } from "./privacy/routes";
 import * as rooms from "./rooms/routes";
+import { settlementRoutes } from "./settlements/routes";
 import * as vouchers from "./vouchers/routes";
 
 /** All API routes except the documentation routes. */
@@ -29,4 +32,8 @@ export const apiRoutes: readonly AnyRoute[] = [
   rooms.ws,
   rooms.get,
   rooms.legacy,
+  // Admin (bearer ADMIN_TOKEN).
+  ...settlementRoutes,
+  ...monitoringRoutes,
+  ...privacyRoutes,
 ];

@@ -488,6 +488,8 @@ export const feeEvents = sqliteTable(
     uniqueIndex("ux_fee_events_charge").on(t.subjectType, t.subjectId, t.feeId).where(sql`kind = 'charge'`),
     uniqueIndex("ux_fee_events_reverses").on(t.reversesId),
     index("ix_fee_events_unsettled").on(t.settlementId, t.createdAt),
+    // What a settlement run walks: unassigned events in (created_at, id) order, nothing else.
+    index("ix_fee_events_unassigned").on(t.createdAt, t.id).where(sql`settlement_id IS NULL`),
     index("ix_fee_events_created").on(t.createdAt),
   ],
 );
@@ -517,20 +519,42 @@ export const settlements = sqliteTable(
   ],
 );
 
-/** Assignment of a fee event to its settlement: unique per fee event, so none is counted twice. */
-export const settlementItems = sqliteTable(
-  "settlement_items",
+/** Run states of a settlement period. */
+export const SETTLEMENT_RUN_STATUSES = ["running", "done", "failed"] as const;
+
+/**
+ * One row per settled period: the lease that keeps two runs of a period from overlapping
+ * (compare-and-swap on `lease_owner` / `lease_until`), and the run's progress and outcome.
+ */
+export const settlementRuns = sqliteTable(
+  "settlement_runs",
   {
-    feeEventId: text("fee_event_id")
-      .primaryKey()
-      .references(() => feeEvents.id),
-    settlementId: text("settlement_id")
-      .notNull()
-      .references(() => settlements.id),
-    amount: integer("amount").notNull(),
-    createdAt: integer("created_at").notNull(),
+    /** `<periodFrom>-<periodTo>` in epoch ms. */
+    id: text("id").primaryKey(),
+    periodFrom: integer("period_from").notNull(),
+    periodTo: integer("period_to").notNull(),
+    status: text("status", { enum: SETTLEMENT_RUN_STATUSES }).notNull(),
+    /** Run id holding the lease; null when released. */
+    leaseOwner: text("lease_owner"),
+    leaseUntil: integer("lease_until").notNull().default(0),
+    /** `cron` or `admin`. */
+    trigger: text("trigger").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    /** Fee events assigned by the latest attempt, chunks it committed. */
+    assigned: integer("assigned").notNull().default(0),
+    chunks: integer("chunks").notNull().default(0),
+    /** Settlements of the period after the latest attempt. */
+    settlements: integer("settlements").notNull().default(0),
+    error: text("error"),
+    startedAt: integer("started_at").notNull(),
+    finishedAt: integer("finished_at"),
+    updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [index("ix_settlement_items_settlement").on(t.settlementId)],
+  (t) => [
+    check("ck_settlement_runs_status", sql`${t.status} IN (${oneOf(SETTLEMENT_RUN_STATUSES)})`),
+    check("ck_settlement_runs_period", sql`${t.periodFrom} < ${t.periodTo}`),
+    index("ix_settlement_runs_finished").on(t.finishedAt),
+  ],
 );
 
 // ── Request infrastructure ────────────────────────────────────────────────────────────────────

@@ -16,14 +16,18 @@ import { type Db, type Statement, createDb, isGuardAbort } from "../db/client";
 import { newId } from "../db/ids";
 import { sessionToken, verifySession } from "../identity/session";
 import { readBodyText, parseJson } from "./body";
+import { ADMIN_CALLER, verifyAdmin } from "./admin";
 import { type Config, loadConfig, sessionKeys } from "./config";
 import { AppError, badRequest, forbidden, toErrorResponse, unauthorized } from "./errors";
 import { type IdempotencyClaim, bodyHash, claimKey, parseIdempotencyKey, releaseClaim, storeResponse } from "./idempotency";
 import { type Logger, log, requestLogger, setLogLevel } from "./log";
 import { RateLimiter } from "./rate-limit";
 
-/** Who may call a route: a verified session is `required`, `optional`, or never looked at. */
-export type AuthPolicy = "required" | "optional" | "none";
+/**
+ * Who may call a route: a verified session is `required`, `optional`, or never looked at (`none`);
+ * `admin` routes need the `ADMIN_TOKEN` bearer token instead (503 while it is unset).
+ */
+export type AuthPolicy = "required" | "optional" | "none" | "admin";
 
 /** What a handler returns: HTTP status (default 200), JSON body (or a string with a content-type header), extra headers. */
 export interface HandlerResult {
@@ -93,7 +97,7 @@ export interface ClaimSource<B, Q> {
 export interface RouteSpec<BS extends z.ZodType | undefined, QS extends z.ZodType | undefined> {
   /** Stable id, e.g. `voucher.book`: rate-limit and idempotency scope, OpenAPI operationId. */
   id: string;
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PUT" | "DELETE";
   /** Public path, e.g. `/api/voucher/book`. */
   path: string;
   summary: string;
@@ -164,8 +168,10 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env, extras: 
     // 1. Body (capped) and JSON, before anything else looks at the input.
     const rawBody = route.body ? parseJson(await readBodyText(req)) : undefined;
 
-    // 2. Identity from the session; its absence is decided after validation (compat may fill it).
-    const token = route.auth === "none" ? null : sessionToken(req);
+    // 2. Identity: the admin token, or the session (its absence is decided after validation,
+    //    compat may fill it).
+    if (route.auth === "admin") await verifyAdmin(req, env);
+    const token = route.auth === "none" || route.auth === "admin" ? null : sessionToken(req);
     const session = token ? await verifySession(token, sessionKeys(env), now) : null;
     if (token && !session && route.auth === "required") {
       throw unauthorized("invalid_session", "session is invalid or expired");
@@ -183,7 +189,7 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env, extras: 
     const source = { body, query, headers: req.headers };
     const named = [...(route.claims?.(source) ?? []), req.headers.get("x-mot-user")];
     const claimed = named.filter((u): u is string => typeof u === "string" && u !== "");
-    let caller = session?.uid ?? null;
+    let caller = route.auth === "admin" ? ADMIN_CALLER : (session?.uid ?? null);
     if (!caller && config.authMode === "compat" && route.auth !== "none") {
       caller = claimed[0] ?? (route.asserts?.(source) || null);
     }

@@ -10,4 +10,5 @@ export const TEST_BINDINGS = {
   RATE_LIMIT_WRITE_PER_MIN: "100000",
   RATE_LIMIT_READ_PER_MIN: "100000",
   LOG_LEVEL: "warn",
+  ADMIN_TOKEN: "test-admin-token-0123456789",
 } as const;
