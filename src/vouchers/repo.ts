@@ -3,11 +3,9 @@
  *
  * @module
  */
-import { type SQL, and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { voucherBookings, vouchers } from "../db/schema";
-import { badRequest } from "../http/errors";
-import { fromBase64Url, toBase64Url } from "../identity/crypto";
 
 /** A voucher by id. */
 export const getVoucher = (db: Db, id: string) => db.select().from(vouchers).where(eq(vouchers.id, id)).get();
@@ -32,52 +30,3 @@ export const latestBooking = (db: Db, voucherId: string) =>
     .orderBy(desc(voucherBookings.createdAt), desc(voucherBookings.id))
     .limit(1)
     .get();
-
-/** Opaque cursor over (created_at DESC, id DESC). */
-export function encodeCursor(createdAt: number, id: string): string {
-  return toBase64Url(new TextEncoder().encode(JSON.stringify([createdAt, id])));
-}
-
-function decodeCursor(cursor: string): [number, string] {
-  const bytes = fromBase64Url(cursor);
-  try {
-    const v = bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as unknown) : null;
-    if (Array.isArray(v) && typeof v[0] === "number" && typeof v[1] === "string") return [v[0], v[1]];
-  } catch {
-    // fall through to the 400 below
-  }
-  throw badRequest("invalid_cursor", "cursor is not valid");
-}
-
-type Sortable = typeof vouchers | typeof voucherBookings;
-
-/** WHERE fragment for "after this cursor" in newest-first order. */
-export function afterCursor(t: Sortable, cursor: string | undefined): SQL | undefined {
-  if (!cursor) return undefined;
-  const [createdAt, id] = decodeCursor(cursor);
-  return or(lt(t.createdAt, createdAt), and(eq(t.createdAt, createdAt), lt(t.id, id)));
-}
-
-/** One page of rows fetched with `limit + 1`: the items and the cursor of the next page. */
-function page<R extends { createdAt: number; id: string }>(rows: R[], limit: number) {
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
-}
-
-/** One newest-first page of `table` rows matching `where`, continuing after `cursor`. */
-export async function newestFirst<T extends Sortable>(
-  db: Db,
-  table: T,
-  where: SQL | undefined,
-  q: { limit: number; cursor?: string },
-): Promise<{ items: T["$inferSelect"][]; nextCursor: string | null }> {
-  const rows = (await db
-    .select()
-    .from(table as typeof vouchers)
-    .where(and(where, afterCursor(table, q.cursor)))
-    .orderBy(desc(table.createdAt), desc(table.id))
-    .limit(q.limit + 1)
-    .all()) as T["$inferSelect"][];
-  return page(rows, q.limit);
-}

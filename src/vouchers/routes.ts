@@ -7,12 +7,12 @@
  */
 import { and, eq, or } from "drizzle-orm";
 import * as z from "zod";
+import { newestFirst } from "../db/pagination";
 import { voucherBookings, voucherTemplates, vouchers } from "../db/schema";
 import { notFound } from "../http/errors";
 import { defineRoute } from "../http/route";
 import { bookVoucher, cancelBooking, issueVoucher, redeemVoucher, rescheduleBooking, transferVoucher } from "./actions";
 import { toBooking, toVoucher } from "./model";
-import { newestFirst } from "./repo";
 import {
   BookBody,
   BookingsQuery,

@@ -4,6 +4,7 @@
  * @module
  */
 import * as z from "zod";
+import { CursorParam, LimitParam } from "../http/query";
 import { Uid } from "../identity/schemas";
 import { Price } from "../money/money";
 
@@ -38,15 +39,8 @@ export const IssueBody = z.strictObject({
   status: z.literal("issued", { message: 'a client cannot set status (only "issued" is accepted)' }).optional(),
 });
 
-const Limit = (max: number, dflt: number) =>
-  z
-    .string()
-    .regex(/^\d{1,5}$/, "must be an integer")
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(max))
-    .optional()
-    .transform((n) => n ?? dflt);
-const Cursor = z.string().max(200).optional();
+const Limit = LimitParam;
+const Cursor = CursorParam;
 
 export const ListQuery = z.strictObject({
   issuerUid: Uid.optional(),
