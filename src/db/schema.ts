@@ -516,6 +516,8 @@ export const settlements = sqliteTable(
     check("ck_settlements_period", sql`${t.periodFrom} < ${t.periodTo}`),
     uniqueIndex("ux_settlements_key").on(t.beneficiaryId, t.payerUid, t.periodFrom, t.periodTo, t.currency),
     index("ix_settlements_status").on(t.status, t.periodFrom),
+    // A run finalizes and reconciles its period's settlements.
+    index("ix_settlements_period").on(t.periodFrom, t.periodTo),
   ],
 );
 

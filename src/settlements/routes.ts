@@ -1,9 +1,203 @@
 /**
- * Settlement and fee administration routes (issue 4 §3).
+ * Settlement and fee administration routes (issue 4 §3), all behind the `ADMIN_TOKEN` bearer.
  *
  * @module
  */
-import type { AnyRoute } from "../http/route";
+import * as z from "zod";
+import { FeeUpdateBody, listFees, updateFee } from "../fees/admin";
+import { AppError, badRequest } from "../http/errors";
+import { CursorParam, LimitParam } from "../http/query";
+import { type AnyRoute, defineRoute } from "../http/route";
+import { Currency } from "../money/money";
+import { newestFirst } from "../db/pagination";
+import { settlements } from "../db/schema";
+import { type SettlementFilter, getSettlement, listSettlements, settlementWhere, toSettlement, transition } from "./admin";
+import { SETTLEMENT_CSV_COLUMNS, csvLine, settlementCsvLine } from "./csv";
+import { periodProblem } from "./period";
+import { runSettlement } from "./run";
+
+const Instant = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
+const ok = z.literal(true);
+const ADMIN_ERRORS = { admin_not_configured: "503 ADMIN_TOKEN unset", admin_unauthorized: "401" };
+
+const FilterQuery = {
+  status: z.enum(["open", "invoiced", "paid"]).optional(),
+  from: Instant.optional(),
+  to: Instant.optional(),
+  beneficiary: z.string().min(1).max(128).optional(),
+  payer: z.string().min(1).max(128).optional(),
+  currency: Currency.optional(),
+};
+const ListQuery = z.strictObject({ ...FilterQuery, limit: LimitParam(100, 50), cursor: CursorParam });
+const ExportQuery = z.strictObject(FilterQuery);
+const DetailQuery = z.strictObject({ limit: LimitParam(500, 100), cursor: z.string().max(64).optional() });
+const SettlementOut = z.object({
+  id: z.string(),
+  beneficiaryId: z.string(),
+  payerUid: z.string(),
+  periodFrom: z.string(),
+  periodTo: z.string(),
+  currency: z.string(),
+  totalAmount: z.number().int(),
+  itemCount: z.number().int(),
+  status: z.enum(["open", "invoiced", "paid"]),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  invoicedAt: z.string().nullable(),
+  paidAt: z.string().nullable(),
+});
+
+const settlementId = (params: Record<string, string>) => {
+  const id = params.id ?? "";
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(id)) throw badRequest("bad_settlement_id", "invalid settlement id");
+  return id;
+};
+
+export const run = defineRoute({
+  id: "admin.settlements.run",
+  method: "POST",
+  path: "/api/admin/settlements/run",
+  tag: "admin",
+  summary:
+    "Settle a period now (same code path as the cron): unassigned fee events created before `to` → open settlements of [from, to).",
+  auth: "admin",
+  access: "write",
+  // The run is idempotent by construction (a rerun changes nothing), so no stored response.
+  idempotent: false,
+  body: z.strictObject({ from: Instant, to: Instant }),
+  errors: { ...ADMIN_ERRORS, invalid_period: "400", run_in_progress: "409", reconciliation_failed: "500" },
+  async handler(ctx) {
+    const period = { from: ctx.body.from, to: ctx.body.to };
+    const problem = periodProblem(period, ctx.now);
+    if (problem) throw badRequest("invalid_period", problem);
+    const outcome = await runSettlement({ db: ctx.db, period, trigger: "admin", log: ctx.log, requestId: ctx.requestId });
+    if (outcome.status === "skipped") {
+      throw new AppError(409, "run_in_progress", "another run of this period holds its lease; retry later", undefined, {
+        "retry-after": "30",
+      });
+    }
+    if (outcome.status === "failed") throw new AppError(500, outcome.error, "the settlement run failed", outcome);
+    return { body: { ok: true, run: outcome } };
+  },
+});
+
+export const list = defineRoute({
+  id: "admin.settlements.list",
+  method: "GET",
+  path: "/api/admin/settlements",
+  tag: "admin",
+  summary: "Settlements, newest first; filters status, period (from/to), beneficiary, payer, currency; cursor pagination.",
+  auth: "admin",
+  access: "read",
+  query: ListQuery,
+  response: z.object({ ok, items: z.array(SettlementOut), nextCursor: z.string().nullable() }),
+  errors: { ...ADMIN_ERRORS, invalid_cursor: "400" },
+  handler: async (ctx) => ({ body: await listSettlements(ctx, ctx.query, ctx.query) }),
+});
+
+export const exportCsv = defineRoute({
+  id: "admin.settlements.export",
+  method: "GET",
+  path: "/api/admin/settlements/export.csv",
+  tag: "admin",
+  summary: "All settlements matching the filters as CSV (amounts in minor units), streamed page by page.",
+  auth: "admin",
+  access: "read",
+  query: ExportQuery,
+  errors: ADMIN_ERRORS,
+  async handler(ctx) {
+    const where = settlementWhere(ctx.query as SettlementFilter);
+    const db = ctx.db;
+    let cursor: string | undefined;
+    let headerSent = false;
+    // Pulled page by page as the client reads: memory stays flat however many rows match.
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const enc = new TextEncoder();
+        if (!headerSent) {
+          headerSent = true;
+          controller.enqueue(enc.encode(csvLine([...SETTLEMENT_CSV_COLUMNS])));
+        }
+        const page = await newestFirst(db, settlements, where, { limit: 500, ...(cursor ? { cursor } : {}) });
+        if (page.items.length > 0)
+          controller.enqueue(enc.encode(page.items.map((s) => settlementCsvLine(toSettlement(s))).join("")));
+        if (!page.nextCursor) controller.close();
+        else cursor = page.nextCursor;
+      },
+    });
+    return {
+      body: null,
+      raw: new Response(stream, {
+        headers: {
+          "content-type": "text/csv; charset=utf-8",
+          "content-disposition": 'attachment; filename="settlements.csv"',
+          "x-request-id": ctx.requestId,
+        },
+      }),
+    };
+  },
+});
+
+export const get = defineRoute({
+  id: "admin.settlements.get",
+  method: "GET",
+  path: "/api/admin/settlements/:id",
+  tag: "admin",
+  summary: "A settlement with its fee events (oldest first; cursor = last fee event id).",
+  auth: "admin",
+  access: "read",
+  query: DetailQuery,
+  errors: { ...ADMIN_ERRORS, bad_settlement_id: "400", settlement_not_found: "404" },
+  handler: async (ctx) => ({ body: await getSettlement(ctx, settlementId(ctx.params), ctx.query) }),
+});
+
+const transitionRoute = (action: "invoice" | "pay") =>
+  defineRoute({
+    id: `admin.settlements.${action}`,
+    method: "POST",
+    path: `/api/admin/settlements/:id/${action}`,
+    tag: "admin",
+    summary:
+      action === "invoice"
+        ? "open → invoiced (totals recomputed and frozen); later fee events go into the next open settlement."
+        : "invoiced → paid.",
+    auth: "admin",
+    access: "write",
+    // Compare-and-swap: a repeat answers 409 invalid_transition with the current status.
+    idempotent: false,
+    response: z.object({ ok, settlement: SettlementOut }),
+    errors: { ...ADMIN_ERRORS, bad_settlement_id: "400", settlement_not_found: "404", invalid_transition: "409" },
+    handler: (ctx) => transition(ctx, settlementId(ctx.params), action),
+  });
+
+export const invoice = transitionRoute("invoice");
+export const pay = transitionRoute("pay");
+
+export const fees = defineRoute({
+  id: "admin.fees.list",
+  method: "GET",
+  path: "/api/admin/fees",
+  tag: "admin",
+  summary: "Fee rules with their current version.",
+  auth: "admin",
+  access: "read",
+  errors: ADMIN_ERRORS,
+  handler: async (ctx) => ({ body: await listFees(ctx) }),
+});
+
+export const feeUpdate = defineRoute({
+  id: "admin.fees.update",
+  method: "PUT",
+  path: "/api/admin/fees/:id",
+  tag: "admin",
+  summary:
+    "Change a fee rule (rate, fixed amount, currency, rounding, active); bumps its version; past fee events keep their snapshot.",
+  auth: "admin",
+  access: "write",
+  body: FeeUpdateBody,
+  errors: { ...ADMIN_ERRORS, fee_not_found: "404", version_conflict: "409" },
+  handler: (ctx) => updateFee(ctx, ctx.params.id ?? ""),
+});
 
 /** Every settlement and fee route, for the registry. */
-export const settlementRoutes: readonly AnyRoute[] = [];
+export const settlementRoutes: readonly AnyRoute[] = [run, list, exportCsv, get, invoice, pay, fees, feeUpdate];

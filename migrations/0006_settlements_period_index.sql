@@ -1,0 +1,1 @@
+CREATE INDEX `ix_settlements_period` ON `settlements` (`period_from`,`period_to`);

@@ -1,0 +1,362 @@
+/**
+ * The settlement run (issue 4 §1–§2): fee events → one settlement per beneficiary × payer ×
+ * period × currency. The cron and `POST /api/admin/settlements/run` call the same function.
+ *
+ * How it keeps its guarantees:
+ * - **Scope**: a run of `[from, to)` takes every *unassigned* fee event created before `to` — so a
+ *   late event (committed after its own period's run) or a reversal lands in the next run's
+ *   settlement — and assigns it to the *open* settlement of its key for this period. An event
+ *   whose settlement for this period is already invoiced/paid stays unassigned and goes into the
+ *   next period's settlement: closed settlements never change (D1 triggers enforce it too).
+ * - **Exactly once**: the assignment is the event's `settlement_id`, set once (trigger
+ *   `tg_fee_events_assign`), so no event is in two settlements, and a rerun finds nothing to do.
+ * - **Chunks**: the run walks unassigned events in `(created_at, id)` order with a keyset cursor
+ *   (partial index `ix_fee_events_unassigned`); each chunk is ONE D1 batch (renew lease, create
+ *   the chunk's settlements, assign its events, count progress). Nothing is loaded into memory but
+ *   the chunk boundary, so memory is flat in the number of events. A crash between chunks loses
+ *   nothing: the next run (after the lease expires) continues with what is still unassigned.
+ * - **Totals** are recomputed from the assigned events at the end (`UPDATE … FROM` an aggregate),
+ *   never incremented, and only written where they differ, so a rerun is byte-identical.
+ * - **Reconciliation**: per currency, the sum of the period's settlement totals must equal the sum
+ *   of the fee events assigned to them; a mismatch fails the run and logs
+ *   `settlement.reconciliation_failed`.
+ * - **Lease**: `settlement_runs` row per period, taken by compare-and-swap (owner null or lease
+ *   expired) and renewed by every chunk inside its batch; a run that lost its lease aborts its
+ *   batch (guard) instead of writing.
+ *
+ * @module
+ */
+import { and, eq, sql, type SQL } from "drizzle-orm";
+import { type Db, type Statement, abortUnlessChanged, isGuardAbort } from "../db/client";
+import { newId } from "../db/ids";
+import { feeEvents, settlementRuns, settlements } from "../db/schema";
+import { eventStatement } from "../events/events";
+import type { Logger } from "../http/log";
+import { type Period, periodId } from "./period";
+
+/** Fee events per chunk: one D1 batch each (few bound parameters, small statements). */
+export const DEFAULT_CHUNK_SIZE = 2_000;
+/** A run's lease; renewed by every chunk, so only a dead run's lease expires. */
+export const DEFAULT_LEASE_MS = 120_000;
+/** Progress is logged every this many chunks. */
+const LOG_EVERY_CHUNKS = 25;
+
+/** What a run needs. */
+export interface RunOptions {
+  db: Db;
+  period: Period;
+  trigger: "cron" | "admin";
+  log: Logger;
+  /** Wall clock for leases and timestamps (the period never comes from it). */
+  now?: () => number;
+  chunkSize?: number;
+  leaseMs?: number;
+  /** Request id or cron id, written on the run's events. */
+  requestId?: string;
+}
+
+/** Per-currency sums compared by the reconciliation. */
+export interface CurrencyReconciliation {
+  currency: string;
+  /** Sum of the period's settlement totals / their item counts. */
+  settlementTotal: number;
+  settlementItems: number;
+  /** Sum / count of the fee events assigned to those settlements. */
+  eventTotal: number;
+  eventCount: number;
+  ok: boolean;
+}
+
+/** Outcome of {@link runSettlement}. */
+export type RunOutcome =
+  | {
+      status: "done";
+      periodId: string;
+      /** Fee events assigned by this run (0 on a rerun). */
+      assigned: number;
+      chunks: number;
+      /** Settlements of the period (all statuses). */
+      settlements: number;
+      reconciliation: CurrencyReconciliation[];
+      durationMs: number;
+    }
+  | { status: "skipped"; periodId: string; reason: "lease_held" }
+  | { status: "failed"; periodId: string; error: string; reconciliation?: CurrencyReconciliation[]; durationMs: number };
+
+interface Cursor {
+  at: number;
+  id: string;
+}
+
+/**
+ * Settles one period. Never throws for a lost lease or a failed reconciliation (those are
+ * outcomes); rethrows infrastructure errors after marking the run failed, so a cron run errors.
+ */
+export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
+  const { db, period, log } = opts;
+  const now = opts.now ?? Date.now;
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+  const id = periodId(period);
+  const runId = newId("run", now());
+  const started = now();
+
+  if (!(await acquireLease(db, period, runId, opts.trigger, started, leaseMs))) {
+    log("info", "settlement run skipped: lease held", { periodId: id });
+    return { status: "skipped", periodId: id, reason: "lease_held" };
+  }
+  const ownLease = (t: number) =>
+    db
+      .update(settlementRuns)
+      .set({ leaseUntil: t + leaseMs, updatedAt: t })
+      .where(and(eq(settlementRuns.id, id), eq(settlementRuns.leaseOwner, runId)));
+
+  let assigned = 0;
+  let chunks = 0;
+  try {
+    let cursor: Cursor = { at: -1, id: "" };
+    for (;;) {
+      const boundary = await chunkBoundary(db, period, cursor, chunkSize);
+      const t = now();
+      const range = chunkRange(period, cursor, boundary);
+      const res = await db.batch([
+        ownLease(t),
+        abortUnlessChanged(db),
+        openSettlements(db, period, range, t),
+        assign(db, period, range),
+        db
+          .update(settlementRuns)
+          .set({ assigned: sql`${settlementRuns.assigned} + changes()`, chunks: sql`${settlementRuns.chunks} + 1` })
+          .where(eq(settlementRuns.id, id)),
+      ]);
+      assigned += (res[3] as D1Result).meta.changes;
+      chunks++;
+      if (chunks % LOG_EVERY_CHUNKS === 0) log("info", "settlement run progress", { periodId: id, chunks, assigned });
+      if (!boundary) break;
+      cursor = boundary;
+    }
+
+    const t = now();
+    const [, , , sums, assignedSums, [count]] = await db.batch([
+      ownLease(t),
+      abortUnlessChanged(db),
+      recomputeTotals(db, period, t),
+      db
+        .select({
+          currency: settlements.currency,
+          total: sql<number>`COALESCE(SUM(${settlements.totalAmount}), 0)`,
+          items: sql<number>`COALESCE(SUM(${settlements.itemCount}), 0)`,
+        })
+        .from(settlements)
+        .where(inPeriod(period))
+        .groupBy(settlements.currency),
+      db
+        .select({
+          currency: settlements.currency,
+          total: sql<number>`COALESCE(SUM(${feeEvents.amount}), 0)`,
+          items: sql<number>`COUNT(*)`,
+        })
+        .from(settlements)
+        .innerJoin(feeEvents, eq(feeEvents.settlementId, settlements.id))
+        .where(inPeriod(period))
+        .groupBy(settlements.currency),
+      db.select({ n: sql<number>`COUNT(*)` }).from(settlements).where(inPeriod(period)),
+    ]);
+    const reconciliation = reconcile(sums, assignedSums);
+    const settled = count?.n ?? 0;
+    const durationMs = now() - started;
+    const ok = reconciliation.every((r) => r.ok);
+    const t2 = now();
+    await db.batch([
+      db
+        .update(settlementRuns)
+        .set({
+          status: ok ? "done" : "failed",
+          leaseOwner: null,
+          leaseUntil: 0,
+          settlements: settled,
+          error: ok ? null : "reconciliation_failed",
+          finishedAt: t2,
+          updatedAt: t2,
+        })
+        .where(and(eq(settlementRuns.id, id), eq(settlementRuns.leaseOwner, runId))),
+      abortUnlessChanged(db),
+      eventStatement(db, {
+        type: ok ? "settlement.run" : "settlement.reconciliation_failed",
+        actorUid: opts.trigger === "admin" ? "admin" : null,
+        subjectType: "settlement_period",
+        subjectId: id,
+        meta: { trigger: opts.trigger, from: period.from, to: period.to, assigned, chunks, settlements: settled, reconciliation },
+        requestId: opts.requestId ?? runId,
+        now: t2,
+      }),
+    ]);
+    if (!ok) {
+      log("error", "settlement reconciliation failed", { periodId: id, reconciliation });
+      return { status: "failed", periodId: id, error: "reconciliation_failed", reconciliation, durationMs };
+    }
+    log("info", "settlement run done", {
+      periodId: id,
+      trigger: opts.trigger,
+      assigned,
+      chunks,
+      settlements: settled,
+      durationMs,
+    });
+    return { status: "done", periodId: id, assigned, chunks, settlements: settled, reconciliation, durationMs };
+  } catch (err) {
+    const durationMs = now() - started;
+    if (isGuardAbort(err)) {
+      // Our lease was taken over (we were presumed dead): the other run owns the period now.
+      log("warn", "settlement run lost its lease", { periodId: id, assigned, chunks });
+      return { status: "failed", periodId: id, error: "lease_lost", durationMs };
+    }
+    log("error", "settlement run failed", { periodId: id, assigned, chunks, error: String(err) });
+    await markFailed(db, id, runId, String(err), now()).catch((e) =>
+      log("error", "could not mark the settlement run failed", { periodId: id, error: String(e) }),
+    );
+    throw err;
+  }
+}
+
+/** Takes the period's lease by compare-and-swap: free (no owner) or expired. */
+async function acquireLease(
+  db: Db,
+  period: Period,
+  runId: string,
+  trigger: string,
+  now: number,
+  leaseMs: number,
+): Promise<boolean> {
+  const rows = await db
+    .insert(settlementRuns)
+    .values({
+      id: periodId(period),
+      periodFrom: period.from,
+      periodTo: period.to,
+      status: "running",
+      leaseOwner: runId,
+      leaseUntil: now + leaseMs,
+      trigger,
+      attempts: 1,
+      startedAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoUpdate({
+      target: settlementRuns.id,
+      set: {
+        status: "running",
+        leaseOwner: runId,
+        leaseUntil: now + leaseMs,
+        trigger,
+        attempts: sql`${settlementRuns.attempts} + 1`,
+        assigned: 0,
+        chunks: 0,
+        error: null,
+        startedAt: now,
+        finishedAt: null,
+        updatedAt: now,
+      },
+      setWhere: sql`${settlementRuns.leaseOwner} IS NULL OR ${settlementRuns.leaseUntil} <= ${now}`,
+    })
+    .returning({ owner: settlementRuns.leaseOwner });
+  return rows[0]?.owner === runId;
+}
+
+/**
+ * The last event of the next chunk (the `chunkSize`-th unassigned event after `cursor`), or
+ * null when fewer remain: then the chunk is everything left before `to`.
+ */
+async function chunkBoundary(db: Db, period: Period, cursor: Cursor, chunkSize: number): Promise<Cursor | null> {
+  const [row] = await db
+    .select({ at: feeEvents.createdAt, id: feeEvents.id })
+    .from(feeEvents)
+    .where(sql`settlement_id IS NULL AND created_at < ${period.to} AND (created_at, id) > (${cursor.at}, ${cursor.id})`)
+    .orderBy(feeEvents.createdAt, feeEvents.id)
+    .limit(1)
+    .offset(chunkSize - 1);
+  return row ?? null;
+}
+
+/** Unassigned events of the chunk `(cursor, boundary]` (unqualified columns of `fee_events`). */
+function chunkRange(period: Period, cursor: Cursor, boundary: Cursor | null): SQL {
+  const upper = boundary ? sql` AND (created_at, id) <= (${boundary.at}, ${boundary.id})` : sql``;
+  return sql`settlement_id IS NULL AND created_at < ${period.to} AND (created_at, id) > (${cursor.at}, ${cursor.id})${upper}`;
+}
+
+/** Creates the open settlements the chunk's events need (existing keys, open or closed, are kept). */
+function openSettlements(db: Db, period: Period, range: SQL, now: number): Statement {
+  const prefix = `st-${now.toString(36).padStart(9, "0")}-`;
+  // Columns in `settlements` declaration order.
+  return db
+    .insert(settlements)
+    .select(
+      sql`SELECT ${prefix} || lower(hex(randomblob(10))), beneficiary_id, payer_uid, ${period.from}, ${period.to}, currency,
+        0, 0, 'open', ${now}, ${now}, NULL, NULL
+      FROM fee_events WHERE ${range} GROUP BY beneficiary_id, payer_uid, currency`,
+    )
+    .onConflictDoNothing();
+}
+
+/** The open settlement of an event's key in this period (correlated on the outer `fee_events`). */
+function openSettlementOf(period: Period): SQL {
+  return sql`SELECT s.id FROM settlements s WHERE s.beneficiary_id = fee_events.beneficiary_id
+    AND s.payer_uid = fee_events.payer_uid AND s.period_from = ${period.from} AND s.period_to = ${period.to}
+    AND s.currency = fee_events.currency AND s.status = 'open'`;
+}
+
+/** Assigns the chunk's events to their open settlement; events whose settlement is closed stay unassigned. */
+function assign(db: Db, period: Period, range: SQL): Statement {
+  return db
+    .update(feeEvents)
+    .set({ settlementId: sql`(${openSettlementOf(period)})` })
+    .where(sql`${range} AND EXISTS (${openSettlementOf(period)})`);
+}
+
+/** Recomputes totals of the period's open settlements from their events; writes only changed rows. */
+function recomputeTotals(db: Db, period: Period, now: number): Statement {
+  return db
+    .update(settlements)
+    .set({ totalAmount: sql`agg.total`, itemCount: sql`agg.n`, updatedAt: now })
+    .from(
+      sql`(SELECT settlement_id AS sid, SUM(amount) AS total, COUNT(*) AS n FROM fee_events
+        WHERE settlement_id IN (SELECT id FROM settlements WHERE period_from = ${period.from}
+          AND period_to = ${period.to} AND status = 'open')
+        GROUP BY settlement_id) AS agg`,
+    )
+    .where(sql`settlements.id = agg.sid AND (settlements.total_amount IS NOT agg.total OR settlements.item_count IS NOT agg.n)`);
+}
+
+function inPeriod(period: Period): SQL {
+  return and(eq(settlements.periodFrom, period.from), eq(settlements.periodTo, period.to)) as SQL;
+}
+
+/**
+ * Pure: compares per-currency settlement totals with the sums of their assigned events.
+ * A currency present on one side only is a mismatch.
+ */
+export function reconcile(
+  settled: ReadonlyArray<{ currency: string; total: number; items: number }>,
+  events: ReadonlyArray<{ currency: string; total: number; items: number }>,
+): CurrencyReconciliation[] {
+  const currencies = [...new Set([...settled.map((s) => s.currency), ...events.map((e) => e.currency)])].sort();
+  return currencies.map((currency) => {
+    const s = settled.find((x) => x.currency === currency) ?? { total: 0, items: 0 };
+    const e = events.find((x) => x.currency === currency) ?? { total: 0, items: 0 };
+    return {
+      currency,
+      settlementTotal: s.total,
+      settlementItems: s.items,
+      eventTotal: e.total,
+      eventCount: e.items,
+      ok: s.total === e.total && s.items === e.items,
+    };
+  });
+}
+
+async function markFailed(db: Db, id: string, runId: string, error: string, now: number): Promise<void> {
+  await db
+    .update(settlementRuns)
+    .set({ status: "failed", leaseOwner: null, leaseUntil: 0, error: error.slice(0, 500), finishedAt: now, updatedAt: now })
+    .where(and(eq(settlementRuns.id, id), eq(settlementRuns.leaseOwner, runId)));
+}

@@ -1,0 +1,156 @@
+/**
+ * Helpers of the settlement tests: admin calls, fee events written straight into D1 (any
+ * timestamp), a fault-injecting D1 wrapper, and the invariant checker every step runs.
+ */
+import { expect } from "vitest";
+import { createDb } from "../../src/db/client";
+import { runSettlement, type RunOptions } from "../../src/settlements/run";
+import { json, newUid, testEnv } from "./client";
+import { rows } from "./voucher-kit";
+
+/** The admin token of the test bindings. */
+export const ADMIN = { authorization: `Bearer ${testEnv.ADMIN_TOKEN}` };
+
+/** An admin API call (bearer token set), returns status and parsed JSON. */
+export function admin(path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}, e?: Env) {
+  return json(path, { ...init, headers: { ...ADMIN, ...init.headers } }, e);
+}
+
+let seq = 0;
+
+/** Inserts a fee event (a charge, or a reversal of `reverses`) with any `createdAt`. */
+export async function feeEvent(f: {
+  amount: number;
+  createdAt: number;
+  payer?: string;
+  beneficiary?: string;
+  currency?: string;
+  reverses?: { id: string; amount: number };
+}): Promise<string> {
+  const id = `fe-t-${f.createdAt.toString(36)}-${(seq++).toString(36).padStart(6, "0")}-${newUid("x").slice(-6)}`;
+  const reversal = f.reverses !== undefined;
+  await testEnv.DB.prepare(
+    `INSERT INTO fee_events (id, fee_id, kind, subject_type, subject_id, amount, currency, base_amount, rate_ppm,
+       fixed_amount, rounding, rule_version, payer_uid, beneficiary_id, reverses_id, settlement_id, created_at)
+     VALUES (?, 'voucher.booking', ?, 'test', ?, ?, ?, 0, 20000, 0, 'half_up', 1, ?, ?, ?, NULL, ?)`,
+  )
+    .bind(
+      id,
+      reversal ? "reversal" : "charge",
+      reversal ? `rev-${id}` : `sub-${id}`,
+      reversal ? -(f.reverses?.amount ?? 0) : f.amount,
+      f.currency ?? "EUR",
+      f.payer ?? "payer-a",
+      f.beneficiary ?? "platform:test",
+      f.reverses?.id ?? null,
+      f.createdAt,
+    )
+    .run();
+  return id;
+}
+
+/** Runs a settlement directly (the code path the cron and the admin route share). */
+export function settle(from: number, to: number, opts: Partial<RunOptions> = {}) {
+  return runSettlement({
+    db: createDb(testEnv.DB),
+    period: { from, to },
+    trigger: "cron",
+    log: () => {},
+    ...opts,
+  });
+}
+
+/** Where a fault is injected: before or after the `n`-th `batch()` call (0-based). */
+export interface Fault {
+  batch: number;
+  when: "before" | "after";
+}
+
+/**
+ * A D1 binding that throws at one chosen `batch()` call: before it reaches D1 (nothing written)
+ * or after it committed (written, but the caller sees an error) — the two ways a run can die.
+ */
+export function faultyD1(d1: D1Database, fault: Fault): D1Database {
+  let calls = 0;
+  return new Proxy(d1, {
+    get(target, prop, receiver) {
+      if (prop === "batch") {
+        return async (stmts: D1PreparedStatement[]) => {
+          const n = calls++;
+          if (n === fault.batch && fault.when === "before") throw new Error(`injected fault before batch ${n}`);
+          const res = await target.batch(stmts);
+          if (n === fault.batch && fault.when === "after") throw new Error(`injected fault after batch ${n}`);
+          return res;
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
+
+/** The settlement tables as comparable data. */
+export async function snapshot() {
+  return {
+    settlements: await rows("SELECT * FROM settlements ORDER BY id"),
+    assignments: await rows("SELECT id, settlement_id FROM fee_events ORDER BY id"),
+  };
+}
+
+/** Runs completed so far (the latest first). */
+const doneRuns = () =>
+  rows<{ period_from: number; period_to: number }>(
+    "SELECT period_from, period_to FROM settlement_runs WHERE status = 'done' ORDER BY finished_at DESC",
+  );
+
+/**
+ * The settlement invariants, checked against the whole database:
+ * 1. every assigned fee event points at an existing settlement of its own key;
+ * 2. reconciliation: per currency, assigned event sums equal settlement totals (and counts);
+ * 3. closed settlements equal their earlier snapshot (only `invoiced → paid` may happen);
+ * 4. after a completed run of [from, to), no fee event created before `to` is unassigned unless
+ *    its settlement key for that period is closed.
+ * Returns the closed settlements, to compare with at the next step.
+ */
+export async function checkInvariants(closedBefore: Record<string, any>[] = []): Promise<Record<string, any>[]> {
+  const orphans = await rows(
+    `SELECT fe.id FROM fee_events fe LEFT JOIN settlements s ON s.id = fe.settlement_id
+     WHERE fe.settlement_id IS NOT NULL AND (s.id IS NULL OR s.beneficiary_id <> fe.beneficiary_id
+       OR s.payer_uid <> fe.payer_uid OR s.currency <> fe.currency)`,
+  );
+  expect(orphans, "fee events assigned to a settlement of another key").toEqual([]);
+
+  const bySettlement = await rows(
+    `SELECT s.currency, SUM(s.total_amount) AS total, SUM(s.item_count) AS items FROM settlements s GROUP BY s.currency ORDER BY s.currency`,
+  );
+  const byEvents = await rows(
+    `SELECT s.currency, SUM(fe.amount) AS total, COUNT(*) AS items FROM fee_events fe JOIN settlements s ON s.id = fe.settlement_id
+     GROUP BY s.currency ORDER BY s.currency`,
+  );
+  expect(bySettlement, "reconciliation: settlement totals vs assigned fee events").toEqual(byEvents);
+
+  const closed = await rows("SELECT * FROM settlements WHERE status <> 'open' ORDER BY id");
+  const now = new Map(closed.map((s) => [s.id, s]));
+  for (const before of closedBefore) {
+    const after = now.get(before.id);
+    expect(after, `closed settlement ${before.id} disappeared`).toBeDefined();
+    const { status, paid_at, updated_at, ...frozen } = after ?? {};
+    const { status: s0, paid_at: p0, updated_at: u0, ...frozenBefore } = before;
+    expect(frozen, `closed settlement ${before.id} changed`).toEqual(frozenBefore);
+    if (s0 === "paid") expect(status).toBe("paid");
+  }
+
+  const [last] = await doneRuns();
+  if (last) {
+    const left = await rows(
+      `SELECT fe.id FROM fee_events fe WHERE fe.settlement_id IS NULL AND fe.created_at < ?
+         AND NOT EXISTS (SELECT 1 FROM settlements s WHERE s.beneficiary_id = fe.beneficiary_id AND s.payer_uid = fe.payer_uid
+           AND s.currency = fe.currency AND s.period_from = ? AND s.period_to = ? AND s.status <> 'open')`,
+      last.period_to,
+      last.period_from,
+      last.period_to,
+    );
+    expect(left, "fee events before the last run's end left unassigned").toEqual([]);
+  }
+  return closed;
+}
