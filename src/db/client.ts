@@ -5,11 +5,12 @@
  */
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import type { BatchItem } from "drizzle-orm/batch";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
+import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema";
 
 /** The typed drizzle database used by every domain. */
-export type Db = DrizzleD1Database<typeof schema>;
+export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
 
 /** One statement of a `db.batch`. */
 export type Statement = BatchItem<"sqlite">;
@@ -58,4 +59,21 @@ export function errorText(err: unknown): string {
     }
   }
   return parts.join(" | ");
+}
+
+const dialect = new SQLiteSyncDialect();
+
+/**
+ * A raw SQL statement with its parameters bound, for set-based statements the query builder
+ * cannot express (INSERT … SELECT with computed ids, DELETE … LIMIT via rowid). Drizzle's D1
+ * `batch` drops the parameters of `db.run(sql…)` items, so these go through {@link rawBatch}.
+ */
+export function rawStatement(db: Db, query: SQL): D1PreparedStatement {
+  const q = dialect.sqlToQuery(query);
+  return db.$client.prepare(q.sql).bind(...q.params);
+}
+
+/** Runs raw statements as one D1 batch (one transaction). */
+export function rawBatch(db: Db, queries: SQL[]): Promise<D1Result[]> {
+  return db.$client.batch(queries.map((q) => rawStatement(db, q)));
 }

@@ -1,0 +1,126 @@
+/**
+ * The sweep (issue 4 §1): expired state out of the hot tables. Every step is a set-based,
+ * conditional statement in chunks of {@link SWEEP_CHUNK} rows (one D1 batch each), so a sweep can
+ * die anywhere, run twice or overlap with another and the result is the same. `now` is the cron's
+ * `scheduledTime`, never the wall clock, so a retried run sweeps exactly what the original would.
+ *
+ * Retention policy:
+ * | what | rule |
+ * |---|---|
+ * | vouchers `issued` past `valid_until` | → `expired`, event `voucher.expire` |
+ * | vouchers `booked` past `valid_until` + 7 days | → `expired`, their booking → `completed`, event `voucher.expire` (the booking fee stays: the slot was held; the issuer had 7 days to redeem) |
+ * | presence sessions silent > 60 s | → `offline` (no event, like heartbeats) |
+ * | idempotency keys | deleted after `expires_at` (7 days) |
+ * | used link nonces | deleted 1 day after use (a link is only valid for 5 minutes) |
+ * | room tickets | deleted after `expires_at` (30 s) |
+ * | rate-limit windows | deleted 2 windows after they closed |
+ * | events | deleted after `EVENT_RETENTION_DAYS` (default 400), except money-related types |
+ *
+ * @module
+ */
+import { type SQL, sql } from "drizzle-orm";
+import { type Db, rawBatch } from "../db/client";
+
+/** Rows per statement. */
+export const SWEEP_CHUNK = 500;
+/** Chunks per table per sweep: bounds one run; the next sweep (minutes later) continues. */
+export const MAX_CHUNKS = 40;
+export const PRESENCE_OFFLINE_MS = 60_000;
+export const REDEEM_GRACE_MS = 7 * 24 * 3_600_000;
+export const NONCE_RETENTION_MS = 24 * 3_600_000;
+export const DEFAULT_EVENT_RETENTION_DAYS = 400;
+/**
+ * Event types kept forever: everything that moves or prices money (bookings and their fees,
+ * vouchers, transfers, mortgages, contracts, settlements, fee rules, erasures).
+ */
+export const MONEY_EVENT_PREFIXES = [
+  "voucher.",
+  "transfer.",
+  "mortgage.",
+  "contract.",
+  "settlement.",
+  "fee.",
+  "thinker.",
+] as const;
+
+/** Counts of one sweep. */
+export interface SweepResult {
+  vouchersExpired: number;
+  bookedVouchersExpired: number;
+  presenceOffline: number;
+  idempotencyKeys: number;
+  linkNonces: number;
+  roomTickets: number;
+  rateLimits: number;
+  events: number;
+}
+
+/** Event retention from `EVENT_RETENTION_DAYS` (a positive integer), default 400 days. */
+export function eventRetentionMs(raw: string | undefined): number {
+  const n = Number(raw);
+  const days = raw && Number.isInteger(n) && n > 0 ? n : DEFAULT_EVENT_RETENTION_DAYS;
+  return days * 24 * 3_600_000;
+}
+
+/** `ev-<time>-<random>` inside SQL, matching `newId("ev", now)`. */
+const eventId = (now: number) => sql`${`ev-${now.toString(36).padStart(9, "0")}-`} || lower(hex(randomblob(10)))`;
+
+/** Runs one sweep at `now` (the cron's scheduled time). */
+export async function sweep(db: Db, now: number, opts: { eventRetentionMs: number; requestId: string }): Promise<SweepResult> {
+  const issuedDue = sql`SELECT id FROM vouchers WHERE status = 'issued' AND valid_until <= ${now} ORDER BY valid_until, id LIMIT ${SWEEP_CHUNK}`;
+  const bookedDue = sql`SELECT id FROM vouchers WHERE status = 'booked' AND valid_until <= ${now - REDEEM_GRACE_MS} ORDER BY valid_until, id LIMIT ${SWEEP_CHUNK}`;
+  const keep = sql.join(
+    MONEY_EVENT_PREFIXES.map((p) => sql`type NOT LIKE ${`${p}%`}`),
+    sql` AND `,
+  );
+
+  return {
+    // The event rows are written first, from the same chunk the UPDATE then flips (nothing
+    // changes the chunk in between: a batch is one transaction).
+    vouchersExpired: await chunked(db, [
+      sql`INSERT INTO events (id, type, actor_uid, subject_type, subject_id, meta, request_id, created_at)
+        SELECT ${eventId(now)}, 'voucher.expire', NULL, 'voucher', id,
+          json_object('from', 'issued', 'validUntil', valid_until), ${opts.requestId}, ${now}
+        FROM vouchers WHERE id IN (${issuedDue})`,
+      sql`UPDATE vouchers SET status = 'expired', updated_at = ${now} WHERE id IN (${issuedDue})`,
+    ]),
+    bookedVouchersExpired: await chunked(db, [
+      sql`INSERT INTO events (id, type, actor_uid, subject_type, subject_id, meta, request_id, created_at)
+        SELECT ${eventId(now)}, 'voucher.expire', NULL, 'voucher', v.id,
+          json_object('from', 'booked', 'validUntil', v.valid_until, 'bookingId', b.id, 'bookingStatus', 'completed'), ${opts.requestId}, ${now}
+        FROM vouchers v LEFT JOIN voucher_bookings b ON b.voucher_id = v.id AND b.status = 'booked'
+        WHERE v.id IN (${bookedDue})`,
+      sql`UPDATE voucher_bookings SET status = 'completed' WHERE status = 'booked' AND voucher_id IN (${bookedDue})`,
+      sql`UPDATE vouchers SET status = 'expired', updated_at = ${now} WHERE id IN (${bookedDue})`,
+    ]),
+    presenceOffline: await chunked(db, [
+      sql`UPDATE presence_sessions SET status = 'offline' WHERE rowid IN (
+        SELECT rowid FROM presence_sessions WHERE status = 'online' AND last_seen_at < ${now - PRESENCE_OFFLINE_MS} LIMIT ${SWEEP_CHUNK})`,
+    ]),
+    idempotencyKeys: await chunked(db, [deleteWhere("idempotency_keys", sql`expires_at < ${now}`)]),
+    linkNonces: await chunked(db, [deleteWhere("used_link_nonces", sql`used_at < ${now - NONCE_RETENTION_MS}`)]),
+    roomTickets: await chunked(db, [deleteWhere("room_tickets", sql`expires_at < ${now}`)]),
+    rateLimits: await chunked(db, [deleteWhere("rate_limits", sql`window_start < ${now - 2 * 60_000}`)]),
+    events: await chunked(db, [deleteWhere("events", sql`created_at < ${now - opts.eventRetentionMs} AND ${keep}`)]),
+  };
+}
+
+function deleteWhere(table: string, where: SQL): SQL {
+  return sql`DELETE FROM ${sql.identifier(table)} WHERE rowid IN (
+    SELECT rowid FROM ${sql.identifier(table)} WHERE ${where} LIMIT ${SWEEP_CHUNK})`;
+}
+
+/**
+ * Runs a chunk's statements as one batch until the last statement changes fewer than a full
+ * chunk (or {@link MAX_CHUNKS} is reached); returns the rows the last statement changed in total.
+ */
+async function chunked(db: Db, statements: SQL[]): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < MAX_CHUNKS; i++) {
+    const results = await rawBatch(db, statements);
+    const changed = results[results.length - 1]?.meta.changes ?? 0;
+    total += changed;
+    if (changed < SWEEP_CHUNK) break;
+  }
+  return total;
+}

@@ -1,0 +1,94 @@
+/**
+ * The scheduled jobs of the backend Worker (issue 4 §1). One table maps each cron expression of
+ * `wrangler.toml` to its job; an unknown expression is an error (a renamed trigger must not
+ * silently run nothing). Every period comes from `controller.scheduledTime`, never `Date.now()`,
+ * so a retried invocation does exactly what the original would have. One JSON log line per run.
+ *
+ * @module
+ */
+import { createDb } from "../db/client";
+import { newId } from "../db/ids";
+import { log } from "../http/log";
+import { periodBefore, periodId, periodLengthMs } from "../settlements/period";
+import { runSettlement } from "../settlements/run";
+import { eventRetentionMs, sweep } from "../sweeps/sweep";
+
+/** What the jobs read from the Worker's environment. */
+export interface CronEnv {
+  readonly DB: D1Database;
+  /** Settlement period length in hours (default 24: daily, for the previous UTC day). */
+  readonly SETTLEMENT_PERIOD_HOURS?: string;
+  /** Days events are kept (default 400); money-related types are kept forever. */
+  readonly EVENT_RETENTION_DAYS?: string;
+}
+
+/** The cron expressions, as in `src/worker/wrangler.toml` `[triggers] crons`. */
+export const CRONS = {
+  /** Daily at 00:10 UTC: settle the previous period (a few minutes' slack for late commits). */
+  settle: "10 0 * * *",
+  /** Every 5 minutes: expire, mark offline, delete past retention. */
+  sweep: "*/5 * * * *",
+} as const;
+
+type Job = (env: CronEnv, scheduledTime: number, runId: string) => Promise<Record<string, unknown>>;
+
+const JOBS: Readonly<Record<string, { name: string; run: Job }>> = {
+  [CRONS.settle]: {
+    name: "settle",
+    async run(env, scheduledTime, runId) {
+      const period = periodBefore(scheduledTime, periodLengthMs(env.SETTLEMENT_PERIOD_HOURS));
+      const outcome = await runSettlement({
+        db: createDb(env.DB),
+        period,
+        trigger: "cron",
+        requestId: runId,
+        log: (level, msg, fields) => log(level, msg, { runId, ...fields }),
+      });
+      if (outcome.status === "failed") throw new Error(`settlement ${periodId(period)} failed: ${outcome.error}`);
+      return outcome;
+    },
+  },
+  [CRONS.sweep]: {
+    name: "sweep",
+    run: async (env, scheduledTime, runId) => ({
+      ...(await sweep(createDb(env.DB), scheduledTime, {
+        eventRetentionMs: eventRetentionMs(env.EVENT_RETENTION_DAYS),
+        requestId: runId,
+      })),
+    }),
+  },
+};
+
+/**
+ * Runs the job of `controller.cron`. Throws (so the invocation is marked failed and retried by
+ * the platform) for an unknown cron or a failed job, after logging it.
+ */
+export async function runScheduled(controller: Pick<ScheduledController, "cron" | "scheduledTime">, env: CronEnv): Promise<void> {
+  const job = JOBS[controller.cron];
+  const runId = newId("cron", controller.scheduledTime);
+  const started = Date.now();
+  if (!job) {
+    log("error", "unknown cron", { runId, cron: controller.cron });
+    throw new Error(`unknown cron "${controller.cron}"`);
+  }
+  try {
+    const result = await job.run(env, controller.scheduledTime, runId);
+    log("info", "cron run", {
+      runId,
+      job: job.name,
+      cron: controller.cron,
+      scheduledTime: new Date(controller.scheduledTime).toISOString(),
+      durationMs: Date.now() - started,
+      ...result,
+    });
+  } catch (err) {
+    log("error", "cron run failed", {
+      runId,
+      job: job.name,
+      cron: controller.cron,
+      durationMs: Date.now() - started,
+      error: String(err),
+    });
+    throw err;
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The backend Worker's scheduled handler (issue 4 §1) against real D1: the cron table matches
+ * wrangler.toml, an unknown cron fails, periods come from `scheduledTime`, and the sweep applies
+ * the retention policy exactly once.
+ */
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { DAY_MS } from "../../src/settlements/period";
+import { NONCE_RETENTION_MS, REDEEM_GRACE_MS } from "../../src/sweeps/sweep";
+import { CRONS } from "../../src/worker/cron";
+import worker from "../../src/worker/index";
+
+const testEnv = env as unknown as WorkerEnv & { TEST_CRONS: string };
+const db = testEnv.DB;
+const H = 3_600_000;
+let n = 0;
+const uniq = (p: string) => `${p}-${Date.now().toString(36)}-${(n++).toString(36)}`;
+
+/** Invokes the Worker's `scheduled` handler as the runtime would for this cron and time. */
+async function fire(cron: string, scheduledTime: number): Promise<void> {
+  await worker.scheduled(createScheduledController({ cron, scheduledTime }), testEnv);
+}
+
+const all = async <T = Record<string, any>>(q: string, ...b: unknown[]) =>
+  (
+    await db
+      .prepare(q)
+      .bind(...b)
+      .all<T>()
+  ).results;
+const one = async <T = Record<string, any>>(q: string, ...b: unknown[]) =>
+  (await db
+    .prepare(q)
+    .bind(...b)
+    .first<T>()) ?? undefined;
+
+async function feeEvent(amount: number, createdAt: number, payer: string) {
+  const id = uniq("fe");
+  await db
+    .prepare(
+      `INSERT INTO fee_events (id, fee_id, kind, subject_type, subject_id, amount, currency, base_amount, rate_ppm, fixed_amount,
+        rounding, rule_version, payer_uid, beneficiary_id, reverses_id, settlement_id, created_at)
+       VALUES (?, 'voucher.booking', 'charge', 'test', ?, ?, 'EUR', 0, 0, 0, 'half_up', 1, ?, 'platform:test', NULL, NULL, ?)`,
+    )
+    .bind(id, id, amount, payer, createdAt)
+    .run();
+  return id;
+}
+
+async function voucher(status: "issued" | "booked", validUntil: number) {
+  const id = uniq("v");
+  await db
+    .prepare(
+      `INSERT INTO vouchers (id, issuer_uid, holder_uid, template_id, service_type, title, description, duration_minutes,
+        valid_from, valid_until, price_amount, price_currency, status, transferable, terms, created_at, updated_at)
+       VALUES (?, 'issuer', ?, NULL, 'consulting.session', 't', '', 60, ?, ?, 1000, 'EUR', ?, 1, '{}', 0, 0)`,
+    )
+    .bind(id, status === "booked" ? "holder" : null, validUntil - DAY_MS, validUntil, status)
+    .run();
+  if (status === "booked") {
+    await db
+      .prepare(
+        `INSERT INTO voucher_bookings (id, voucher_id, issuer_uid, holder_uid, slot_start, slot_end, status, cancel_reason,
+          origin_booking_id, rescheduled_from_id, rescheduled_to_id, created_at, cancelled_at, updated_at)
+         VALUES (?, ?, 'issuer', 'holder', ?, ?, 'booked', NULL, ?, NULL, NULL, 0, NULL, 0)`,
+      )
+      .bind(`b-${id}`, id, validUntil - 2 * H, validUntil - H, `b-${id}`)
+      .run();
+  }
+  return id;
+}
+
+describe("cron table", () => {
+  it("has exactly the crons of wrangler.toml", () => {
+    expect(JSON.parse(testEnv.TEST_CRONS).sort()).toEqual(Object.values(CRONS).sort());
+  });
+
+  it("fails loudly on an unknown cron", async () => {
+    await expect(fire("0 3 * * *", Date.now())).rejects.toThrow(/unknown cron/);
+  });
+});
+
+describe("settle cron", () => {
+  it("settles the previous UTC day of scheduledTime (not of the wall clock)", async () => {
+    const scheduled = Date.UTC(2025, 2, 10, 0, 10);
+    const payer = uniq("payer");
+    await feeEvent(100, Date.UTC(2025, 2, 9, 12), payer);
+    await feeEvent(50, Date.UTC(2025, 2, 9, 23, 59), payer);
+    const today = await feeEvent(7, Date.UTC(2025, 2, 10, 0, 5), payer);
+    await fire(CRONS.settle, scheduled);
+    const s = await all("SELECT * FROM settlements WHERE payer_uid = ?", payer);
+    expect(s).toHaveLength(1);
+    expect(s[0]).toMatchObject({
+      period_from: Date.UTC(2025, 2, 9),
+      period_to: Date.UTC(2025, 2, 10),
+      total_amount: 150,
+      item_count: 2,
+    });
+    expect((await one("SELECT settlement_id FROM fee_events WHERE id = ?", today))?.settlement_id).toBeNull();
+    // Retried invocation of the same schedule: the same period, nothing changes.
+    const before = await all("SELECT * FROM settlements ORDER BY id");
+    await fire(CRONS.settle, scheduled + 90_000);
+    expect(await all("SELECT * FROM settlements ORDER BY id")).toEqual(before);
+    expect(
+      (await one("SELECT status FROM settlement_runs WHERE id = ?", `${Date.UTC(2025, 2, 9)}-${Date.UTC(2025, 2, 10)}`))?.status,
+    ).toBe("done");
+  });
+});
+
+describe("sweep cron", () => {
+  it("applies the retention policy once; a second sweep changes nothing", async () => {
+    const now = Date.UTC(2026, 5, 1, 12);
+    const expiredIssued = await voucher("issued", now - H);
+    const liveIssued = await voucher("issued", now + H);
+    const bookedInGrace = await voucher("booked", now - REDEEM_GRACE_MS + H);
+    const bookedPastGrace = await voucher("booked", now - REDEEM_GRACE_MS - H);
+
+    const stale = uniq("ps");
+    const fresh = uniq("ps");
+    for (const [id, seen] of [
+      [stale, now - 61_000],
+      [fresh, now - 10_000],
+    ] as const) {
+      await db
+        .prepare(
+          "INSERT INTO presence_sessions (id, thinker_id, pair_code, status, room_id, last_seen_at, created_at) VALUES (?, ?, NULL, 'online', NULL, ?, 0)",
+        )
+        .bind(id, `t-${id}`, seen)
+        .run();
+    }
+    const idemOld = uniq("k");
+    const idemNew = uniq("k");
+    for (const [k, exp] of [
+      [idemOld, now - 1],
+      [idemNew, now + DAY_MS],
+    ] as const) {
+      await db
+        .prepare(
+          "INSERT INTO idempotency_keys (caller_key, route, key, body_hash, state, claim, status, response, created_at, expires_at) VALUES ('c', 'r', ?, 'h', 'done', 'x', 200, '{}', 0, ?)",
+        )
+        .bind(k, exp)
+        .run();
+    }
+    const nonceOld = uniq("n");
+    await db
+      .prepare("INSERT INTO used_link_nonces (sig_hash, uid, ts, used_at) VALUES (?, 'u', 0, ?)")
+      .bind(nonceOld, now - NONCE_RETENTION_MS - 1)
+      .run();
+    const retention = Number(testEnv.EVENT_RETENTION_DAYS ?? "400") * DAY_MS;
+    const oldAuth = uniq("ev");
+    const oldBook = uniq("ev");
+    const recentAuth = uniq("ev");
+    for (const [id, type, at] of [
+      [oldAuth, "auth.verified", now - retention - 1],
+      [oldBook, "voucher.book", now - retention - 1],
+      [recentAuth, "auth.verified", now - retention + DAY_MS],
+    ] as const) {
+      await db.prepare("INSERT INTO events (id, type, created_at) VALUES (?, ?, ?)").bind(id, type, at).run();
+    }
+
+    await fire(CRONS.sweep, now);
+
+    const status = async (id: string) => (await one("SELECT status FROM vouchers WHERE id = ?", id))?.status;
+    expect(await status(expiredIssued)).toBe("expired");
+    expect(await status(liveIssued)).toBe("issued");
+    expect(await status(bookedInGrace)).toBe("booked");
+    expect(await status(bookedPastGrace)).toBe("expired");
+    expect((await one("SELECT status FROM voucher_bookings WHERE voucher_id = ?", bookedPastGrace))?.status).toBe("completed");
+    expect((await one("SELECT status FROM voucher_bookings WHERE voucher_id = ?", bookedInGrace))?.status).toBe("booked");
+    const expires = await all(
+      "SELECT subject_id, meta, created_at FROM events WHERE type = 'voucher.expire' AND subject_id IN (?, ?)",
+      expiredIssued,
+      bookedPastGrace,
+    );
+    expect(expires.map((e) => e.subject_id).sort()).toEqual([expiredIssued, bookedPastGrace].sort());
+    expect(expires.every((e) => e.created_at === now)).toBe(true);
+    expect(JSON.parse(expires.find((e) => e.subject_id === bookedPastGrace)?.meta).bookingId).toBe(`b-${bookedPastGrace}`);
+
+    expect((await one("SELECT status FROM presence_sessions WHERE id = ?", stale))?.status).toBe("offline");
+    expect((await one("SELECT status FROM presence_sessions WHERE id = ?", fresh))?.status).toBe("online");
+    expect(await one("SELECT 1 FROM idempotency_keys WHERE key = ?", idemOld)).toBeUndefined();
+    expect(await one("SELECT 1 FROM idempotency_keys WHERE key = ?", idemNew)).toBeDefined();
+    expect(await one("SELECT 1 FROM used_link_nonces WHERE sig_hash = ?", nonceOld)).toBeUndefined();
+    expect(await one("SELECT 1 FROM events WHERE id = ?", oldAuth)).toBeUndefined();
+    expect(await one("SELECT 1 FROM events WHERE id = ?", oldBook)).toBeDefined();
+    expect(await one("SELECT 1 FROM events WHERE id = ?", recentAuth)).toBeDefined();
+
+    // Idempotent: the same schedule again writes no second expire event and changes no row.
+    const snapshot = async () => ({
+      v: await all("SELECT id, status, updated_at FROM vouchers ORDER BY id"),
+      e: await all("SELECT id FROM events ORDER BY id"),
+    });
+    const before = await snapshot();
+    await fire(CRONS.sweep, now);
+    expect(await snapshot()).toEqual(before);
+  });
+});
