@@ -7,6 +7,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { seedLocal } from "./seed";
 import { DEMO_UIDS, devVars, portalLink } from "./vars";
+import { vendorAssets } from "./vendor";
 
 const port = process.env.PORT ?? "8788";
 const vars = devVars();
@@ -34,6 +35,10 @@ if (authMode === "compat") {
 step(`demo links (valid 5 minutes, single use; fresh ones: npm run link -- <uid>)`);
 for (const uid of DEMO_UIDS)
   console.log(`  ${uid}: ${await portalLink(`http://localhost:${port}`, uid, vars.MOT_SHARED_SECRET ?? "")}`);
+
+step("vendoring browser libraries into public/vendor/");
+vendorAssets();
+console.log(`  admin page: http://localhost:${port}/admin.html (token: ADMIN_TOKEN in .dev.vars)`);
 
 step(`serving http://localhost:${port}  (API docs: http://localhost:${port}/api/docs)`);
 const child = spawn(
