@@ -327,7 +327,7 @@ async function probe(
   want: Expectation = {},
 ): Promise<Outcome> {
   const before = await snapshot();
-  const headers: Record<string, string> = { authorization: `Bearer ${me.session}`, ...init.headers };
+  const headers: Record<string, string> = { authorization: bearerFor(route), ...init.headers };
   const res = await app.request(
     `http://localhost${route.path}${init.search ?? ""}`,
     { method: init.method ?? route.method, headers, body: init.body },
@@ -355,11 +355,20 @@ async function probe(
     expect(await snapshot(), `${ctx}: a refused request changed a table`).toEqual(before);
     return { status: res.status, body };
   }
-  if (type.startsWith("text/html")) return { status: res.status, body: null };
+  // Success bodies that are documents, not JSON: the docs page, the settlements CSV export.
+  if (type.startsWith("text/html") || type.startsWith("text/csv")) return { status: res.status, body: null };
   expect(type, ctx).toMatch(/^application\/json/);
   const body = safeJson(text);
   if (body && "ok" in body) expect(body.ok, `${ctx}: ${text.slice(0, 200)}`).toBe(true);
   return { status: res.status, body };
+}
+
+/**
+ * The credential a route accepts: the admin token for admin routes (otherwise every probe would
+ * stop at 401 before validation), the user session for all others.
+ */
+function bearerFor(route: AnyRoute): string {
+  return `Bearer ${route.auth === "admin" ? testEnv.ADMIN_TOKEN : me.session}`;
 }
 
 function safeJson(text: string): Record<string, unknown> | null {
@@ -541,7 +550,7 @@ describe.each(allRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))("%s",
         `http://localhost${route.path}`,
         {
           method,
-          headers: { authorization: `Bearer ${me.session}` },
+          headers: { authorization: bearerFor(route) },
           body: hasBody ? JSON.stringify(await baselineBody(route)) : undefined,
         },
         testEnv,
