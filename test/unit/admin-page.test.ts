@@ -1,0 +1,372 @@
+/**
+ * The admin page's pure module (public/admin-core.js): money and rate formatting on integer math,
+ * the currency table against the API's, query strings and paths, date ranges, chart series, the
+ * fee edit body, the event-stream merge and the CSV filename.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  actionPath,
+  bookingSeries,
+  CURRENCIES,
+  cleanFilters,
+  csvFilename,
+  currencyExponent,
+  DEFAULT_DAYS,
+  daysBetween,
+  dayStart,
+  defaultRange,
+  describeError,
+  EVENT_PAGE,
+  eventsPollPath,
+  exportPath,
+  feeSeries,
+  feeUpdateBody,
+  formatMoney,
+  formatPpm,
+  MAX_EVENTS,
+  mergeEvents,
+  metaText,
+  minorToDecimal,
+  needsNextPage,
+  nextAction,
+  queryString,
+  rangeInstants,
+  settlementsPath,
+  validToken,
+} from "../../public/admin-core.js";
+import { currencyScale } from "../../src/money/money";
+import { check } from "./seed";
+
+/** Strips the narrow no-break spaces Intl puts before currency signs, for readable expectations. */
+const plain = (s: string) => s.replace(/[\u00a0\u202f]/g, " ");
+
+describe("currency exponents", () => {
+  it("match the API's table for every three-letter code", () => {
+    const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    for (const a of letters)
+      for (const b of letters)
+        for (const c of letters) {
+          const code = a + b + c;
+          expect(currencyExponent(code), code).toBe(currencyScale(code));
+        }
+    expect(CURRENCIES.length).toBeGreaterThan(150);
+    expect(currencyExponent("eur")).toBeUndefined();
+  });
+});
+
+describe("minorToDecimal", () => {
+  it("places the decimal point exactly", () => {
+    expect(minorToDecimal(123456, 2)).toBe("1234.56");
+    expect(minorToDecimal(5, 2)).toBe("0.05");
+    expect(minorToDecimal(-1205, 2)).toBe("-12.05");
+    expect(minorToDecimal(-5, 3)).toBe("-0.005");
+    expect(minorToDecimal(7, 0)).toBe("7");
+    expect(minorToDecimal(0, 2)).toBe("0.00");
+    expect(minorToDecimal(Number.MAX_SAFE_INTEGER, 2)).toBe("90071992547409.91");
+    expect(minorToDecimal("123456789012345678901", 2)).toBe("1234567890123456789.01");
+    expect(minorToDecimal(12345678901234567890n, 3)).toBe("12345678901234567.890");
+  });
+
+  it("refuses what is not an integer", () => {
+    expect(minorToDecimal(1.5, 2)).toBeNull();
+    expect(minorToDecimal(Number.NaN, 2)).toBeNull();
+    expect(minorToDecimal(2 ** 53, 2)).toBeNull();
+    expect(minorToDecimal("1.5", 2)).toBeNull();
+    expect(minorToDecimal("", 2)).toBeNull();
+    expect(minorToDecimal(1, -1)).toBeNull();
+  });
+
+  it("round-trips: digits without the point are the amount (property)", async () => {
+    await check(
+      fc.property(fc.bigInt({ min: -(10n ** 24n), max: 10n ** 24n }), fc.integer({ min: 0, max: 4 }), (v, exp) => {
+        const s = minorToDecimal(v, exp) ?? "";
+        expect(BigInt(s.replace(".", ""))).toBe(v);
+        expect(s.includes(".") ? (s.split(".")[1] ?? "").length : 0).toBe(exp);
+      }),
+    );
+  });
+});
+
+describe("formatMoney", () => {
+  it("formats minor units as major units with the currency's exponent", () => {
+    expect(plain(formatMoney(123456, "EUR"))).toBe("1.234,56 €");
+    expect(plain(formatMoney(-5, "EUR"))).toBe("-0,05 €");
+    expect(plain(formatMoney(1500, "JPY"))).toBe("1.500 ¥");
+    expect(plain(formatMoney(1234, "KWD"))).toBe("1,234 KWD");
+    expect(plain(formatMoney(123456, "USD", "en-US"))).toBe("$1,234.56");
+  });
+
+  it("never rounds, however large the amount", () => {
+    expect(plain(formatMoney(Number.MAX_SAFE_INTEGER, "EUR"))).toBe("90.071.992.547.409,91 €");
+    expect(plain(formatMoney("123456789012345678901", "EUR"))).toBe("1.234.567.890.123.456.789,01 €");
+  });
+
+  it("shows unknown currencies and non-integers raw instead of guessing", () => {
+    expect(formatMoney(100, "XXX")).toBe("100 XXX (Minor Units)");
+    expect(formatMoney(1.5, "EUR")).toBe("1.5 EUR (Minor Units)");
+  });
+
+  it("shows every cent of any integer amount (property)", async () => {
+    await check(
+      fc.property(fc.integer({ min: -1e12, max: 1e12 }), (v) => {
+        const digits = formatMoney(v, "EUR", "en-US").replace(/[^0-9]/g, "");
+        expect(BigInt(digits)).toBe(BigInt(Math.abs(v)));
+      }),
+    );
+  });
+});
+
+describe("formatPpm", () => {
+  it("is an exact percentage", () => {
+    expect(plain(formatPpm(20_000))).toBe("2 %");
+    expect(plain(formatPpm(12_345))).toBe("1,2345 %");
+    expect(plain(formatPpm(0))).toBe("0 %");
+    expect(plain(formatPpm(1_000_000))).toBe("100 %");
+    expect(plain(formatPpm(1))).toBe("0,0001 %");
+  });
+});
+
+describe("query strings and paths", () => {
+  it("skips empty values and encodes the rest", () => {
+    expect(queryString({})).toBe("");
+    expect(queryString({ a: undefined, b: null, c: "" })).toBe("");
+    expect(queryString({ limit: 50, cursor: "a b&c", flag: false })).toBe("?limit=50&cursor=a+b%26c&flag=false");
+    expect(queryString({ "created[gte]": "2026-01-01T00:00:00.000Z" })).toBe("?created%5Bgte%5D=2026-01-01T00%3A00%3A00.000Z");
+  });
+
+  it("cleans filters", () => {
+    expect(cleanFilters({ status: "paid", currency: " eur ", payer: "  u1 " })).toEqual({
+      status: "paid",
+      currency: "EUR",
+      payer: "u1",
+    });
+    expect(cleanFilters({ status: "bogus", currency: "", payer: "" })).toEqual({});
+  });
+
+  it("builds the settlement list, export and action paths", () => {
+    expect(settlementsPath({})).toBe("/api/admin/settlements?limit=50");
+    expect(settlementsPath({ status: "open", currency: "eur", payer: "a&b" }, "CUR=", 10)).toBe(
+      "/api/admin/settlements?status=open&currency=EUR&payer=a%26b&limit=10&cursor=CUR%3D",
+    );
+    expect(exportPath({})).toBe("/api/admin/settlements/export.csv");
+    expect(exportPath({ status: "invoiced", currency: "usd" })).toBe(
+      "/api/admin/settlements/export.csv?status=invoiced&currency=USD",
+    );
+    expect(actionPath("st-1/../x", "pay")).toBe("/api/admin/settlements/st-1%2F..%2Fx/pay");
+  });
+
+  it("offers only the next transition", () => {
+    expect(nextAction("open")).toBe("invoice");
+    expect(nextAction("invoiced")).toBe("pay");
+    expect(nextAction("paid")).toBeNull();
+    expect(nextAction("weird")).toBeNull();
+  });
+});
+
+describe("csvFilename", () => {
+  const now = Date.parse("2026-03-04T05:06:07.890Z");
+  it("names the filters and the UTC time", () => {
+    expect(csvFilename({}, now)).toBe("settlements-20260304T050607Z.csv");
+    expect(csvFilename({ status: "paid", currency: "eur", payer: "demoIssuer" }, now)).toBe(
+      "settlements-paid-EUR-demoIssuer-20260304T050607Z.csv",
+    );
+  });
+  it("cannot be turned into a path or a hidden file", async () => {
+    expect(csvFilename({ payer: "../../etc/passwd" }, now)).toBe("settlements-.._.._etc_passwd-20260304T050607Z.csv");
+    await check(
+      fc.property(fc.string({ maxLength: 80 }), (payer) => {
+        const name = csvFilename({ payer }, now);
+        expect(name).toMatch(/^settlements[A-Za-z0-9._-]*\.csv$/);
+        expect(name.length).toBeLessThanOrEqual(100);
+      }),
+    );
+  });
+});
+
+describe("date ranges", () => {
+  const now = Date.parse("2026-03-04T15:00:00Z");
+  it("defaults to the last 30 UTC days, today included", () => {
+    expect(defaultRange(now)).toEqual({ from: "2026-02-03", to: "2026-03-04" });
+    const r = rangeInstants(defaultRange(now));
+    expect(r.ok && r.days).toBe(DEFAULT_DAYS);
+  });
+
+  it("turns inclusive days into a half-open instant range", () => {
+    expect(rangeInstants({ from: "2026-02-27", to: "2026-03-01" })).toEqual({
+      ok: true,
+      from: "2026-02-27T00:00:00.000Z",
+      to: "2026-03-02T00:00:00.000Z",
+      fromMs: Date.parse("2026-02-27T00:00:00Z"),
+      toMs: Date.parse("2026-03-02T00:00:00Z"),
+      days: 3,
+    });
+  });
+
+  it("refuses impossible, reversed and too long ranges", () => {
+    expect(dayStart("2026-02-30")).toBeNull();
+    expect(dayStart("2026-2-3")).toBeNull();
+    expect(rangeInstants({ from: "2026-02-30", to: "2026-03-01" }).ok).toBe(false);
+    expect(rangeInstants({ from: "2026-03-02", to: "2026-03-01" }).ok).toBe(false);
+    expect(rangeInstants({ from: "2024-01-01", to: "2026-01-01" }).ok).toBe(false);
+    expect(rangeInstants({ from: "", to: "" }).ok).toBe(false);
+  });
+
+  it("lists every day of the range", () => {
+    const r = rangeInstants({ from: "2024-02-27", to: "2024-03-01" });
+    if (!r.ok) throw new Error(r.error);
+    expect(daysBetween(r.fromMs, r.toMs)).toEqual(["2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01"]);
+  });
+});
+
+describe("chart series", () => {
+  const days = ["2026-03-01", "2026-03-02", "2026-03-03"];
+  it("fills missing days with 0 and ignores days outside the range", () => {
+    const [x, y] = bookingSeries(
+      [
+        { day: "2026-03-02", count: 4 },
+        { day: "2026-03-02", count: 1 },
+        { day: "2026-02-01", count: 9 },
+      ],
+      days,
+    );
+    expect(x).toEqual(days.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000));
+    expect(y).toEqual([0, 5, 0]);
+  });
+
+  it("makes one series per currency, exact totals in minor units", () => {
+    const s = feeSeries(
+      [
+        { day: "2026-03-01", currency: "EUR", amount: 100 },
+        { day: "2026-03-03", currency: "EUR", amount: -30 },
+        { day: "2026-03-02", currency: "JPY", amount: 500 },
+        { day: "2026-03-02", currency: "EUR", amount: "9007199254740991" },
+        { day: "2026-03-02", currency: "EUR", amount: "9007199254740991" },
+        { day: "2026-03-02", currency: "EUR", amount: 1.5 },
+        { day: "2026-04-01", currency: "USD", amount: 7 },
+      ],
+      days,
+    );
+    expect(s.currencies).toEqual(["EUR", "JPY"]);
+    expect(s.series[0]?.[0]).toBe(1);
+    expect(s.series[0]?.[2]).toBe(-0.3);
+    expect(s.series[1]).toEqual([0, 500, 0]);
+    expect(s.totals).toEqual([
+      { currency: "EUR", amount: "18014398509482052" },
+      { currency: "JPY", amount: "500" },
+    ]);
+  });
+});
+
+describe("fee edit body", () => {
+  const rule = { ratePpm: 20_000, fixedAmount: 0, currency: null, rounding: "half_up", active: true, version: 3 };
+  const form = { ratePpm: "20000", fixedAmount: "0", currency: "", rounding: "half_up", active: true };
+
+  it("sends only what changed, with the version it was read at", () => {
+    expect(feeUpdateBody(rule, { ...form, ratePpm: "25000" })).toEqual({
+      ok: true,
+      body: { ratePpm: 25_000, expectedVersion: 3 },
+    });
+    expect(feeUpdateBody(rule, { ...form, currency: "eur", active: false, rounding: "floor", fixedAmount: "30" })).toEqual({
+      ok: true,
+      body: { fixedAmount: 30, currency: "EUR", rounding: "floor", active: false, expectedVersion: 3 },
+    });
+    expect(feeUpdateBody({ ...rule, currency: "EUR" }, form)).toEqual({ ok: true, body: { currency: null, expectedVersion: 3 } });
+  });
+
+  it("refuses floats, negatives, out-of-range values and no-ops", () => {
+    for (const ratePpm of ["2.5", "-1", "1000001", "", "1e3"]) expect(feeUpdateBody(rule, { ...form, ratePpm }).ok).toBe(false);
+    for (const fixedAmount of ["0.5", "-3", "abc", "10000000000000"])
+      expect(feeUpdateBody(rule, { ...form, fixedAmount }).ok).toBe(false);
+    expect(feeUpdateBody(rule, { ...form, currency: "XYZ" }).ok).toBe(false);
+    expect(feeUpdateBody(rule, { ...form, rounding: "banker" }).ok).toBe(false);
+    expect(feeUpdateBody(rule, form)).toEqual({ ok: false, error: "Keine Änderung." });
+  });
+});
+
+describe("event stream", () => {
+  const ev = (n: number, at = 1000 + n) => ({ id: `ev-${String(n).padStart(4, "0")}`, createdAt: new Date(at).toISOString(), n });
+
+  it("merges new events on top, drops repeats, keeps the cap", () => {
+    const first = mergeEvents([], [ev(1), ev(3), ev(2)]);
+    expect(first.items.map((e) => e.n)).toEqual([3, 2, 1]);
+    expect(first.added).toEqual(["ev-0001", "ev-0003", "ev-0002"]);
+    const second = mergeEvents(first.items, [ev(3), ev(4), ev(5)], 4);
+    expect(second.items.map((e) => e.n)).toEqual([5, 4, 3, 2]);
+    expect(second.added).toEqual(["ev-0004", "ev-0005"]);
+  });
+
+  it("orders same-millisecond events by id, accepts epoch ms", () => {
+    const a = { id: "ev-a", createdAt: 5000 };
+    const b = { id: "ev-b", createdAt: 5000 };
+    const c = { id: "ev-c", createdAt: "1970-01-01T00:00:04.000Z" };
+    expect(mergeEvents([], [c, a, b]).items.map((e) => e.id)).toEqual(["ev-b", "ev-a", "ev-c"]);
+  });
+
+  it("is the newest `cap` distinct events of everything seen, in any poll split (property)", async () => {
+    await check(
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 0, max: 400 }), { maxLength: 60 }), { maxLength: 8 }),
+        fc.integer({ min: 1, max: 50 }),
+        (polls, cap) => {
+          let shown: ReturnType<typeof ev>[] = [];
+          const seen = new Set<number>();
+          for (const poll of polls) {
+            shown = mergeEvents(
+              shown,
+              poll.map((n) => ev(n)),
+              cap,
+            ).items;
+            for (const n of poll) seen.add(n);
+          }
+          const expected = [...seen].sort((x, y) => y - x).slice(0, cap);
+          expect(shown.map((e) => e.n)).toEqual(expected);
+        },
+      ),
+    );
+    expect(MAX_EVENTS).toBe(200);
+  });
+
+  it("polls from the newest shown event (inclusive) and pages on", () => {
+    expect(eventsPollPath([])).toBe(`/api/admin/events?limit=${EVENT_PAGE}`);
+    expect(eventsPollPath([ev(2, Date.parse("2026-03-04T05:06:07.089Z")), ev(1)], { type: " voucher.* " })).toBe(
+      `/api/admin/events?limit=${EVENT_PAGE}&type=voucher.*&created%5Bgte%5D=2026-03-04T05%3A06%3A07.089Z`,
+    );
+    expect(eventsPollPath([], { startingAfter: "ev-9" })).toBe(`/api/admin/events?limit=${EVENT_PAGE}&starting_after=ev-9`);
+    const full = Array.from({ length: 3 }, (_, i) => ({ id: `n${i}` }));
+    expect(needsNextPage({ items: full }, new Set(), 3)).toBe(true);
+    expect(needsNextPage({ items: full, hasMore: false }, new Set(), 3)).toBe(false);
+    expect(needsNextPage({ items: full }, new Set(["n2"]), 3)).toBe(false);
+    expect(needsNextPage({ items: full.slice(0, 2) }, new Set(), 3)).toBe(false);
+  });
+
+  it("shortens meta", () => {
+    expect(metaText({ a: 1 })).toBe('{"a":1}');
+    expect(metaText("x".repeat(300), 10)).toBe(`${"x".repeat(9)}…`);
+    expect(metaText(undefined)).toBe("{}");
+  });
+});
+
+describe("errors and token", () => {
+  it("asks for the token again on 401 and 503 admin_not_configured only", () => {
+    expect(describeError(401, { ok: false, code: "admin_unauthorized", error: "x" }).auth).toBe(true);
+    expect(describeError(503, { ok: false, code: "admin_not_configured", error: "x" })).toMatchObject({
+      auth: true,
+      code: "admin_not_configured",
+    });
+    const conflict = describeError(409, { ok: false, code: "invalid_transition", error: "settlement is paid", requestId: "r1" });
+    expect(conflict).toEqual({
+      auth: false,
+      code: "invalid_transition",
+      message: "settlement is paid (invalid_transition, HTTP 409, Anfrage r1)",
+    });
+    expect(describeError(502, "<html>")).toEqual({ auth: false, code: "http_502", message: "HTTP 502 (http_502, HTTP 502)" });
+  });
+
+  it("accepts tokens the API can receive", () => {
+    expect(validToken("dev-only-admin-token-change-me")).toBe(true);
+    expect(validToken("")).toBe(false);
+    expect(validToken("with space")).toBe(false);
+    expect(validToken("x".repeat(513))).toBe(false);
+  });
+});
