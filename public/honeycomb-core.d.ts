@@ -6,6 +6,7 @@ export declare const STABLE_MS: number;
 export declare const PING_INTERVAL_MS: number;
 export declare const PING_TEXT: '{"type":"ping"}';
 export declare const MAX_ENTRIES: number;
+export declare const CHAT_FRAME_CAP: number;
 export declare const CLOSE: { readonly UNSUPPORTED: 1003; readonly POLICY: 1008; readonly TOO_BIG: 1009; readonly IDLE: 4408 };
 export declare const ROWS: readonly string[];
 export declare const COLS: readonly number[];
@@ -66,6 +67,7 @@ export declare function closeInfo(code: number, reason?: string): { message: str
 export declare function slowDelay(random?: () => number): number;
 export declare function ticketOutcome(status: number): "ok" | "auth" | "retry";
 export declare function cellIds(): string[];
+export declare function cellFromHash(hash: string): string | null;
 export declare function roomIdForCell(cell: string): string;
 export declare function ticketPath(roomId: string): string;
 export declare function wsUrl(
@@ -74,6 +76,7 @@ export declare function wsUrl(
   ticket: string,
   lastSeq: number | null,
 ): string;
+export declare function chatFrame(id: string, text: string): string | null;
 export declare function initialState(): RoomState;
 export declare function addPending(state: RoomState, msg: { id: string; text: string; at: number }): RoomState;
 export declare function pendingChats(state: RoomState): { id: string; text: string }[];

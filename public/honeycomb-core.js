@@ -16,6 +16,9 @@ export const PING_TEXT = '{"type":"ping"}';
 /** Entries kept in the chat log and the event feed (oldest dropped first). */
 export const MAX_ENTRIES = 200;
 
+/** The Room's cap of a `chat` frame in UTF-8 bytes (src/rooms/protocol.ts `FRAME_CAPS.chat`); over it closes the socket (1009). */
+export const CHAT_FRAME_CAP = 64 * 1024;
+
 /** Close codes the Room uses (src/rooms/protocol.ts `CLOSE`). */
 export const CLOSE = { UNSUPPORTED: 1003, POLICY: 1008, TOO_BIG: 1009, IDLE: 4408 };
 
@@ -110,6 +113,22 @@ export function cellIds() {
 }
 
 /**
+ * The cell named by a URL hash (`#C-4`), or null for no, an unknown or a malformed (`#%E0`) name.
+ *
+ * @param {string} hash usually `location.hash`
+ * @returns {string | null}
+ */
+export function cellFromHash(hash) {
+  let name;
+  try {
+    name = decodeURIComponent(hash.replace(/^#/, ""));
+  } catch {
+    return null;
+  }
+  return cellIds().includes(name) ? name : null;
+}
+
+/**
  * @param {string} cell e.g. "A-1"
  * @returns {string} the room id, e.g. "honeycomb:A-1"
  */
@@ -142,6 +161,20 @@ export function wsUrl(loc, roomId, ticket, lastSeq) {
   const q = new URLSearchParams({ ticket });
   if (lastSeq !== null && lastSeq !== undefined) q.set("lastSeq", String(lastSeq));
   return `${scheme}//${loc.host}/api/rooms/${encodeURIComponent(roomId)}/ws?${q}`;
+}
+
+/**
+ * The `chat` frame for one of your messages, or null when it would exceed {@link CHAT_FRAME_CAP}.
+ * Possible within the input's 16,384 characters (JSON escapes a control character to 6 bytes);
+ * such a message must never be queued: every socket it is (re)sent on would be closed with 1009.
+ *
+ * @param {string} id client message id
+ * @param {string} text
+ * @returns {string | null}
+ */
+export function chatFrame(id, text) {
+  const frame = JSON.stringify({ type: "chat", id, text });
+  return new TextEncoder().encode(frame).length > CHAT_FRAME_CAP ? null : frame;
 }
 
 // ---------------------------------------------------------------------------------------------

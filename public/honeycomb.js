@@ -8,7 +8,9 @@ import {
   addPending,
   applyFrame,
   attemptAfterClose,
+  cellFromHash,
   cellIds,
+  chatFrame,
   closeInfo,
   initialState,
   nextDelay,
@@ -305,14 +307,20 @@ $("chatForm").addEventListener("submit", (e) => {
   const c = conn;
   const text = $("chatText").value.trim();
   if (!c || c.stopped || !text) return;
+  const id = `m-${crypto.randomUUID()}`;
+  // Never queue what the Room refuses by size: it would close every socket the resend goes out on.
+  if (chatFrame(id, text) === null) {
+    say("Nachricht zu groß (mehr als 64 KiB als JSON, z. B. durch Steuerzeichen): bitte kürzen.", true);
+    return;
+  }
   // Queued while offline: flushed after the next welcome; the id keeps a resend idempotent.
-  c.state = addPending(c.state, { id: `m-${crypto.randomUUID()}`, text, at: Date.now() });
+  c.state = addPending(c.state, { id, text, at: Date.now() });
   $("chatText").value = "";
   flush(c);
   render();
 });
 
 buildGrid();
-const initial = decodeURIComponent(location.hash.slice(1));
-if (cellIds().includes(initial)) join(initial);
+const initial = cellFromHash(location.hash);
+if (initial) join(initial);
 else render();

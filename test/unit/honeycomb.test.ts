@@ -10,7 +10,10 @@ import {
   applyFrame,
   attemptAfterClose,
   BASE_DELAY_MS,
+  CHAT_FRAME_CAP,
+  cellFromHash,
   cellIds,
+  chatFrame,
   closeInfo,
   initialState,
   MAX_DELAY_MS,
@@ -26,7 +29,7 @@ import {
   ticketPath,
   wsUrl,
 } from "../../public/honeycomb-core.js";
-import { ServerFrame as ServerFrameSchema } from "../../src/rooms/protocol";
+import { decodeClientFrame, FRAME_CAPS, ServerFrame as ServerFrameSchema } from "../../src/rooms/protocol";
 import { parseRoomId } from "../../src/rooms/room-id";
 import { check } from "./seed";
 
@@ -134,6 +137,31 @@ describe("cells and URLs", () => {
     expect(wsUrl({ protocol: "http:", host: "localhost:8788" }, "honeycomb:B-2", "t", 0)).toBe(
       "ws://localhost:8788/api/rooms/honeycomb%3AB-2/ws?ticket=t&lastSeq=0",
     );
+  });
+
+  it("reads the cell from the hash; unknown or malformed names are no cell", () => {
+    expect(cellFromHash("#C-4")).toBe("C-4");
+    expect(cellFromHash("C-4")).toBe("C-4");
+    expect(cellFromHash("#C%2D4")).toBe("C-4");
+    for (const h of ["", "#", "#G-1", "#c-4", "#%E0%A4%A", "#%"]) expect(cellFromHash(h)).toBeNull();
+  });
+});
+
+describe("chatFrame", () => {
+  it("is the frame the Room accepts, and null when the Room would close the socket for its size", () => {
+    expect(CHAT_FRAME_CAP).toBe(FRAME_CAPS.chat);
+    const id = `m-${"0".repeat(36)}`;
+    const longest = "€".repeat(16_384); // the input's maxlength, 3 UTF-8 bytes each
+    const ok = chatFrame(id, longest);
+    expect(ok).not.toBeNull();
+    expect(decodeClientFrame(ok ?? "")).toMatchObject({ ok: true, frame: { type: "chat", id, text: longest } });
+    // Within maxlength, but JSON escapes each control character to 6 bytes: 98 KiB.
+    const escaped = "\u0001".repeat(16_384);
+    expect(chatFrame(id, escaped)).toBeNull();
+    expect(decodeClientFrame(JSON.stringify({ type: "chat", id, text: escaped }))).toMatchObject({
+      ok: false,
+      reason: "too_big",
+    });
   });
 });
 
