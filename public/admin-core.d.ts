@@ -66,6 +66,7 @@ export declare function defaultRange(now: number, days?: number): { from: string
 export declare function rangeInstants(range: { from: string; to: string }, maxDays?: number): RangeResult;
 export declare function daysBetween(fromMs: number, toMs: number): string[];
 export declare function toMs(v: unknown): number;
+export declare function periodLabel(from: string, to: string): string;
 
 export declare function describeError(status: number, body: unknown): { auth: boolean; code: string; message: string };
 export declare function validToken(token: string): boolean;

@@ -299,6 +299,28 @@ export function daysBetween(fromMs, toMs) {
 }
 
 /**
+ * A settlement period `[from, to)` for people: whole UTC days as inclusive days
+ * (`2026-11-21` for one day, `2026-11-01 – 2026-11-07` for a week), anything else as UTC instants
+ * to the minute (`2026-11-22 00:00 – 2026-11-22 08:16 UTC`).
+ *
+ * @param {string} from ISO instant
+ * @param {string} to ISO instant, exclusive
+ * @returns {string}
+ */
+export function periodLabel(from, to) {
+  const a = toMs(from);
+  const b = toMs(to);
+  if (Number.isNaN(a) || Number.isNaN(b)) return `${from} – ${to}`;
+  if (a % DAY_MS === 0 && b % DAY_MS === 0 && b > a) {
+    const first = utcDay(a);
+    const last = utcDay(b - DAY_MS);
+    return first === last ? first : `${first} – ${last}`;
+  }
+  const minute = (ms) => new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+  return `${minute(a)} – ${minute(b)} UTC`;
+}
+
+/**
  * An instant (ISO string or epoch ms) as epoch ms, NaN if neither.
  *
  * @param {unknown} v

@@ -53,7 +53,6 @@ function say(text, isError = false) {
 }
 const fmtTime = (iso) =>
   iso ? new Date(iso).toLocaleString("de-DE", { dateStyle: "short", timeStyle: "medium", timeZone: "UTC" }) : "–";
-const fmtDay = (iso) => (iso ? new Date(iso).toISOString().slice(0, 10) : "–");
 const STATUS_LABEL = { open: "offen", invoiced: "in Rechnung", paid: "bezahlt" };
 const ACTION_LABEL = { invoice: "Rechnung stellen", pay: "Als bezahlt markieren" };
 
@@ -334,7 +333,7 @@ window.addEventListener("resize", () => {
 function settlementRow(s) {
   const tr = el("tr", {});
   tr.dataset.id = s.id;
-  const period = el("td", {}, el("span", { textContent: `${fmtDay(s.periodFrom)} – ${fmtDay(s.periodTo)}` }));
+  const period = el("td", { textContent: core.periodLabel(s.periodFrom, s.periodTo) });
   period.title = s.id;
   const status = el("td", {}, el("span", { className: `badge ${s.status}`, textContent: STATUS_LABEL[s.status] ?? s.status }));
   const when = s.paidAt ?? s.invoicedAt;
@@ -345,7 +344,7 @@ function settlementRow(s) {
     const b = el("button", { type: "button", textContent: ACTION_LABEL[action] });
     b.setAttribute(
       "aria-label",
-      `${ACTION_LABEL[action]}: ${s.payerUid}, ${fmtDay(s.periodFrom)}, ${core.formatMoney(s.totalAmount, s.currency)}`,
+      `${ACTION_LABEL[action]}: ${s.payerUid}, ${core.periodLabel(s.periodFrom, s.periodTo)}, ${core.formatMoney(s.totalAmount, s.currency)}`,
     );
     b.addEventListener(
       "click",
@@ -380,7 +379,7 @@ async function act(id, action) {
   const what = action === "invoice" ? "in Rechnung stellen (Summe wird eingefroren)" : "als bezahlt markieren";
   if (
     !window.confirm(
-      `Abrechnung ${core.formatMoney(s.totalAmount, s.currency)} von ${s.payerUid} (${fmtDay(s.periodFrom)}) ${what}?`,
+      `Abrechnung ${core.formatMoney(s.totalAmount, s.currency)} von ${s.payerUid} (${core.periodLabel(s.periodFrom, s.periodTo)}) ${what}?`,
     )
   )
     return;

@@ -30,6 +30,7 @@ import {
   minorToDecimal,
   needsNextPage,
   nextAction,
+  periodLabel,
   queryString,
   rangeInstants,
   settlementsPath,
@@ -210,6 +211,13 @@ describe("date ranges", () => {
     expect(rangeInstants({ from: "2026-03-02", to: "2026-03-01" }).ok).toBe(false);
     expect(rangeInstants({ from: "2024-01-01", to: "2026-01-01" }).ok).toBe(false);
     expect(rangeInstants({ from: "", to: "" }).ok).toBe(false);
+  });
+
+  it("labels settlement periods", () => {
+    expect(periodLabel("2026-11-21T00:00:00.000Z", "2026-11-22T00:00:00.000Z")).toBe("2026-11-21");
+    expect(periodLabel("2026-11-01T00:00:00.000Z", "2026-11-08T00:00:00.000Z")).toBe("2026-11-01 – 2026-11-07");
+    expect(periodLabel("2026-11-22T00:00:00.000Z", "2026-11-22T08:16:30.000Z")).toBe("2026-11-22 00:00 – 2026-11-22 08:16 UTC");
+    expect(periodLabel("x", "y")).toBe("x – y");
   });
 
   it("lists every day of the range", () => {
