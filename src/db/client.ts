@@ -26,8 +26,11 @@ export function createDb(d1: D1Database): Db {
  * previous statement's row count; inserting NULL into `write_guards.guard` violates NOT NULL.
  */
 export function abortUnlessChanged(db: Db): Statement {
-  return db.run(sql`INSERT INTO write_guards (guard) SELECT NULL WHERE changes() = 0`);
+  return db.run(ABORT_UNLESS_CHANGED);
 }
+
+/** The guard statement of {@link abortUnlessChanged}, for {@link rawBatch}. */
+export const ABORT_UNLESS_CHANGED = sql`INSERT INTO write_guards (guard) SELECT NULL WHERE changes() = 0`;
 
 /** True if `err` (or one of its causes) is the abort raised by {@link abortUnlessChanged}. */
 export function isGuardAbort(err: unknown): boolean {

@@ -27,7 +27,7 @@
  * @module
  */
 import { and, eq, sql, type SQL } from "drizzle-orm";
-import { type Db, type Statement, abortUnlessChanged, isGuardAbort } from "../db/client";
+import { ABORT_UNLESS_CHANGED, type Db, type Statement, abortUnlessChanged, isGuardAbort, rawBatch } from "../db/client";
 import { newId } from "../db/ids";
 import { feeEvents, settlementRuns, settlements } from "../db/schema";
 import { eventStatement } from "../events/events";
@@ -79,6 +79,8 @@ export type RunOutcome =
       settlements: number;
       reconciliation: CurrencyReconciliation[];
       durationMs: number;
+      /** Wall time per phase (ms): finding chunk boundaries, chunk batches, totals + reconciliation. */
+      phases: { boundaries: number; chunks: number; finalize: number };
     }
   | { status: "skipped"; periodId: string; reason: "lease_held" }
   | { status: "failed"; periodId: string; error: string; reconciliation?: CurrencyReconciliation[]; durationMs: number };
@@ -113,23 +115,26 @@ export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
 
   let assigned = 0;
   let chunks = 0;
+  const phases = { boundaries: 0, chunks: 0, finalize: 0 };
   try {
     let cursor: Cursor = { at: -1, id: "" };
     for (;;) {
+      let t = now();
       const boundary = await chunkBoundary(db, period, cursor, chunkSize);
-      const t = now();
+      phases.boundaries += now() - t;
+      t = now();
       const range = chunkRange(period, cursor, boundary);
-      const res = await db.batch([
-        ownLease(t),
-        abortUnlessChanged(db),
-        openSettlements(db, period, range, t),
-        assign(db, period, range),
-        db
-          .update(settlementRuns)
-          .set({ assigned: sql`${settlementRuns.assigned} + changes()`, chunks: sql`${settlementRuns.chunks} + 1` })
-          .where(eq(settlementRuns.id, id)),
+      // Raw statements: the assignment is an UPDATE … FROM join, which the query builder's D1
+      // batch cannot bind. One batch = one transaction: lease check, settlements, assignment, progress.
+      const res = await rawBatch(db, [
+        sql`UPDATE settlement_runs SET lease_until = ${t + leaseMs}, updated_at = ${t} WHERE id = ${id} AND lease_owner = ${runId}`,
+        ABORT_UNLESS_CHANGED,
+        openSettlements(period, range, t),
+        assign(period, range),
+        sql`UPDATE settlement_runs SET assigned = assigned + changes(), chunks = chunks + 1 WHERE id = ${id}`,
       ]);
-      assigned += (res[3] as D1Result).meta.changes;
+      assigned += res[3]?.meta.changes ?? 0;
+      phases.chunks += now() - t;
       chunks++;
       if (chunks % LOG_EVERY_CHUNKS === 0) log("info", "settlement run progress", { periodId: id, chunks, assigned });
       if (!boundary) break;
@@ -162,6 +167,7 @@ export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
         .groupBy(settlements.currency),
       db.select({ n: sql<number>`COUNT(*)` }).from(settlements).where(inPeriod(period)),
     ]);
+    phases.finalize = now() - t;
     const reconciliation = reconcile(sums, assignedSums);
     const settled = count?.n ?? 0;
     const durationMs = now() - started;
@@ -203,7 +209,7 @@ export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
       settlements: settled,
       durationMs,
     });
-    return { status: "done", periodId: id, assigned, chunks, settlements: settled, reconciliation, durationMs };
+    return { status: "done", periodId: id, assigned, chunks, settlements: settled, reconciliation, durationMs, phases };
   } catch (err) {
     const durationMs = now() - started;
     if (isGuardAbort(err)) {
@@ -265,52 +271,44 @@ async function acquireLease(
 
 /**
  * The last event of the next chunk (the `chunkSize`-th unassigned event after `cursor`), or
- * null when fewer remain: then the chunk is everything left before `to`.
+ * null when fewer remain: then the chunk is everything left before `to`. `INDEXED BY` the partial
+ * index: the planner would otherwise take `ix_fee_events_unsettled` (settlement_id = NULL) and
+ * sort every remaining row for each chunk — quadratic in the number of events.
  */
 async function chunkBoundary(db: Db, period: Period, cursor: Cursor, chunkSize: number): Promise<Cursor | null> {
-  const [row] = await db
-    .select({ at: feeEvents.createdAt, id: feeEvents.id })
-    .from(feeEvents)
-    .where(sql`settlement_id IS NULL AND created_at < ${period.to} AND (created_at, id) > (${cursor.at}, ${cursor.id})`)
-    .orderBy(feeEvents.createdAt, feeEvents.id)
-    .limit(1)
-    .offset(chunkSize - 1);
+  const [row] = await db.all<Cursor>(sql`SELECT created_at AS at, id FROM fee_events INDEXED BY ix_fee_events_unassigned
+    WHERE settlement_id IS NULL AND created_at < ${period.to} AND (created_at, id) > (${cursor.at}, ${cursor.id})
+    ORDER BY created_at, id LIMIT 1 OFFSET ${chunkSize - 1}`);
   return row ?? null;
 }
 
-/** Unassigned events of the chunk `(cursor, boundary]` (unqualified columns of `fee_events`). */
+/** Unassigned events of the chunk `(cursor, boundary]`. */
 function chunkRange(period: Period, cursor: Cursor, boundary: Cursor | null): SQL {
-  const upper = boundary ? sql` AND (created_at, id) <= (${boundary.at}, ${boundary.id})` : sql``;
-  return sql`settlement_id IS NULL AND created_at < ${period.to} AND (created_at, id) > (${cursor.at}, ${cursor.id})${upper}`;
+  const upper = boundary ? sql` AND (fee_events.created_at, fee_events.id) <= (${boundary.at}, ${boundary.id})` : sql``;
+  return sql`fee_events.settlement_id IS NULL AND fee_events.created_at < ${period.to}
+    AND (fee_events.created_at, fee_events.id) > (${cursor.at}, ${cursor.id})${upper}`;
 }
 
 /** Creates the open settlements the chunk's events need (existing keys, open or closed, are kept). */
-function openSettlements(db: Db, period: Period, range: SQL, now: number): Statement {
+function openSettlements(period: Period, range: SQL, now: number): SQL {
   const prefix = `st-${now.toString(36).padStart(9, "0")}-`;
-  // Columns in `settlements` declaration order.
-  return db
-    .insert(settlements)
-    .select(
-      sql`SELECT ${prefix} || lower(hex(randomblob(10))), beneficiary_id, payer_uid, ${period.from}, ${period.to}, currency,
-        0, 0, 'open', ${now}, ${now}, NULL, NULL
-      FROM fee_events WHERE ${range} GROUP BY beneficiary_id, payer_uid, currency`,
-    )
-    .onConflictDoNothing();
+  return sql`INSERT INTO settlements (id, beneficiary_id, payer_uid, period_from, period_to, currency, total_amount,
+      item_count, status, created_at, updated_at)
+    SELECT ${prefix} || lower(hex(randomblob(10))), beneficiary_id, payer_uid, ${period.from}, ${period.to}, currency,
+      0, 0, 'open', ${now}, ${now}
+    FROM fee_events WHERE ${range} GROUP BY beneficiary_id, payer_uid, currency
+    ON CONFLICT DO NOTHING`;
 }
 
-/** The open settlement of an event's key in this period (correlated on the outer `fee_events`). */
-function openSettlementOf(period: Period): SQL {
-  return sql`SELECT s.id FROM settlements s WHERE s.beneficiary_id = fee_events.beneficiary_id
-    AND s.payer_uid = fee_events.payer_uid AND s.period_from = ${period.from} AND s.period_to = ${period.to}
-    AND s.currency = fee_events.currency AND s.status = 'open'`;
-}
-
-/** Assigns the chunk's events to their open settlement; events whose settlement is closed stay unassigned. */
-function assign(db: Db, period: Period, range: SQL): Statement {
-  return db
-    .update(feeEvents)
-    .set({ settlementId: sql`(${openSettlementOf(period)})` })
-    .where(sql`${range} AND EXISTS (${openSettlementOf(period)})`);
+/**
+ * Assigns the chunk's events to the open settlement of their key (one index probe per event);
+ * events whose settlement for this period is closed match nothing and stay unassigned.
+ */
+function assign(period: Period, range: SQL): SQL {
+  return sql`UPDATE fee_events SET settlement_id = s.id FROM settlements AS s
+    WHERE s.beneficiary_id = fee_events.beneficiary_id AND s.payer_uid = fee_events.payer_uid
+      AND s.period_from = ${period.from} AND s.period_to = ${period.to} AND s.currency = fee_events.currency
+      AND s.status = 'open' AND ${range}`;
 }
 
 /** Recomputes totals of the period's open settlements from their events; writes only changed rows. */
