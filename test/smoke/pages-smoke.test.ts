@@ -182,6 +182,34 @@ describe("Pages Functions bundle", () => {
     expect(css.res.headers.get("content-type")).toMatch(/^text\/css/);
   });
 
+  it("wires the admin settlement and fee routes (index, [id], [id]/action, export.csv) and /ws", async () => {
+    const admin = { authorization: `Bearer ${(env as unknown as Env).ADMIN_TOKEN}` };
+    const get = (path: string) => pages.fetch(`${ORIGIN}${path}`, { headers: admin });
+    const list = await get("/api/admin/settlements");
+    expect(list.status).toBe(200);
+    expect(await list.json()).toMatchObject({ ok: true, items: expect.any(Array) });
+    const csv = await get("/api/admin/settlements/export.csv");
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
+    expect((await csv.text()).split("\r\n")[0]).toMatch(/^id,beneficiary_id,payer_uid,/);
+    const one = await get("/api/admin/settlements/st-missing");
+    expect(one.status).toBe(404);
+    expect(await one.json()).toMatchObject({ code: "settlement_not_found" });
+    const inv = await pages.fetch(`${ORIGIN}/api/admin/settlements/st-missing/invoice`, { method: "POST", headers: admin });
+    expect(inv.status).toBe(404);
+    const fees = await get("/api/admin/fees");
+    expect(((await fees.json()) as { items: unknown[] }).items.length).toBeGreaterThanOrEqual(4);
+    const put = await pages.fetch(`${ORIGIN}/api/admin/fees/nope`, {
+      method: "PUT",
+      headers: { ...admin, "content-type": "application/json" },
+      body: JSON.stringify({ active: false }),
+    });
+    expect(put.status).toBe(404);
+    expect((await pages.fetch(`${ORIGIN}/api/admin/settlements`)).status).toBe(401);
+    const ws = await send("/ws");
+    expect(ws.res.status).toBe(426);
+  });
+
   it("serves the OpenAPI document through its function", async () => {
     const r = await send("/api/openapi.json");
     expect(r.res.status).toBe(200);
