@@ -71,6 +71,10 @@ export declare function periodLabel(from: string, to: string): string;
 export declare function describeError(status: number, body: unknown): { auth: boolean; code: string; message: string };
 export declare function validToken(token: string): boolean;
 
+export declare function ageText(seconds: number): string;
+export declare function healthLines(body: unknown): { label: string; ok: boolean; text: string }[];
+export declare function presenceLine(body: unknown): string;
+
 export declare function feeUpdateBody(
   rule: FeeRule,
   form: FeeForm,
@@ -94,10 +98,10 @@ export declare function needsNextPage(
 export declare function metaText(meta: unknown, max?: number): string;
 
 export declare function bookingSeries(
-  rows: readonly { day: string; count: number }[],
+  rows: readonly { day: string; booked?: number; cancelled?: number; rescheduled?: number }[],
   days: readonly string[],
-): [number[], number[]];
+): [number[], number[], number[], number[]];
 export declare function feeSeries(
-  rows: readonly { day: string; currency: string; amount: number | string }[],
+  rows: readonly { day: string; currency: string; net: number | string }[],
   days: readonly string[],
-): { x: number[]; currencies: string[]; series: number[][]; totals: { currency: string; amount: string }[] };
+): { x: number[]; currencies: string[]; series: number[][]; perDay: string[][]; totals: { currency: string; amount: string }[] };

@@ -364,6 +364,75 @@ export function validToken(token) {
   return /^\S{1,512}$/.test(token);
 }
 
+// ── Health ──────────────────────────────────────────────────────────────────────────────────────
+
+const HEALTH_LABEL = { d1: "D1", migrations: "Migrationen", settlement: "Abrechnungslauf" };
+const RUN_STATUS = { ok: "aktuell", stale: "überfällig (> 26 h)", failed: "fehlgeschlagen", never: "noch kein Lauf" };
+
+/**
+ * A duration for people: `42 s`, `5 min`, `3 h`, `2 d` (rounded down).
+ *
+ * @param {number} seconds
+ * @returns {string}
+ */
+export function ageText(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h`;
+  return `${Math.floor(s / 86_400)} d`;
+}
+
+/**
+ * The checks of `GET /api/health` (`{ok, at, checks: {d1, migrations, settlement, …}}`) as one line
+ * each: a label, ok or not, and a German description. Unknown checks are shown as compact JSON.
+ *
+ * @param {unknown} body
+ * @returns {{ label: string; ok: boolean; text: string }[]}
+ */
+export function healthLines(body) {
+  const checks = body && typeof body === "object" ? /** @type {any} */ (body).checks : null;
+  if (!checks || typeof checks !== "object") return [];
+  return Object.entries(checks).map(([name, raw]) => {
+    const c = raw && typeof raw === "object" ? /** @type {any} */ (raw) : {};
+    const ok = c.ok === true;
+    const label = /** @type {Record<string, string>} */ (HEALTH_LABEL)[name] ?? name;
+    if (typeof c.error === "string") return { label, ok, text: c.error };
+    if (name === "d1") return { label, ok, text: ok ? "antwortet" : "keine Antwort" };
+    if (name === "migrations") {
+      const parts = [`${c.applied ?? "?"} von ${c.expected ?? "?"} angewendet`];
+      if (c.latest) parts.push(`neueste ${c.latest}`);
+      if (Array.isArray(c.pending) && c.pending.length) parts.push(`ausstehend: ${c.pending.join(", ")}`);
+      if (Array.isArray(c.unknown) && c.unknown.length) parts.push(`unbekannt: ${c.unknown.join(", ")}`);
+      return { label, ok, text: parts.join(" · ") };
+    }
+    if (name === "settlement") {
+      const status = /** @type {Record<string, string>} */ (RUN_STATUS)[c.status] ?? String(c.status ?? "?");
+      const run = c.lastRun;
+      if (!run) return { label, ok, text: status };
+      const age = typeof c.ageSeconds === "number" ? `, vor ${ageText(c.ageSeconds)}` : "";
+      return { label, ok, text: `${status}: zuletzt ${periodLabel(run.periodFrom, run.periodTo)} (${run.status})${age}` };
+    }
+    return { label, ok, text: metaText(c) };
+  });
+}
+
+/**
+ * `GET /api/admin/stats/presence` as one line.
+ *
+ * @param {unknown} body
+ * @returns {string}
+ */
+export function presenceLine(body) {
+  const b = body && typeof body === "object" ? /** @type {any} */ (body) : {};
+  const active = Number.isFinite(b.activeSessions) ? b.activeSessions : 0;
+  const window = Number.isFinite(b.windowSeconds) ? b.windowSeconds : 60;
+  const online = b.statuses?.online ?? 0;
+  const offline = b.statuses?.offline ?? 0;
+  const codes = Array.isArray(b.pairCodes) ? b.pairCodes.length : 0;
+  return `${active} aktiv (letzte ${window} s) · ${online} online · ${offline} offline · ${codes} Pair-Codes`;
+}
+
 // ── Fee rules ───────────────────────────────────────────────────────────────────────────────────
 
 export const ROUNDING_MODES = ["half_up", "half_even", "floor", "ceil"];
@@ -493,30 +562,41 @@ export function metaText(meta, max = 160) {
 // ── Chart series ────────────────────────────────────────────────────────────────────────────────
 
 /**
- * Bookings per UTC day → uPlot data `[x (epoch seconds of each day), counts]`; days without a
- * row count 0, rows outside `days` are ignored, repeated days add up.
+ * `bookingsPerDay` of `GET /api/admin/stats/vouchers` → uPlot data
+ * `[x (epoch seconds of each UTC day), booked, cancelled, rescheduled]`; days without a row count 0,
+ * rows outside `days` are ignored, repeated days add up.
  *
- * @param {readonly { day: string; count: number }[]} rows
+ * @param {readonly { day: string; booked?: number; cancelled?: number; rescheduled?: number }[]} rows
  * @param {readonly string[]} days every day of the range, ascending
- * @returns {[number[], number[]]}
+ * @returns {[number[], number[], number[], number[]]}
  */
 export function bookingSeries(rows, days) {
   const index = new Map(days.map((d, i) => [d, i]));
-  const counts = days.map(() => 0);
+  const booked = days.map(() => 0);
+  const cancelled = days.map(() => 0);
+  const rescheduled = days.map(() => 0);
+  const add = (/** @type {number[]} */ list, /** @type {number} */ i, /** @type {unknown} */ n) => {
+    if (typeof n === "number" && Number.isFinite(n)) list[i] = (list[i] ?? 0) + n;
+  };
   for (const r of rows) {
     const i = index.get(r.day);
-    if (i !== undefined && Number.isFinite(r.count)) counts[i] = (counts[i] ?? 0) + r.count;
+    if (i === undefined) continue;
+    add(booked, i, r.booked);
+    add(cancelled, i, r.cancelled);
+    add(rescheduled, i, r.rescheduled);
   }
-  return [days.map((d) => (dayStart(d) ?? 0) / 1000), counts];
+  return [days.map((d) => (dayStart(d) ?? 0) / 1000), booked, cancelled, rescheduled];
 }
 
 /**
- * Fee amounts per UTC day and currency → one chart series per currency (major units, for the
- * axis only) and the exact total per currency (BigInt sum of minor units, as a decimal string).
+ * `days` of `GET /api/admin/stats/fees` (one row per UTC day × currency, `net` = charges +
+ * reversals in minor units) → one chart series per currency (major units, for the axis only), the
+ * exact net per day and currency and the exact total per currency (BigInt sums of minor units, as
+ * decimal strings).
  *
- * @param {readonly { day: string; currency: string; amount: number | string }[]} rows integer minor units
+ * @param {readonly { day: string; currency: string; net: number | string }[]} rows
  * @param {readonly string[]} days every day of the range, ascending
- * @returns {{ x: number[]; currencies: string[]; series: number[][]; totals: { currency: string; amount: string }[] }}
+ * @returns {{ x: number[]; currencies: string[]; series: number[][]; perDay: string[][]; totals: { currency: string; amount: string }[] }}
  */
 export function feeSeries(rows, days) {
   const index = new Map(days.map((d, i) => [d, i]));
@@ -524,7 +604,7 @@ export function feeSeries(rows, days) {
   const perCurrency = new Map();
   for (const r of rows) {
     const i = index.get(r.day);
-    const v = toBigInt(r.amount);
+    const v = toBigInt(r.net);
     if (i === undefined || v === null || typeof r.currency !== "string") continue;
     let list = perCurrency.get(r.currency);
     if (!list) {
@@ -534,10 +614,12 @@ export function feeSeries(rows, days) {
     list[i] = (list[i] ?? 0n) + v;
   }
   const currencies = [...perCurrency.keys()].sort();
-  const series = currencies.map((c) => (perCurrency.get(c) ?? []).map((v) => chartValue(Number(v), c)));
-  const totals = currencies.map((c) => ({
-    currency: c,
-    amount: (perCurrency.get(c) ?? []).reduce((a, b) => a + b, 0n).toString(),
-  }));
-  return { x: days.map((d) => (dayStart(d) ?? 0) / 1000), currencies, series, totals };
+  const exact = currencies.map((c) => perCurrency.get(c) ?? []);
+  return {
+    x: days.map((d) => (dayStart(d) ?? 0) / 1000),
+    currencies,
+    series: exact.map((list, k) => list.map((v) => chartValue(Number(v), currencies[k] ?? ""))),
+    perDay: exact.map((list) => list.map((v) => v.toString())),
+    totals: currencies.map((c, k) => ({ currency: c, amount: (exact[k] ?? []).reduce((a, b) => a + b, 0n).toString() })),
+  };
 }

@@ -137,17 +137,7 @@ $("forget").addEventListener("click", () => {
 
 // ── Health ──────────────────────────────────────────────────────────────────────────────────────
 
-/** Flattens the health body into label/value pairs (nested objects as dotted keys). */
-function flatten(obj, prefix = "", out = []) {
-  for (const [k, v] of Object.entries(obj ?? {})) {
-    if (k === "ok" && !prefix) continue;
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (v && typeof v === "object" && !Array.isArray(v) && out.length < 40) flatten(v, key, out);
-    else out.push([key, Array.isArray(v) ? JSON.stringify(v) : String(v)]);
-  }
-  return out;
-}
-
+/** `GET /api/health` (public) and `GET /api/admin/stats/presence`: one line per check. */
 async function loadHealth() {
   const list = $("health");
   let res;
@@ -156,16 +146,24 @@ async function loadHealth() {
     res = await fetch("/api/health", { cache: "no-store", credentials: "omit" });
     data = await res.json().catch(() => null);
   } catch (err) {
-    list.replaceChildren(el("dt", { textContent: "Status" }), el("dd", {}, badge("nicht erreichbar", "bad")));
+    list.replaceChildren(el("dt", { textContent: "API" }), el("dd", {}, badge("nicht erreichbar", "bad")));
     throw new Error(`Health: ${err.message}`);
   }
-  const healthy = res.ok && data?.ok !== false;
+  const healthy = res.ok && data?.ok === true;
+  const at = data?.at ? ` · Stand ${fmtTime(data.at)} UTC` : "";
   const rows = [
-    el("dt", { textContent: "Status" }),
-    el("dd", {}, badge(healthy ? `OK (HTTP ${res.status})` : `gestört (HTTP ${res.status})`, healthy ? "ok" : "bad")),
+    el("dt", { textContent: "API" }),
+    el("dd", {}, badge(healthy ? "OK" : "gestört", healthy ? "ok" : "bad"), ` HTTP ${res.status}${at}`),
   ];
-  for (const [k, v] of flatten(data)) rows.push(el("dt", { textContent: k }), el("dd", { textContent: v }));
+  for (const line of core.healthLines(data)) {
+    rows.push(
+      el("dt", { textContent: line.label }),
+      el("dd", {}, badge(line.ok ? "OK" : "Achtung", line.ok ? "ok" : "bad"), ` ${line.text}`),
+    );
+  }
   list.replaceChildren(...rows);
+  const presence = await api("/api/admin/stats/presence");
+  list.append(el("dt", { textContent: "Präsenz" }), el("dd", { textContent: core.presenceLine(presence) }));
 }
 
 function badge(text, kind) {
@@ -178,23 +176,6 @@ $("healthReload").addEventListener("click", guarded(loadHealth));
 
 const PALETTE = ["#3b6fd8", "#d8703b", "#3ba86f", "#a83bd8", "#d83b6f", "#6f6f6f"];
 
-/** Rows of `GET /api/admin/stats/vouchers` as `{day, count}` (bookings per UTC day). */
-function bookingRows(body) {
-  return (body?.items ?? body?.days ?? []).map((r) => ({
-    day: String(r.day ?? r.date ?? "").slice(0, 10),
-    count: Number(r.bookings ?? r.booked ?? r.count ?? 0),
-  }));
-}
-
-/** Rows of `GET /api/admin/stats/fees` as `{day, currency, amount}` (net minor units per UTC day). */
-function feeRows(body) {
-  return (body?.items ?? body?.days ?? []).map((r) => ({
-    day: String(r.day ?? r.date ?? "").slice(0, 10),
-    currency: r.currency,
-    amount: r.net ?? r.amount ?? r.total ?? 0,
-  }));
-}
-
 function drawChart(container, opts, data) {
   const width = Math.max(280, container.clientWidth || 480);
   const chart = new window.uPlot({ width, height: 240, ...opts }, data, container);
@@ -203,112 +184,127 @@ function drawChart(container, opts, data) {
 }
 
 const utcTz = (ts) => window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
+const dayValue = (_u, v) => (v == null ? "–" : core.utcDay(v * 1000));
+/** Half a day of room on both ends, so the first and last day's bars are drawn whole. */
+const dayPadded = (_u, min, max) => [min - 43_200, max + 43_200];
+const sum = (list) => list.reduce((a, b) => a + b, 0);
 
+/**
+ * `GET /api/admin/stats/vouchers` (bookingsPerDay: booked / cancelled / rescheduled per UTC day)
+ * and `GET /api/admin/stats/fees` (days: net fee amounts per UTC day and currency; totals;
+ * settlement totals by status) for the chosen range → two charts, the totals table and the
+ * accessible data table.
+ */
 async function loadCharts() {
   const range = core.rangeInstants({ from: $("rangeFrom").value, to: $("rangeTo").value });
   if (!range.ok) throw new Error(range.error);
   const qs = core.queryString({ from: range.from, to: range.to });
   const [vouchers, fees] = await Promise.all([api(`/api/admin/stats/vouchers${qs}`), api(`/api/admin/stats/fees${qs}`)]);
   const days = core.daysBetween(range.fromMs, range.toMs);
-  const bookings = core.bookingSeries(bookingRows(vouchers), days);
-  const feeData = core.feeSeries(feeRows(fees), days);
+  const bookings = core.bookingSeries(vouchers.bookingsPerDay ?? [], days);
+  const feeData = core.feeSeries(fees.days ?? [], days);
 
   for (const { chart } of state.charts) chart.destroy();
   state.charts = [];
   $("bookingsChart").replaceChildren();
   $("feesChart").replaceChildren();
-  if (!window.uPlot) {
-    say("Diagrammbibliothek fehlt (/vendor/uPlot.iife.min.js): npm run vendor ausführen.", true);
-  } else {
-    drawChart(
-      $("bookingsChart"),
-      {
-        tzDate: utcTz,
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-        axes: [{}, { label: "Buchungen" }],
-        series: [
-          { label: "Tag (UTC)", value: (_u, v) => (v == null ? "–" : core.utcDay(v * 1000)) },
-          {
-            label: "Buchungen",
-            stroke: PALETTE[0],
-            fill: "rgba(59,111,216,.25)",
-            paths: window.uPlot.paths.bars({ size: [0.7, 40] }),
-          },
-        ],
-      },
-      bookings,
-    );
-    const seriesOpts = feeData.currencies.map((c, i) => ({
-      label: c,
-      stroke: PALETTE[i % PALETTE.length],
-      width: 2,
-      // Legend values are formatted from the chart's float; exact totals are in the table below.
-      value: (_u, v) =>
-        v == null ? "–" : `${v.toLocaleString("de-DE", { maximumFractionDigits: core.currencyExponent(c) ?? 2 })} ${c}`,
-    }));
-    drawChart(
-      $("feesChart"),
-      {
-        tzDate: utcTz,
-        scales: { x: { time: true } },
-        axes: [{}, { label: "Gebühren (Haupteinheit)", size: 70 }],
-        series: [{ label: "Tag (UTC)", value: (_u, v) => (v == null ? "–" : core.utcDay(v * 1000)) }, ...seriesOpts],
-      },
-      [feeData.x, ...feeData.series],
-    );
-  }
+  if (!window.uPlot) throw new Error("Diagrammbibliothek fehlt (/vendor/uPlot.iife.min.js): npm run vendor ausführen.");
+  drawChart(
+    $("bookingsChart"),
+    {
+      tzDate: utcTz,
+      scales: { x: { time: true, range: dayPadded }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      axes: [{}, { label: "Anzahl" }],
+      series: [
+        { label: "Tag (UTC)", value: dayValue },
+        {
+          label: "Buchungen",
+          stroke: PALETTE[0],
+          fill: "rgba(59,111,216,.25)",
+          paths: window.uPlot.paths.bars({ size: [0.7, 40] }),
+          points: { show: false },
+        },
+        { label: "Stornos", stroke: PALETTE[1], width: 2, points: { size: 5 } },
+        { label: "Umbuchungen", stroke: PALETTE[2], width: 2, dash: [6, 4], points: { size: 5 } },
+      ],
+    },
+    bookings,
+  );
+  drawChart(
+    $("feesChart"),
+    {
+      tzDate: utcTz,
+      scales: { x: { time: true, range: dayPadded } },
+      axes: [{}, { label: "Gebühren netto (Haupteinheit)", size: 70 }],
+      series: [
+        { label: "Tag (UTC)", value: dayValue },
+        ...feeData.currencies.map((c, k) => ({
+          label: c,
+          stroke: PALETTE[k % PALETTE.length],
+          width: 2,
+          // The legend shows the exact amount of the hovered day, not the chart's float.
+          value: (_u, _v, _si, idx) => (idx == null ? "–" : core.formatMoney(feeData.perDay[k]?.[idx] ?? "0", c)),
+        })),
+      ],
+    },
+    [feeData.x, ...feeData.series],
+  );
 
-  const totalBookings = bookings[1].reduce((a, b) => a + b, 0);
-  $("bookingsSummary").textContent = `${totalBookings} Buchungen vom ${days[0]} bis ${days[days.length - 1]} (UTC).`;
+  const [, booked, cancelled, rescheduled] = bookings;
+  $("bookingsSummary").textContent =
+    `${sum(booked)} Buchungen, ${sum(cancelled)} Stornos, ${sum(rescheduled)} Umbuchungen vom ${days[0]} bis ${days[days.length - 1]} (UTC).`;
   $("feesSummary").textContent = feeData.totals.length
-    ? `Summe: ${feeData.totals.map((t) => core.formatMoney(t.amount, t.currency)).join(" · ")}`
+    ? `Netto: ${feeData.totals.map((t) => core.formatMoney(t.amount, t.currency)).join(" · ")}`
     : "Keine Gebühren im Zeitraum.";
   renderFeeTotals(fees);
 
-  // Accessible data table: one row per day.
-  const perDayFees = days.map((_d, i) =>
-    feeData.currencies
-      .map((c) => {
-        const row = feeRows(fees).filter((r) => r.day === days[i] && r.currency === c);
-        const sum = row.reduce((a, r) => a + BigInt(r.amount), 0n);
-        return sum === 0n ? "" : core.formatMoney(sum.toString(), c);
-      })
-      .filter(Boolean)
-      .join(" · "),
-  );
+  // The same numbers as a table, one row per day (exact amounts).
   $("statsTable").replaceChildren(
-    ...days.map((d, i) => el("tr", {}, cell(d), cell(String(bookings[1][i] ?? 0), "num"), cell(perDayFees[i] || "–", "num"))),
-  );
-}
-
-/** Totals of the fee stats by settlement state, one row per currency. */
-function renderFeeTotals(body) {
-  const totals = body?.totals ?? {};
-  const cols = ["unsettled", "open", "invoiced", "paid"];
-  /** @type {Map<string, Record<string, unknown>>} */
-  const byCurrency = new Map();
-  for (const col of cols) {
-    const v = totals[col];
-    const entries = Array.isArray(v) ? v.map((x) => [x.currency, x.amount ?? x.total]) : Object.entries(v ?? {});
-    for (const [currency, amount] of entries) {
-      if (!byCurrency.has(currency)) byCurrency.set(currency, {});
-      byCurrency.get(currency)[col] = amount;
-    }
-  }
-  const rows = [...byCurrency.keys()]
-    .sort()
-    .map((c) =>
+    ...days.map((d, i) =>
       el(
         "tr",
         {},
-        cell(c),
-        ...cols.map((col) =>
-          cell(byCurrency.get(c)[col] === undefined ? "–" : core.formatMoney(byCurrency.get(c)[col], c), "num"),
+        cell(d),
+        cell(`${booked[i] ?? 0} / ${cancelled[i] ?? 0} / ${rescheduled[i] ?? 0}`, "num"),
+        cell(
+          feeData.currencies
+            .map((c, k) => ((feeData.perDay[k]?.[i] ?? "0") === "0" ? "" : core.formatMoney(feeData.perDay[k]?.[i] ?? "0", c)))
+            .filter(Boolean)
+            .join(" · ") || "–",
+          "num",
         ),
       ),
+    ),
+  );
+}
+
+/** Per currency: fee charges, reversals and net of the range; settlements of the range by status. */
+function renderFeeTotals(body) {
+  /** @type {Map<string, {fees?: any, settled?: any}>} */
+  const byCurrency = new Map();
+  const entry = (c) => byCurrency.get(c) ?? byCurrency.set(c, {}).get(c);
+  for (const t of body?.totals ?? []) entry(t.currency).fees = t;
+  for (const t of body?.settlements ?? []) entry(t.currency).settled = t;
+  const money = (tally, c) => (tally ? core.formatMoney(tally.amount, c) : "–");
+  const counted = (tally, c) => (tally ? `${core.formatMoney(tally.amount, c)} (${tally.count})` : "–");
+  const rows = [...byCurrency.keys()].sort().map((c) => {
+    const { fees, settled } = byCurrency.get(c);
+    return el(
+      "tr",
+      {},
+      cell(c),
+      cell(fees ? counted(fees.charges, c) : "–", "num"),
+      cell(fees ? counted(fees.reversals, c) : "–", "num"),
+      cell(fees ? core.formatMoney(fees.net, c) : "–", "num"),
+      cell(money(settled?.open, c), "num"),
+      cell(money(settled?.invoiced, c), "num"),
+      cell(money(settled?.paid, c), "num"),
     );
+  });
   $("feeTotals").replaceChildren(
-    ...(rows.length ? rows : [el("tr", {}, el("td", { colSpan: 5, textContent: "Keine Gebühren.", className: "muted" }))]),
+    ...(rows.length
+      ? rows
+      : [el("tr", {}, el("td", { colSpan: 7, textContent: "Keine Gebühren im Zeitraum.", className: "muted" }))]),
   );
 }
 
@@ -575,7 +571,7 @@ function eventItem(e, isNew) {
     time,
     el("span", { className: "type", textContent: e.type }),
     el("span", { textContent: subject }),
-    el("span", { className: "muted", textContent: e.actorUid ? ` · von ${e.actorUid}` : "" }),
+    el("span", { className: "muted", textContent: e.actorId ? ` · von ${e.actorId}` : "" }),
     el("div", { className: "meta", textContent: core.metaText(e.meta) }),
   );
   return li;
@@ -609,9 +605,11 @@ async function pollEvents() {
       startingAfter = page.nextCursor ?? items[items.length - 1]?.id ?? null;
       if (!startingAfter) break;
     }
+    const first = state.events.length === 0;
     const { items, added } = core.mergeEvents(state.events, incoming);
     state.events = items;
-    if (added.length > 0) renderEvents(added);
+    // The first page is the backlog; only later arrivals are highlighted.
+    if (added.length > 0) renderEvents(first ? [] : added);
     setEventsState(`live · ${state.events.length} angezeigt · zuletzt ${new Date().toLocaleTimeString("de-DE")}`);
   } catch (err) {
     if (err instanceof AuthError || gen !== state.pollGen) return;

@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   actionPath,
+  ageText,
   bookingSeries,
   CURRENCIES,
   cleanFilters,
@@ -24,6 +25,7 @@ import {
   feeUpdateBody,
   formatMoney,
   formatPpm,
+  healthLines,
   MAX_EVENTS,
   mergeEvents,
   metaText,
@@ -31,6 +33,7 @@ import {
   needsNextPage,
   nextAction,
   periodLabel,
+  presenceLine,
   queryString,
   rangeInstants,
   settlementsPath,
@@ -230,28 +233,31 @@ describe("date ranges", () => {
 describe("chart series", () => {
   const days = ["2026-03-01", "2026-03-02", "2026-03-03"];
   it("fills missing days with 0 and ignores days outside the range", () => {
-    const [x, y] = bookingSeries(
+    const [x, booked, cancelled, rescheduled] = bookingSeries(
       [
-        { day: "2026-03-02", count: 4 },
-        { day: "2026-03-02", count: 1 },
-        { day: "2026-02-01", count: 9 },
+        { day: "2026-03-02", booked: 4, cancelled: 1, rescheduled: 0 },
+        { day: "2026-03-02", booked: 1 },
+        { day: "2026-02-01", booked: 9, cancelled: 9, rescheduled: 9 },
+        { day: "2026-03-03", booked: 0, cancelled: 0, rescheduled: 2 },
       ],
       days,
     );
     expect(x).toEqual(days.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000));
-    expect(y).toEqual([0, 5, 0]);
+    expect(booked).toEqual([0, 5, 0]);
+    expect(cancelled).toEqual([0, 1, 0]);
+    expect(rescheduled).toEqual([0, 0, 2]);
   });
 
-  it("makes one series per currency, exact totals in minor units", () => {
+  it("makes one series per currency, exact nets and totals in minor units", () => {
     const s = feeSeries(
       [
-        { day: "2026-03-01", currency: "EUR", amount: 100 },
-        { day: "2026-03-03", currency: "EUR", amount: -30 },
-        { day: "2026-03-02", currency: "JPY", amount: 500 },
-        { day: "2026-03-02", currency: "EUR", amount: "9007199254740991" },
-        { day: "2026-03-02", currency: "EUR", amount: "9007199254740991" },
-        { day: "2026-03-02", currency: "EUR", amount: 1.5 },
-        { day: "2026-04-01", currency: "USD", amount: 7 },
+        { day: "2026-03-01", currency: "EUR", net: 100 },
+        { day: "2026-03-03", currency: "EUR", net: -30 },
+        { day: "2026-03-02", currency: "JPY", net: 500 },
+        { day: "2026-03-02", currency: "EUR", net: "9007199254740991" },
+        { day: "2026-03-02", currency: "EUR", net: "9007199254740991" },
+        { day: "2026-03-02", currency: "EUR", net: 1.5 },
+        { day: "2026-04-01", currency: "USD", net: 7 },
       ],
       days,
     );
@@ -259,6 +265,10 @@ describe("chart series", () => {
     expect(s.series[0]?.[0]).toBe(1);
     expect(s.series[0]?.[2]).toBe(-0.3);
     expect(s.series[1]).toEqual([0, 500, 0]);
+    expect(s.perDay).toEqual([
+      ["100", "18014398509481982", "-30"],
+      ["0", "500", "0"],
+    ]);
     expect(s.totals).toEqual([
       { currency: "EUR", amount: "18014398509482052" },
       { currency: "JPY", amount: "500" },
@@ -352,6 +362,48 @@ describe("event stream", () => {
     expect(metaText({ a: 1 })).toBe('{"a":1}');
     expect(metaText("x".repeat(300), 10)).toBe(`${"x".repeat(9)}…`);
     expect(metaText(undefined)).toBe("{}");
+  });
+});
+
+describe("health", () => {
+  it("describes each check", () => {
+    const body = {
+      ok: true,
+      at: "2026-11-22T08:00:00.000Z",
+      checks: {
+        d1: { ok: true },
+        migrations: { ok: false, expected: 8, applied: 7, latest: "0007_x", pending: ["0007_x.sql"], unknown: [] },
+        settlement: {
+          ok: true,
+          status: "ok",
+          lastRun: { periodFrom: "2026-11-21T00:00:00.000Z", periodTo: "2026-11-22T00:00:00.000Z", status: "done" },
+          ageSeconds: 7260,
+        },
+        future: { ok: true, x: 1 },
+      },
+    };
+    expect(healthLines(body)).toEqual([
+      { label: "D1", ok: true, text: "antwortet" },
+      { label: "Migrationen", ok: false, text: "7 von 8 angewendet · neueste 0007_x · ausstehend: 0007_x.sql" },
+      { label: "Abrechnungslauf", ok: true, text: "aktuell: zuletzt 2026-11-21 (done), vor 2 h" },
+      { label: "future", ok: true, text: '{"ok":true,"x":1}' },
+    ]);
+    expect(healthLines({ checks: { settlement: { ok: false, status: "never", lastRun: null } } })).toEqual([
+      { label: "Abrechnungslauf", ok: false, text: "noch kein Lauf" },
+    ]);
+    expect(healthLines({ checks: { d1: { ok: false, error: "D1 did not answer" } } })).toEqual([
+      { label: "D1", ok: false, text: "D1 did not answer" },
+    ]);
+    expect(healthLines(null)).toEqual([]);
+    expect(ageText(59)).toBe("59 s");
+    expect(ageText(3599)).toBe("59 min");
+    expect(ageText(86_400 * 3)).toBe("3 d");
+  });
+
+  it("summarizes presence", () => {
+    expect(presenceLine({ activeSessions: 2, windowSeconds: 60, statuses: { online: 3, offline: 4 }, pairCodes: [{}, {}] })).toBe(
+      "2 aktiv (letzte 60 s) · 3 online · 4 offline · 2 Pair-Codes",
+    );
   });
 });
 
