@@ -30,6 +30,16 @@ export class RateLimiter {
     this.windowStart = now - (now % WINDOW_MS);
   }
 
+  /**
+   * A limiter that never counts (born settled): for the rare route that must answer without a D1
+   * write, such as the health check, which has to report a D1 outage instead of failing on it.
+   */
+  static unlimited(db: Db, now: number): RateLimiter {
+    const limiter = new RateLimiter(db, "", Number.POSITIVE_INFINITY, now);
+    limiter.settled = true;
+    return limiter;
+  }
+
   /** Counts the request in its own round trip, unless it was already counted. */
   async enforce(): Promise<void> {
     if (this.settled) return;

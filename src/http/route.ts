@@ -105,6 +105,11 @@ export interface RouteSpec<BS extends z.ZodType | undefined, QS extends z.ZodTyp
   auth: AuthPolicy;
   /** Rate-limit class. */
   access: "read" | "write";
+  /**
+   * Counted by the per-caller rate limiter (default true). `false` only for routes that must work
+   * without a D1 write (the health check reports a D1 outage instead of failing on its counter).
+   */
+  rateLimited?: boolean;
   /** Accepts `Idempotency-Key` (default: every POST). */
   idempotent?: boolean;
   body?: BS;
@@ -203,7 +208,8 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env, extras: 
     // 5. Rate limit per caller (or client IP) and route.
     const callerKey = caller ? `uid:${caller}` : `ip:${clientIp(req)}`;
     const limit = route.access === "write" ? config.rateLimitWrite : config.rateLimitRead;
-    const activeLimiter = new RateLimiter(db, `${route.id}|${callerKey}`, limit, now);
+    const activeLimiter =
+      route.rateLimited === false ? RateLimiter.unlimited(db, now) : new RateLimiter(db, `${route.id}|${callerKey}`, limit, now);
     limiter = activeLimiter;
 
     // 6. Idempotency.

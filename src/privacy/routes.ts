@@ -1,9 +1,57 @@
 /**
- * Right to deletion (issue 4 §3, seed 003 §5).
+ * Right to deletion (issue 4 §3, seed 003 §5): `DELETE /api/admin/thinkers/:uid`.
  *
  * @module
  */
-import type { AnyRoute } from "../http/route";
+import * as z from "zod";
+import { isGuardAbort } from "../db/client";
+import { identityHashKey } from "../http/config";
+import { badRequest, notFound } from "../http/errors";
+import { type AnyRoute, defineRoute } from "../http/route";
+import { Uid } from "../identity/schemas";
+import { thinkerIdentity } from "../identity/verify";
+import { ERASURE_TARGETS, newTombstone, runErasure } from "./erase";
+
+export const erase = defineRoute({
+  id: "admin.thinkers.erase",
+  method: "DELETE",
+  path: "/api/admin/thinkers/:uid",
+  tag: "admin",
+  summary:
+    "Anonymize a uid everywhere in one batch: identity columns → one tombstone `erased-<hex>` (money amounts unchanged), the person's ephemeral rows deleted, one `thinker.erased` event. 404 when nothing names the uid (unknown or already erased).",
+  auth: "admin",
+  access: "write",
+  // A repeat finds nothing left to erase and answers 404: the outcome is stable without a stored response.
+  idempotent: false,
+  response: z.object({
+    ok: z.literal(true),
+    tombstone: z.string(),
+    erasedAt: z.string(),
+    rows: z.object(Object.fromEntries(ERASURE_TARGETS.map((t) => [t.name, z.number().int()]))),
+  }),
+  errors: {
+    admin_not_configured: "503 ADMIN_TOKEN unset",
+    admin_unauthorized: "401",
+    bad_uid: "400 not a uid",
+    thinker_not_found: "404 nothing stored names this uid (never seen, or already erased)",
+    not_configured: "503 IDENTITY_HASH_KEY unset",
+  },
+  async handler(ctx) {
+    const uid = ctx.params.uid ?? "";
+    if (!Uid.safeParse(uid).success) throw badRequest("bad_uid", "uid must be 1-128 characters of A-Z a-z 0-9 . _ -");
+    const { publicId, thinkerId } = await thinkerIdentity(uid, identityHashKey(ctx.env));
+    const subject = { uid, thinkerId, publicId, tombstone: newTombstone() };
+    let rows: Record<string, number>;
+    try {
+      rows = await runErasure(ctx.db, subject, ctx.now, ctx.requestId);
+    } catch (err) {
+      if (isGuardAbort(err)) throw notFound("thinker_not_found", "nothing stored names this uid (never seen, or already erased)");
+      throw err;
+    }
+    ctx.log("info", "thinker erased", { tombstone: subject.tombstone });
+    return { body: { ok: true, tombstone: subject.tombstone, erasedAt: new Date(ctx.now).toISOString(), rows } };
+  },
+});
 
 /** Every privacy route, for the registry. */
-export const privacyRoutes: readonly AnyRoute[] = [];
+export const privacyRoutes: readonly AnyRoute[] = [erase];

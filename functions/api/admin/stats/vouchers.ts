@@ -1,0 +1,4 @@
+import { pagesFunction } from "../../../../src/http/app";
+import { statsVouchers } from "../../../../src/monitoring/routes";
+
+export const onRequest = pagesFunction(statsVouchers);

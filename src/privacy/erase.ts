@@ -1,0 +1,204 @@
+/**
+ * Right to deletion (seed 003 §5 "Right-to-deletion Implementation"): one uid's personal data is
+ * anonymized across every table in ONE D1 batch (one transaction), money records keep their
+ * amounts, and every identity column that named the person gets the same tombstone
+ * `erased-<32 hex>`, so a payer's fee events and settlements still group under one key.
+ *
+ * The person is named in three forms: the raw uid, the thinker id and the public id verify
+ * derives from it (`thinkerIdentity`, a keyed hash: pseudonymous, not anonymous). {@link ERASURE_TARGETS}
+ * lists, table by table, where each form lives and what happens to it (README, Right to deletion).
+ *
+ * The batch starts with a guard that aborts it when none of those places names the person (an
+ * unknown uid, or one already erased — also by a concurrent request): the route answers 404
+ * and nothing, not even an event, is written. Otherwise the batch ends with one `thinker.erased`
+ * event whose subject is the tombstone, never the uid.
+ *
+ * Not reached by the batch: the Room Durable Objects' own SQLite (chat history and members of
+ * rooms the person joined; pruned after 7 days / 500 entries) and platform request logs (the
+ * erasure request's path names the uid).
+ *
+ * @module
+ */
+import { type SQL, sql } from "drizzle-orm";
+import { type Db, rawBatch } from "../db/client";
+import { newId } from "../db/ids";
+import { toHex } from "../identity/crypto";
+
+/** The forms of one person's identity, and the tombstone replacing them. */
+export interface ErasureSubject {
+  uid: string;
+  /** `thinker-<16 hex>` and the keyed hash behind it (`thinkerIdentity(uid)`). */
+  thinkerId: string;
+  publicId: string;
+  tombstone: string;
+}
+
+/** `erased-<128 random bits, hex>`: the form the fee ledger triggers accept as a new payer. */
+export function newTombstone(): string {
+  return `erased-${toHex(crypto.getRandomValues(new Uint8Array(16)))}`;
+}
+
+/** True for a value of the tombstone form. */
+export const isTombstone = (s: string) => /^erased-[0-9a-f]{32}$/.test(s);
+
+/** One place that can name the person, and what erasure does there. */
+export interface ErasureTarget {
+  /** Key in the response's `rows` counts. */
+  name: string;
+  table: string;
+  /** Rows naming the person. */
+  where: (s: ErasureSubject) => SQL;
+  /** SET clause (tombstone / rewrite), or `delete` for rows that are only the person's data. */
+  action: ((s: ErasureSubject, now: number) => SQL) | "delete";
+}
+
+const id = (name: string) => sql.identifier(name);
+
+/** Replaces an identity column's value with the tombstone. */
+const tombstoneColumn = (table: string, column: string, form: "uid" | "thinkerId" = "uid"): ErasureTarget => ({
+  name: `${table}.${column}`,
+  table,
+  where: (s) => sql`${id(column)} = ${s[form]}`,
+  action: (s) => sql`${id(column)} = ${s.tombstone}`,
+});
+
+/**
+ * Rewrites every JSON string value equal to the uid or the thinker id (any depth, arrays too) to
+ * the tombstone, by walking `json_tree` and applying `json_set` per path. Keys and other strings
+ * that merely contain the uid are left alone (they are not the identity, and a plain text
+ * replace of a short uid could corrupt unrelated values). `instr` pre-filters cheaply.
+ */
+function rewriteJson(table: string, column: string): ErasureTarget {
+  const col = id(column);
+  const t = id(table);
+  const hits = (s: ErasureSubject) =>
+    sql`SELECT 1 FROM json_tree(${t}.${col}) WHERE type = 'text' AND atom IN (${s.uid}, ${s.thinkerId})`;
+  return {
+    name: `${table}.${column}`,
+    table,
+    where: (s) =>
+      sql`(instr(${col}, ${s.uid}) > 0 OR instr(${col}, ${s.thinkerId}) > 0) AND json_valid(${col}) AND EXISTS (${hits(s)})`,
+    action: (s) => sql`${col} = (
+      WITH RECURSIVE hits(n, path) AS (
+        SELECT row_number() OVER (), fullkey FROM json_tree(${t}.${col})
+        WHERE type = 'text' AND atom IN (${s.uid}, ${s.thinkerId})
+      ), acc(n, doc) AS (
+        SELECT 0, ${t}.${col}
+        UNION ALL
+        SELECT acc.n + 1, json_set(acc.doc, hits.path, ${s.tombstone}) FROM acc JOIN hits ON hits.n = acc.n + 1
+      )
+      SELECT doc FROM acc ORDER BY n DESC LIMIT 1)`,
+  };
+}
+
+/**
+ * Every place a uid (or its thinker / public id) is stored, in batch order. Money records
+ * (`fee_events`, `settlements`, `transfers`, vouchers and bookings) keep every amount, status and
+ * time; only their identity columns change, all to the one tombstone. Rows that are nothing but
+ * the person's own ephemeral data (presence, tickets, their stored idempotent responses,
+ * rate-limit counters, their personal legacy room's registry row) are deleted.
+ */
+export const ERASURE_TARGETS: readonly ErasureTarget[] = [
+  {
+    // The identity row stays as the tombstone (deleted_at set), its keyed hash and id replaced:
+    // nothing left can be recomputed from the uid. A later verify of the same uid starts afresh.
+    name: "thinkers",
+    table: "thinkers",
+    where: (s) => sql`public_id = ${s.publicId}`,
+    action: (s, now) => sql`id = ${s.tombstone}, public_id = ${s.tombstone}, meta = '{}', deleted_at = ${now}`,
+  },
+  {
+    name: "presence_sessions",
+    table: "presence_sessions",
+    where: (s) => sql`thinker_id = ${s.thinkerId}`,
+    action: "delete",
+  },
+  {
+    // The original portal's personal room `room-<thinker_id>`: the id itself names the person.
+    name: "rooms.personal",
+    table: "rooms",
+    where: (s) => sql`id = ${`room-${s.thinkerId}`}`,
+    action: "delete",
+  },
+  tombstoneColumn("rooms", "owner_uid"),
+  { name: "room_tickets", table: "room_tickets", where: (s) => sql`uid = ${s.uid}`, action: "delete" },
+  // Kept (with the tombstone), so a link used minutes ago still cannot be replayed.
+  tombstoneColumn("used_link_nonces", "uid"),
+  tombstoneColumn("vouchers", "issuer_uid"),
+  tombstoneColumn("vouchers", "holder_uid"),
+  tombstoneColumn("voucher_bookings", "issuer_uid"),
+  tombstoneColumn("voucher_bookings", "holder_uid"),
+  tombstoneColumn("events", "actor_uid"),
+  // auth.verified names the thinker as its subject.
+  tombstoneColumn("events", "subject_id", "thinkerId"),
+  tombstoneColumn("events", "subject_id"),
+  rewriteJson("events", "meta"),
+  // The migration-0005 triggers allow exactly this change on the ledger: payer → 'erased-%'.
+  tombstoneColumn("fee_events", "payer_uid"),
+  tombstoneColumn("settlements", "payer_uid"),
+  tombstoneColumn("transfers", "actor_uid"),
+  tombstoneColumn("properties", "owner_uid"),
+  tombstoneColumn("mortgage_applications", "borrower_uid"),
+  tombstoneColumn("mortgage_offers", "lender_uid"),
+  tombstoneColumn("mortgage_offers", "borrower_uid"),
+  tombstoneColumn("mortgage_contracts", "lender_uid"),
+  tombstoneColumn("mortgage_contracts", "borrower_uid"),
+  tombstoneColumn("mortgage_tranches", "issuer_uid"),
+  tombstoneColumn("mortgage_tranches", "holder_uid"),
+  tombstoneColumn("contracts", "created_by"),
+  {
+    // The person's own stored responses (7-day replay cache): deleted, a replay is moot.
+    name: "idempotency_keys.own",
+    table: "idempotency_keys",
+    where: (s) => sql`caller_key = ${`uid:${s.uid}`}`,
+    action: "delete",
+  },
+  // Other callers' stored responses that name the person (a transfer to them…): rewritten, so
+  // their replays still answer.
+  rewriteJson("idempotency_keys", "response"),
+  {
+    name: "rate_limits",
+    table: "rate_limits",
+    // Keys are `<route id>|uid:<uid>`.
+    where: (s) => sql`substr(key, -length(${`|uid:${s.uid}`})) = ${`|uid:${s.uid}`}`,
+    action: "delete",
+  },
+];
+
+/**
+ * The erasure batch: the guard, one statement per target, the `thinker.erased` event. `now`
+ * fills `thinkers.deleted_at` and the event time.
+ */
+export function erasureStatements(s: ErasureSubject, now: number, requestId: string): SQL[] {
+  const anyRow = sql.join(
+    ERASURE_TARGETS.map((t) => sql`EXISTS (SELECT 1 FROM ${id(t.table)} WHERE ${t.where(s)})`),
+    sql` OR `,
+  );
+  const statements = ERASURE_TARGETS.map((t) =>
+    t.action === "delete"
+      ? sql`DELETE FROM ${id(t.table)} WHERE ${t.where(s)}`
+      : sql`UPDATE ${id(t.table)} SET ${t.action(s, now)} WHERE ${t.where(s)}`,
+  );
+  return [
+    // Aborts the batch (NOT NULL on write_guards) when nothing names the person.
+    sql`INSERT INTO write_guards (guard) SELECT NULL WHERE NOT (${anyRow})`,
+    ...statements,
+    sql`INSERT INTO events (id, type, actor_uid, subject_type, subject_id, meta, request_id, created_at)
+      VALUES (${newId("ev", now)}, 'thinker.erased', 'admin', 'thinker', ${s.tombstone}, '{}', ${requestId}, ${now})`,
+  ];
+}
+
+/** Rows changed per target, from the batch results (guard first, event last). */
+export function changedRows(results: ReadonlyArray<{ meta: { changes?: number } }>): Record<string, number> {
+  const rows: Record<string, number> = {};
+  ERASURE_TARGETS.forEach((t, i) => {
+    rows[t.name] = results[i + 1]?.meta.changes ?? 0;
+  });
+  return rows;
+}
+
+/** Runs the erasure batch (one transaction); throws the guard abort when nothing names the person. */
+export async function runErasure(db: Db, s: ErasureSubject, now: number, requestId: string) {
+  const results = await rawBatch(db, erasureStatements(s, now, requestId));
+  return changedRows(results);
+}
