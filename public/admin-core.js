@@ -350,7 +350,11 @@ export function describeError(status, body) {
   if (status === 401 || code === "admin_unauthorized")
     return { auth: true, code, message: `Admin-Token fehlt oder ist falsch (HTTP ${status}).` };
   if (code === "admin_not_configured")
-    return { auth: true, code, message: `Die Admin-API ist nicht konfiguriert: ADMIN_TOKEN ist nicht gesetzt (HTTP ${status}).` };
+    return {
+      auth: true,
+      code,
+      message: `Die Admin-API ist nicht konfiguriert: ADMIN_TOKEN ist nicht gesetzt (HTTP ${status}; lokal: die Zeile aus .dev.vars.example in .dev.vars übernehmen und neu starten).`,
+    };
   return { auth: false, code, message: `${text} (${code}, HTTP ${status}${req})` };
 }
 

@@ -579,6 +579,12 @@ function eventItem(e, isNew) {
 
 function renderEvents(added) {
   const fresh = new Set(added);
+  if (state.events.length === 0) {
+    $("events").replaceChildren(
+      el("li", { className: "muted", textContent: "Noch keine Ereignisse – neue erscheinen hier oben." }),
+    );
+    return;
+  }
   $("events").replaceChildren(...state.events.map((e) => eventItem(e, fresh.has(e.id))));
 }
 
@@ -609,7 +615,7 @@ async function pollEvents() {
     const { items, added } = core.mergeEvents(state.events, incoming);
     state.events = items;
     // The first page is the backlog; only later arrivals are highlighted.
-    if (added.length > 0) renderEvents(first ? [] : added);
+    if (added.length > 0 || first) renderEvents(first ? [] : added);
     setEventsState(`live · ${state.events.length} angezeigt · zuletzt ${new Date().toLocaleTimeString("de-DE")}`);
   } catch (err) {
     if (err instanceof AuthError || gen !== state.pollGen) return;
@@ -669,7 +675,8 @@ async function loadAll() {
   try {
     await loadFees();
   } catch (err) {
-    if (!(err instanceof AuthError)) say(err.message, true);
+    if (err instanceof AuthError) say("");
+    else say(err.message, true);
     return;
   }
   const results = await Promise.allSettled([loadHealth(), loadCharts(), loadSettlements()]);

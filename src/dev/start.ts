@@ -38,7 +38,11 @@ for (const uid of DEMO_UIDS)
 
 step("vendoring browser libraries into public/vendor/");
 vendorAssets();
-console.log(`  admin page: http://localhost:${port}/admin.html (token: ADMIN_TOKEN in .dev.vars)`);
+console.log(
+  vars.ADMIN_TOKEN
+    ? `  admin page: http://localhost:${port}/admin.html (token: ADMIN_TOKEN in .dev.vars)`
+    : `  admin page: http://localhost:${port}/admin.html — ADMIN_TOKEN is not in .dev.vars (older than .dev.vars.example): copy its line over, else the admin API answers 503`,
+);
 
 step(`serving http://localhost:${port}  (API docs: http://localhost:${port}/api/docs)`);
 const child = spawn(

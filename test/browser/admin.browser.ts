@@ -312,7 +312,7 @@ async function main(): Promise<void> {
     );
 
     // Live events
-    await page.locator("#events li").first().waitFor({ timeout: WAIT_MS });
+    await page.locator("#events li:not(.muted)").first().waitFor({ timeout: WAIT_MS });
     const hostile = page.locator("#events li", { hasText: HOSTILE });
     await hostile.first().waitFor({ timeout: WAIT_MS });
     check((await page.locator("#events img").count()) === 0, "event data was inserted as HTML");
@@ -343,7 +343,7 @@ async function main(): Promise<void> {
     await page.locator("#app:not([hidden])").waitFor({ timeout: WAIT_MS });
     await page.locator("#status", { hasText: "Aktuell." }).waitFor({ timeout: WAIT_MS });
     await page.locator("#bookingsChart .uplot canvas").waitFor({ timeout: WAIT_MS });
-    await page.locator("#events li").first().waitFor({ timeout: WAIT_MS });
+    await page.locator("#events li:not(.muted)").first().waitFor({ timeout: WAIT_MS });
     const shot = process.env.SCREENSHOT ?? "/tmp/admin.png";
     await page.screenshot({ path: shot, fullPage: true });
     step(`reload: still signed in (sessionStorage); screenshot ${shot}`);
