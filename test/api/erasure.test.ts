@@ -23,7 +23,7 @@ let tombstone = "";
 let erasedResponse: { status: number; body: Record<string, any> };
 let qIdemKey = "";
 let qTransferBody: Record<string, unknown> = {};
-let before: Record<string, unknown[]> = {};
+let before: Record<string, unknown> = {};
 
 /** Every (table, column) of the database, for the scans. */
 async function columns(): Promise<Array<{ table: string; column: string }>> {
