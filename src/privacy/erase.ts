@@ -56,7 +56,7 @@ const id = (name: string) => sql.identifier(name);
 
 /** Replaces an identity column's value with the tombstone. */
 const tombstoneColumn = (table: string, column: string, form: "uid" | "thinkerId" = "uid"): ErasureTarget => ({
-  name: `${table}.${column}`,
+  name: form === "uid" ? `${table}.${column}` : `${table}.${column}:thinker`,
   table,
   where: (s) => sql`${id(column)} = ${s[form]}`,
   action: (s) => sql`${id(column)} = ${s.tombstone}`,

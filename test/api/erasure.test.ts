@@ -260,6 +260,9 @@ describe("DELETE /api/admin/thinkers/:uid", () => {
       "transfers.actor_uid": 1,
       "contracts.created_by": 1,
     });
+    // auth.verified names the thinker id as its subject; no event has the raw uid as subject.
+    expect(r["events.subject_id:thinker"]).toBe(1);
+    expect(r["events.subject_id"]).toBe(0);
     expect(r["events.meta"]).toBeGreaterThanOrEqual(3);
     expect(r["idempotency_keys.response"]).toBeGreaterThanOrEqual(1);
   });

@@ -12,7 +12,7 @@ import { idWindow, parseTypeFilter } from "../../src/monitoring/events";
 import { SETTLEMENT_STALE_MS, migrationCheck, settlementCheck } from "../../src/monitoring/health";
 import { basisPoints, bookingDays, feeDays, feeTotals, settlementTotals, templateUtilization } from "../../src/monitoring/stats";
 import { DAY_MS, MAX_INSTANT, dayKey, daysOf, eventIdAt, parseInstant, resolveRange } from "../../src/monitoring/time";
-import { isTombstone, newTombstone } from "../../src/privacy/erase";
+import { ERASURE_TARGETS, isTombstone, newTombstone } from "../../src/privacy/erase";
 import { check } from "./seed";
 
 const D = Date.UTC(2026, 2, 1); // a UTC midnight
@@ -258,5 +258,10 @@ describe("tombstones", () => {
     const a = newTombstone();
     expect(isTombstone(a)).toBe(true);
     expect(a).not.toBe(newTombstone());
+  });
+
+  it("every erasure target reports under its own name", () => {
+    const names = ERASURE_TARGETS.map((t) => t.name);
+    expect(new Set(names).size).toBe(names.length);
   });
 });
