@@ -163,6 +163,7 @@ async function measure(n: number): Promise<Measured> {
         assigned: number;
         chunks: number;
         settlements: number;
+        phases: Record<string, number>;
         reconciliation: { currency: string; eventTotal: number; eventCount: number; ok: boolean }[];
       };
     }
