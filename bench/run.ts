@@ -16,6 +16,7 @@ import { killAllSync, sleep, stopAll, waitForHttp } from "./lib/proc";
 import { applyAppMigrations, executeSqlFile, startApp, startWorker } from "./lib/stack";
 import { type BenchReport, type RoundStat, type ServerTimes, ratioTable, resultsMarkdown, resultsTable } from "./lib/report";
 import { HOUR, type Identity, bookingGrid, exampleVars, issuePool, login, slotsHistorySql } from "./lib/setup";
+import { keepSections, readText } from "./lib/sections";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(ROOT);
@@ -219,7 +220,8 @@ async function main(): Promise<void> {
     serverSlots: serverTimes(app.server.logFile, "slots.available"),
     bundle,
   };
-  writeFileSync("bench/RESULTS.md", resultsMarkdown(report));
+  // Sections of other benches (e.g. `<!-- bench:rooms -->`) are carried over unchanged.
+  writeFileSync("bench/RESULTS.md", keepSections(resultsMarkdown(report), readText("bench/RESULTS.md")));
 
   console.log(`\n${resultsTable(report)}\n\n${ratioTable(report)}\n`);
   console.log(

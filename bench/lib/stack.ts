@@ -58,8 +58,11 @@ export function appBindings(): string[] {
     .flatMap(([k, v]) => ["--binding", `${k}=${v}`]);
 }
 
-/** Starts `wrangler pages dev` (the `npm start` server) on `state`. */
-export async function startApp(state: string, logFile: string): Promise<Served> {
+/**
+ * Starts `wrangler pages dev` (the `npm start` server) on `state`. `workerConfig`: the backend
+ * Worker's config (default `src/worker/wrangler.toml`; `bench:rooms` passes a copy with other vars).
+ */
+export async function startApp(state: string, logFile: string, workerConfig = "src/worker/wrangler.toml"): Promise<Served> {
   const port = await freePort();
   const inspector = await freePort();
   const server = startServer(
@@ -73,7 +76,7 @@ export async function startApp(state: string, logFile: string): Promise<Served> 
       "-c",
       "wrangler.toml",
       "-c",
-      "src/worker/wrangler.toml",
+      workerConfig,
       "--ip",
       "127.0.0.1",
       "--port",

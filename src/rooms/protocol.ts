@@ -63,6 +63,15 @@ export const RATE_LIMITS: Readonly<Record<ClientFrameType, Limit>> = {
   "presence.update": { perSecond: 2, burst: 10 },
 };
 /**
+ * `limit` with `perSecond` and `burst` multiplied by `scale` (the backend Worker's
+ * `ROOM_RATE_LIMIT_SCALE`, default 1). A scale that is not a finite positive number means 1, so a
+ * typo in the var can never switch the limiter off or make it refuse everything.
+ */
+export function scaledLimit(limit: Limit, scale: number): Limit {
+  if (!Number.isFinite(scale) || scale <= 0 || scale === 1) return limit;
+  return { perSecond: limit.perSecond * scale, burst: limit.burst * scale };
+}
+/**
  * Throttled frames a connection may send before it is closed with 1008: a bucket of "strikes"
  * (10 at once, then one per 5 s). A client that honours `retryAfter` never runs out.
  */

@@ -42,6 +42,7 @@ import {
   PushEvent,
   RATE_LIMITS,
   STRIKE_LIMIT,
+  scaledLimit,
 } from "./protocol";
 import { type Bucket, take } from "./rate";
 import { parseRoomId } from "./room-id";
@@ -52,6 +53,8 @@ export interface RoomEnv {
   readonly ROOM_MAX_CONNECTIONS?: string;
   /** Leave grace window in ms (default `LEAVE_GRACE_MS`, 10 s): how long a member with no open socket stays listed. */
   readonly ROOM_LEAVE_GRACE_MS?: string;
+  /** Multiplier of every per-type chat/signal/... rate limit (default 1; benchmarks raise it). */
+  readonly ROOM_RATE_LIMIT_SCALE?: string;
 }
 
 /** Trusted request headers, set by the Pages Function after authentication. */
@@ -294,7 +297,7 @@ export class Room extends DurableObject<RoomEnv> {
       return;
     }
     const frame = decoded.frame;
-    const taken = take(att.buckets[frame.type], RATE_LIMITS[frame.type], now);
+    const taken = take(att.buckets[frame.type], scaledLimit(RATE_LIMITS[frame.type], this.#rateLimitScale()), now);
     att.buckets[frame.type] = taken.bucket;
     if (!taken.ok) {
       this.#pending.rateLimited++;
@@ -618,6 +621,11 @@ export class Room extends DurableObject<RoomEnv> {
   #leaveGrace(): number {
     const n = Number(this.env.ROOM_LEAVE_GRACE_MS);
     return Number.isInteger(n) && n >= 0 ? n : presence.LEAVE_GRACE_MS;
+  }
+
+  /** `ROOM_RATE_LIMIT_SCALE`; anything but a finite positive number is treated as 1 by `scaledLimit`. */
+  #rateLimitScale(): number {
+    return this.env.ROOM_RATE_LIMIT_SCALE === undefined ? 1 : Number(this.env.ROOM_RATE_LIMIT_SCALE);
   }
 
   #openSockets(): WebSocket[] {

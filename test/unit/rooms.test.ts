@@ -5,7 +5,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as presence from "../../src/rooms/presence";
-import { decodeClientFrame, FRAME_CAPS, HARD_FRAME_CAP, ICE_CAP, peekType, utf8Length } from "../../src/rooms/protocol";
+import {
+  decodeClientFrame,
+  FRAME_CAPS,
+  HARD_FRAME_CAP,
+  ICE_CAP,
+  peekType,
+  RATE_LIMITS,
+  scaledLimit,
+  utf8Length,
+} from "../../src/rooms/protocol";
 import { take } from "../../src/rooms/rate";
 import { MAX_ROOM_ID_LENGTH, parseRoomId } from "../../src/rooms/room-id";
 import { check } from "./seed";
@@ -238,5 +247,19 @@ describe("token bucket", () => {
         }
       }),
     );
+  });
+});
+
+describe("scaledLimit (ROOM_RATE_LIMIT_SCALE)", () => {
+  it("multiplies rate and burst, so the bucket admits scale × the burst", () => {
+    const scaled = scaledLimit(RATE_LIMITS.chat, 1000);
+    expect(scaled).toEqual({ perSecond: 5000, burst: 20_000 });
+    let b = take(undefined, scaled, 0).bucket;
+    for (let i = 1; i < 20_000; i++) b = take(b, scaled, 0).bucket;
+    expect(take(b, scaled, 0)).toMatchObject({ ok: false, retryAfterMs: 1 });
+  });
+
+  it.each([1, 0, -2, Number.NaN, Number.POSITIVE_INFINITY])("leaves the limit as it is for scale %s", (scale) => {
+    expect(scaledLimit(RATE_LIMITS.chat, scale)).toBe(RATE_LIMITS.chat);
   });
 });

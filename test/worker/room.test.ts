@@ -6,8 +6,8 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { CLOSE, ServerFrame } from "../../src/rooms/protocol";
-import type { Attachment, Room } from "../../src/rooms/room.do";
-import { Client, closeAll, freshRoom, upgradeRequest } from "./client";
+import type { Attachment, Room, RoomEnv } from "../../src/rooms/room.do";
+import { Client, closeAll, type Frame, freshRoom, upgradeRequest } from "./client";
 
 afterEach(() => closeAll());
 
@@ -254,6 +254,26 @@ describe("rate limits", () => {
     for (let i = 25; i < 60; i++) client.send({ type: "chat", id: `m${i}`, text: "spam" });
     expect((await client.closed).code).toBe(CLOSE.POLICY);
     expect((await stub.stats()).rateLimited).toBeGreaterThanOrEqual(10);
+  });
+
+  it("ROOM_RATE_LIMIT_SCALE multiplies every limit (chat burst 20 → 200 at scale 10)", async () => {
+    const { roomId, stub } = freshRoom();
+    const { client } = await Client.connect(stub, roomId, "alice");
+    // This project binds one env for all tests; give this instance a scale of 10. The Room reads
+    // the var on every frame, so the next frames see it.
+    await runInDurableObject(stub, (room: Room) => {
+      const r = room as unknown as { env: RoomEnv };
+      r.env = { ...r.env, ROOM_RATE_LIMIT_SCALE: "10" };
+    });
+    // 150 at once: 7.5 × the unscaled burst (which throttles from the 21st, see above).
+    for (let i = 0; i < 150; i++) client.send({ type: "chat", id: `s${i}`, text: "fast" });
+    const acks: Frame[] = [];
+    for (let i = 0; i < 150; i++) acks.push(await client.next((f) => f.type === "ack" || f.type === "error"));
+    expect(acks.filter((f) => f.type !== "ack")).toEqual([]);
+    expect((await stub.stats()).rateLimited).toBe(0);
+    // Still a limit: past the scaled burst (200) the same socket is throttled.
+    for (let i = 150; i < 260; i++) client.send({ type: "chat", id: `s${i}`, text: "fast" });
+    expect(await client.next((f) => f.type === "error")).toMatchObject({ code: "rate_limited" });
   });
 });
 
