@@ -19,7 +19,7 @@ import { cpuDelta, groupCpu } from "./lib/cpu";
 import { dial, FanoutRoom, type SliceResult } from "./lib/fanout";
 import { percentile } from "./lib/load";
 import { killAllSync, sleep, stopAll, waitForHttp } from "./lib/proc";
-import { readText, replaceSection } from "./lib/sections";
+import { RESULTS_FILE, writeSection } from "./lib/results-file";
 import { exampleVars, type Identity, login, postJson } from "./lib/setup";
 import { applyAppMigrations, type Served, startApp, startWorker } from "./lib/stack";
 
@@ -46,7 +46,6 @@ const STATE = `${TMP}/state`;
 const BASELINE_STATE = `${TMP}/baseline-state`;
 const BASELINE_CONFIG = "bench/rooms-baseline/wrangler.toml";
 const WORKER_CONFIG = `${TMP}/backend.wrangler.toml`;
-const RESULTS = "bench/RESULTS.md";
 
 const step = (msg: string) => console.log(`\n▸ ${msg}`);
 const wranglerVersion = () =>
@@ -296,9 +295,9 @@ async function main(): Promise<void> {
     bare: base,
     rounds,
   };
-  writeFileSync(RESULTS, replaceSection(readText(RESULTS), "rooms", sectionMarkdown(report)));
+  writeSection("rooms", sectionMarkdown(report));
   console.log(`\n${resultTable(report)}\n\n${ratioTable(report)}\n`);
-  console.log(`wrote the rooms section of ${RESULTS}`);
+  console.log(`wrote the rooms section of ${RESULTS_FILE}`);
 }
 
 interface Report {

@@ -16,7 +16,7 @@ import { killAllSync, sleep, stopAll, waitForHttp } from "./lib/proc";
 import { applyAppMigrations, executeSqlFile, startApp, startWorker } from "./lib/stack";
 import { type BenchReport, type RoundStat, type ServerTimes, ratioTable, resultsMarkdown, resultsTable } from "./lib/report";
 import { HOUR, type Identity, bookingGrid, exampleVars, issuePool, login, slotsHistorySql } from "./lib/setup";
-import { keepSections, readText } from "./lib/sections";
+import { writeKeepingSections } from "./lib/results-file";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(ROOT);
@@ -221,7 +221,7 @@ async function main(): Promise<void> {
     bundle,
   };
   // Sections of other benches (e.g. `<!-- bench:rooms -->`) are carried over unchanged.
-  writeFileSync("bench/RESULTS.md", keepSections(resultsMarkdown(report), readText("bench/RESULTS.md")));
+  writeKeepingSections(resultsMarkdown(report));
 
   console.log(`\n${resultsTable(report)}\n\n${ratioTable(report)}\n`);
   console.log(

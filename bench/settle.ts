@@ -21,7 +21,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import os from "node:os";
 import { execFileSync } from "node:child_process";
 import { freePort, killAllSync, startServer, stopAll, stopServer, waitForHttp, type Server } from "./lib/proc";
-import { readText, replaceSection } from "./lib/sections";
+import { writeSection } from "./lib/results-file";
 import { applyAppMigrations, executeSqlFile, startApp } from "./lib/stack";
 import { exampleVars } from "./lib/setup";
 
@@ -226,7 +226,7 @@ try {
   for (const n of SIZES) results.push(await measure(n));
   const section = report(results);
   console.log(`\n${section}`);
-  writeFileSync("bench/RESULTS.md", replaceSection(readText("bench/RESULTS.md"), "settle", section));
+  writeSection("settle", section);
   console.log("\nwrote the bench:settle section of bench/RESULTS.md");
   if (results.some((m) => !m.totalsMatch)) process.exitCode = 1;
 } finally {

@@ -2,17 +2,13 @@
  * Marked sections of bench/RESULTS.md, so several benches share the file: `npm run bench:rooms`
  * owns the text between `<!-- bench:rooms -->` and `<!-- /bench:rooms -->`, and `npm run bench`,
  * which regenerates the rest, carries every marked section over unchanged.
+ *
+ * Pure string functions (unit-tested in workerd); results-file.ts applies them to the file.
  */
-import { existsSync, readFileSync } from "node:fs";
 
 const START = /<!-- bench:([a-z0-9-]+) -->/g;
 
 const markers = (name: string) => [`<!-- bench:${name} -->`, `<!-- /bench:${name} -->`] as const;
-
-/** The file's text, or "" when it does not exist. */
-export function readText(file: string): string {
-  return existsSync(file) ? readFileSync(file, "utf8") : "";
-}
 
 /** Section `name` of `text` including its markers, or null. */
 export function extractSection(text: string, name: string): string | null {
