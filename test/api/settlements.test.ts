@@ -4,10 +4,11 @@
  * routes (§3). Fee events are written straight into D1 with historical timestamps, each test on
  * its own days and payers.
  */
+import { type SQL, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { createDb } from "../../src/db/client";
+import { createDb, rawStatement } from "../../src/db/client";
 import { DAY_MS, periodBefore, periodLengthMs } from "../../src/settlements/period";
-import { reconcile } from "../../src/settlements/run";
+import { chunkQueries, reconcile } from "../../src/settlements/run";
 import { call, issueVoucher, login, newUid, slotAt, testEnv } from "../support/client";
 import { admin, checkInvariants, faultyD1, feeEvent, settle, snapshot } from "../support/settlement-kit";
 import { post, row, rows } from "../support/voucher-kit";
@@ -51,6 +52,28 @@ describe("periods", () => {
       ["EUR", true],
       ["USD", false],
     ]);
+  });
+});
+
+describe("chunk query plans", () => {
+  // A chunk must seek exactly its own keyset range. With a looser upper bound the planner scans
+  // every unassigned event left in the period for each chunk: quadratic in the events of a run.
+  it("both chunk writes seek (created_at, id) between the cursor and the boundary in the partial index", async () => {
+    const db = createDb(testEnv.DB);
+    const period = { from: day(40), to: day(41) };
+    // Same SQL and bindings, prefixed: D1 answers EXPLAIN QUERY PLAN like a SELECT.
+    const plan = async (q: SQL) => {
+      const res = await rawStatement(db, sql`EXPLAIN QUERY PLAN ${q}`).all<{ detail: string }>();
+      return res.results.map((r) => r.detail).join(" | ");
+    };
+    const mid = chunkQueries(period, { at: day(40) + 5, id: "fe-a" }, { at: day(40) + 9, id: "fe-b" }, day(42));
+    for (const q of [mid.openSettlements, mid.assign]) {
+      expect(await plan(q)).toMatch(/ix_fee_events_unassigned \(\(created_at,id\)>\(\?,\?\) AND \(created_at,id\)<\(\?,\?\)\)/);
+    }
+    const last = chunkQueries(period, { at: day(40) + 5, id: "fe-a" }, null, day(42));
+    for (const q of [last.openSettlements, last.assign]) {
+      expect(await plan(q)).toMatch(/ix_fee_events_unassigned \(\(created_at,id\)>\(\?,\?\) AND created_at<\?\)/);
+    }
   });
 });
 
