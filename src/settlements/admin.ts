@@ -98,7 +98,13 @@ export async function getSettlement(ctx: Ctx<unknown, unknown>, id: string, page
       .select()
       .from(feeEvents)
       // Fee event ids are time-sortable strings; the cursor is the last one seen.
-      .where(and(eq(feeEvents.settlementId, id), page.cursor ? gt(feeEvents.id, page.cursor) : undefined))
+      .where(
+        and(
+          eq(feeEvents.settlementId, id),
+          inSettlementRange(sql`${id}`),
+          page.cursor ? gt(feeEvents.id, page.cursor) : undefined,
+        ),
+      )
       .orderBy(asc(feeEvents.id))
       .limit(page.limit + 1),
   ]);
@@ -169,6 +175,21 @@ export async function transition(ctx: Ctx<unknown, unknown>, id: string, action:
   }
 }
 
+/**
+ * Where a settlement's events are: its payer's events in `[first_event_at, period_to)` (index
+ * `ix_fee_events_payer`; the assignment trigger keeps every assigned event inside). There is no
+ * index on `settlement_id` (see src/settlements/run.ts), so lookups by settlement go through this.
+ */
+function inSettlementRange(settlementId: SQL): SQL {
+  // `own`, not `settlements`: inside the invoicing UPDATE the id is `"settlements"."id"` of the
+  // outer row, which an unaliased inner `settlements` would shadow.
+  const own = (column: string) => sql`(SELECT ${sql.identifier(column)} FROM settlements AS own WHERE own.id = ${settlementId})`;
+  return sql`${feeEvents.payerUid} = ${own("payer_uid")}
+    AND ${feeEvents.createdAt} >= ${own("first_event_at")} AND ${feeEvents.createdAt} < ${own("period_to")}`;
+}
+
 /** Totals recomputed from the assigned events, inside the invoicing UPDATE. */
-const sqlTotal = () => sql`(SELECT COALESCE(SUM(amount), 0) FROM fee_events WHERE settlement_id = ${settlements.id})`;
-const sqlCount = () => sql`(SELECT COUNT(*) FROM fee_events WHERE settlement_id = ${settlements.id})`;
+const sqlTotal = () =>
+  sql`(SELECT COALESCE(SUM(amount), 0) FROM fee_events WHERE settlement_id = ${settlements.id} AND ${inSettlementRange(sql`${settlements.id}`)})`;
+const sqlCount = () =>
+  sql`(SELECT COUNT(*) FROM fee_events WHERE settlement_id = ${settlements.id} AND ${inSettlementRange(sql`${settlements.id}`)})`;

@@ -161,16 +161,16 @@ export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
         .from(settlements)
         .where(inPeriod(period))
         .groupBy(settlements.currency),
+      // The events' own currency: the trigger keeps it equal to their settlement's.
       db
         .select({
-          currency: settlements.currency,
+          currency: feeEvents.currency,
           total: sql<number>`COALESCE(SUM(${feeEvents.amount}), 0)`,
           items: sql<number>`COUNT(*)`,
         })
-        .from(settlements)
-        .innerJoin(feeEvents, eq(feeEvents.settlementId, settlements.id))
-        .where(inPeriod(period))
-        .groupBy(settlements.currency),
+        .from(feeEvents)
+        .where(assignedRange(period, periodSql(period)))
+        .groupBy(feeEvents.currency),
       db.select({ n: sql<number>`COUNT(*)` }).from(settlements).where(inPeriod(period)),
     ]);
     phases.finalize = now() - t;
@@ -308,23 +308,30 @@ function chunkRange(period: Period, cursor: Cursor, boundary: Cursor | null): SQ
     AND ${upper}`;
 }
 
-/** Creates the open settlements the chunk's events need (existing keys, open or closed, are kept). */
+/**
+ * Creates the open settlements the chunk's events need, with `first_event_at` = the earliest
+ * event of the chunk for their key. An existing open settlement's bound only moves down (a late
+ * event); closed settlements are left alone (their events go to a later period).
+ */
 function openSettlements(period: Period, range: SQL, now: number): SQL {
   const prefix = `st-${now.toString(36).padStart(9, "0")}-`;
   return sql`INSERT INTO settlements (id, beneficiary_id, payer_uid, period_from, period_to, currency, total_amount,
-      item_count, status, created_at, updated_at)
+      item_count, status, created_at, updated_at, first_event_at)
     SELECT ${prefix} || lower(hex(randomblob(10))), beneficiary_id, payer_uid, ${period.from}, ${period.to}, currency,
-      0, 0, 'open', ${now}, ${now}
+      0, 0, 'open', ${now}, ${now}, MIN(created_at)
     FROM fee_events INDEXED BY ix_fee_events_unassigned WHERE ${range} GROUP BY beneficiary_id, payer_uid, currency
-    ON CONFLICT DO NOTHING`;
+    ON CONFLICT (beneficiary_id, payer_uid, period_from, period_to, currency) DO UPDATE
+      SET first_event_at = excluded.first_event_at, updated_at = excluded.updated_at
+      WHERE settlements.status = 'open'
+        AND (settlements.first_event_at IS NULL OR excluded.first_event_at < settlements.first_event_at)`;
 }
 
 /**
  * Assigns the chunk's events to the open settlement of their key (one index probe per event);
  * events whose settlement for this period is closed match nothing and stay unassigned.
- * `INDEXED BY` (here and in `openSettlements`): the planner prefers `ix_fee_events_unsettled`
- * (`settlement_id IS NULL` + a `created_at` range), which cannot use the `(created_at, id)` keyset
- * bounds, so it would scan past the chunk.
+ * `INDEXED BY` (here and in `openSettlements`): the keyset range must come from the partial index;
+ * the planner may otherwise pick `ix_fee_events_created` and filter its way through the period.
+ * The trigger `tg_fee_events_assign` checks each assignment (open, same key, inside the range).
  */
 function assign(period: Period, range: SQL): SQL {
   return sql`UPDATE fee_events INDEXED BY ix_fee_events_unassigned SET settlement_id = s.id FROM settlements AS s
@@ -333,16 +340,29 @@ function assign(period: Period, range: SQL): SQL {
       AND s.status = 'open' AND ${range}`;
 }
 
+/**
+ * The events assigned to a set of settlements, found by range: every assigned event lies in its
+ * settlement's `[first_event_at, period_to)` (trigger-enforced), so the period's settlements'
+ * events are in `[MIN(first_event_at), to)` — a `created_at` range scan (≈ one pass over the
+ * period), filtered by membership. `which` selects the settlements (a WHERE on `settlements`).
+ * There is no other index on `created_at` these bounds could pick.
+ */
+export function assignedRange(period: Period, which: SQL): SQL {
+  return sql`fee_events.created_at >= (SELECT MIN(first_event_at) FROM settlements WHERE ${which})
+    AND fee_events.created_at < ${period.to} AND fee_events.settlement_id IN (SELECT id FROM settlements WHERE ${which})`;
+}
+
+const periodSql = (period: Period) => sql`period_from = ${period.from} AND period_to = ${period.to}`;
+
 /** Recomputes totals of the period's open settlements from their events; writes only changed rows. */
 function recomputeTotals(db: Db, period: Period, now: number): Statement {
+  const open = sql`${periodSql(period)} AND status = 'open'`;
   return db
     .update(settlements)
     .set({ totalAmount: sql`agg.total`, itemCount: sql`agg.n`, updatedAt: now })
     .from(
       sql`(SELECT settlement_id AS sid, SUM(amount) AS total, COUNT(*) AS n FROM fee_events
-        WHERE settlement_id IN (SELECT id FROM settlements WHERE period_from = ${period.from}
-          AND period_to = ${period.to} AND status = 'open')
-        GROUP BY settlement_id) AS agg`,
+        WHERE ${assignedRange(period, open)} GROUP BY settlement_id) AS agg`,
     )
     .where(sql`settlements.id = agg.sid AND (settlements.total_amount IS NOT agg.total OR settlements.item_count IS NOT agg.n)`);
 }

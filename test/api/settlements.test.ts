@@ -8,7 +8,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createDb, rawStatement } from "../../src/db/client";
 import { DAY_MS, periodBefore, periodLengthMs } from "../../src/settlements/period";
-import { chunkQueries, reconcile } from "../../src/settlements/run";
+import { assignedRange, chunkQueries, reconcile } from "../../src/settlements/run";
 import { call, issueVoucher, login, newUid, slotAt, testEnv } from "../support/client";
 import { admin, checkInvariants, faultyD1, feeEvent, settle, snapshot } from "../support/settlement-kit";
 import { post, row, rows } from "../support/voucher-kit";
@@ -74,6 +74,18 @@ describe("chunk query plans", () => {
     for (const q of [last.openSettlements, last.assign]) {
       expect(await plan(q)).toMatch(/ix_fee_events_unassigned \(\(created_at,id\)>\(\?,\?\) AND created_at<\?\)/);
     }
+  });
+
+  it("totals and reconciliation read a settlement set's events as one created_at range", async () => {
+    const db = createDb(testEnv.DB);
+    const which = sql`period_from = ${day(40)} AND period_to = ${day(41)}`;
+    const detail = await rawStatement(
+      db,
+      sql`EXPLAIN QUERY PLAN SELECT currency, SUM(amount) FROM fee_events WHERE ${assignedRange({ from: day(40), to: day(41) }, which)} GROUP BY currency`,
+    ).all<{ detail: string }>();
+    expect(detail.results.map((r) => r.detail).join(" | ")).toMatch(
+      /SEARCH fee_events USING INDEX ix_fee_events_created \(created_at>\? AND created_at<\?\)/,
+    );
   });
 });
 
@@ -197,6 +209,31 @@ describe("runSettlement", () => {
     await expect(db.prepare("UPDATE fee_events SET settlement_id = ? WHERE id = ?").bind(s?.id, other).run()).rejects.toThrow(
       /not open/,
     );
+
+    // Into an OPEN settlement: only events of its key, inside [first_event_at, period_to).
+    const q = payer("guard-open");
+    await feeEvent({ amount: 5, createdAt: day(62) + 5 * H, payer: q });
+    await settle(day(62), day(63));
+    const [open] = await mine(q);
+    expect(open?.status).toBe("open");
+    expect(open?.first_event_at).toBe(day(62) + 5 * H);
+    const assign = (eventId: string) =>
+      db.prepare("UPDATE fee_events SET settlement_id = ? WHERE id = ?").bind(open?.id, eventId).run();
+    await expect(assign(await feeEvent({ amount: 1, createdAt: day(62) + 6 * H, payer: p }))).rejects.toThrow(/keys differ/);
+    await expect(assign(await feeEvent({ amount: 1, createdAt: day(62) + 6 * H, payer: q, currency: "USD" }))).rejects.toThrow(
+      /keys differ/,
+    );
+    await expect(assign(await feeEvent({ amount: 1, createdAt: day(63) + H, payer: q }))).rejects.toThrow(/outside/);
+    await expect(assign(await feeEvent({ amount: 1, createdAt: day(62) + 4 * H, payer: q }))).rejects.toThrow(/outside/);
+    await expect(
+      db.prepare("UPDATE settlements SET first_event_at = first_event_at + 1 WHERE id = ?").bind(open?.id).run(),
+    ).rejects.toThrow(/only moves down/);
+    await expect(db.prepare("UPDATE settlements SET first_event_at = 0 WHERE id = ?").bind(s?.id).run()).rejects.toThrow(
+      /frozen/,
+    );
+    // Lowering the bound first makes the earlier event assignable: the range is the only gate left.
+    await db.prepare("UPDATE settlements SET first_event_at = ? WHERE id = ?").bind(day(62), open?.id).run();
+    await assign(await feeEvent({ amount: 1, createdAt: day(62) + 4 * H, payer: q }));
   });
 
   it("fails the run and logs settlement.reconciliation_failed when totals and events disagree", async () => {
