@@ -311,7 +311,10 @@ function chunkRange(period: Period, cursor: Cursor, boundary: Cursor | null): SQ
 /**
  * Creates the open settlements the chunk's events need, with `first_event_at` = the earliest
  * event of the chunk for their key. An existing open settlement's bound only moves down (a late
- * event); closed settlements are left alone (their events go to a later period).
+ * event); closed settlements are left alone (their events go to a later period). Events whose
+ * settlement already exists with a bound at or below them are filtered out by one key probe each
+ * before grouping: after a period's first chunk that is nearly all of them, so the GROUP BY sorts
+ * almost nothing.
  */
 function openSettlements(period: Period, range: SQL, now: number): SQL {
   const prefix = `st-${now.toString(36).padStart(9, "0")}-`;
@@ -319,7 +322,11 @@ function openSettlements(period: Period, range: SQL, now: number): SQL {
       item_count, status, created_at, updated_at, first_event_at)
     SELECT ${prefix} || lower(hex(randomblob(10))), beneficiary_id, payer_uid, ${period.from}, ${period.to}, currency,
       0, 0, 'open', ${now}, ${now}, MIN(created_at)
-    FROM fee_events INDEXED BY ix_fee_events_unassigned WHERE ${range} GROUP BY beneficiary_id, payer_uid, currency
+    FROM fee_events INDEXED BY ix_fee_events_unassigned WHERE ${range}
+      AND NOT EXISTS (SELECT 1 FROM settlements AS k WHERE k.beneficiary_id = fee_events.beneficiary_id
+        AND k.payer_uid = fee_events.payer_uid AND k.period_from = ${period.from} AND k.period_to = ${period.to}
+        AND k.currency = fee_events.currency AND k.first_event_at <= fee_events.created_at)
+    GROUP BY beneficiary_id, payer_uid, currency
     ON CONFLICT (beneficiary_id, payer_uid, period_from, period_to, currency) DO UPDATE
       SET first_event_at = excluded.first_event_at, updated_at = excluded.updated_at
       WHERE settlements.status = 'open'
