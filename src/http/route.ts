@@ -81,9 +81,14 @@ export interface HandlerContext<B, Q> {
    * (if not counted yet) and the idempotency record, then returns `result`. `result` may be a
    * function of the statements' batch results (e.g. a trailing SELECT of the new state), but
    * only when `idempotent` is false: a stored response must be known before the batch runs.
-   * Call at most once.
+   * `onRows` sees the statements' results in both modes (what happens after the commit, e.g.
+   * whether to push into a room, may depend on them). Call at most once.
    */
-  commit<R extends HandlerResult>(statements: Statement[], result: R | ((rows: unknown[]) => R)): Promise<R>;
+  commit<R extends HandlerResult>(
+    statements: Statement[],
+    result: R | ((rows: unknown[]) => R),
+    onRows?: (rows: unknown[]) => void,
+  ): Promise<R>;
 }
 
 /** Inputs that name uids; each must be the caller's own uid. */
@@ -252,7 +257,7 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env, extras: 
       ...(extras.waitUntil ? { waitUntil: extras.waitUntil } : {}),
       read: (queries) => activeLimiter.withReads(queries),
       idempotent: activeClaim !== null,
-      async commit(statements, result) {
+      async commit(statements, result, onRows) {
         if (committed) throw new Error("commit called twice");
         committed = true;
         const counting = activeLimiter.inBatch();
@@ -271,9 +276,9 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env, extras: 
           }
         }
         activeLimiter.settle();
-        final ??= (result as (rows: unknown[]) => HandlerResult)(
-          rows.slice(counting.length, counting.length + statements.length),
-        );
+        const own = rows.slice(counting.length, counting.length + statements.length);
+        onRows?.(own);
+        final ??= (result as (rows: unknown[]) => HandlerResult)(own);
         return final as never;
       },
     };

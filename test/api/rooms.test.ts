@@ -185,6 +185,38 @@ describe("voucher rooms", () => {
     h.ws.close(1000);
   });
 
+  it("a booking change on a voucher whose room was never entered wakes no Durable Object", async () => {
+    const issuer = await login();
+    const holder = await login();
+    const { voucher, validFrom } = await issueVoucher(issuer);
+    const voucherId = voucher.voucherId as string;
+    const roomId = `voucher:${voucherId}`;
+    const booked = await post("/api/voucher/book", holder, { voucherId, slotId: slotAt(validFrom, 1), holderUid: holder.uid });
+    expect(booked.status, JSON.stringify(booked.body)).toBe(200);
+    const cancelled = await post("/api/voucher/cancel", holder, { bookingId: booked.body.booking.bookingId });
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+    // Both events are logged in D1; the room stays unregistered and its DO never exists.
+    expect(
+      (
+        await row(
+          "SELECT COUNT(*) AS n FROM events WHERE subject_id = ? AND type = 'voucher.book'",
+          booked.body.booking.bookingId,
+        )
+      )?.n,
+    ).toBe(1);
+    expect(await row("SELECT id FROM rooms WHERE id = ?", roomId)).toBeUndefined();
+    expect(await doExists(roomId)).toBe(false);
+
+    // Once someone has entered it (the upgrade registers the room), the next change is pushed.
+    const sock = collect(await upgrade(`/api/rooms/${enc(roomId)}/ws`, issuer.session));
+    expect((await sock.next((f) => f.type === "welcome")).history).toEqual([]);
+    const again = await post("/api/voucher/book", holder, { voucherId, slotId: slotAt(validFrom, 2), holderUid: holder.uid });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    const ev = await sock.next((f) => f.type === "event");
+    expect([ev.eventType, ev.subject]).toEqual(["voucher.book", again.body.booking.bookingId]);
+    sock.ws.close(1000);
+  });
+
   it("GET room of an unused public room → 404 room_not_found", async () => {
     const me = await login();
     const res = await json(`/api/rooms/${enc(room("unused"))}`, { session: me.session });
