@@ -51,7 +51,7 @@ export function buildOpenApi(routes: readonly AnyRoute[]) {
         operationId: r.id,
         summary: r.summary,
         tags: [r.tag],
-        ...(r.auth === "required" ? { security: [{ session: [] }, { cookie: [] }] } : {}),
+        ...(r.auth === "required" || r.auth === "verified" ? { security: [{ session: [] }, { cookie: [] }] } : {}),
         parameters,
         ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(r.body) } } } } : {}),
         responses: {

@@ -25,9 +25,11 @@ import { RateLimiter } from "./rate-limit";
 
 /**
  * Who may call a route: a verified session is `required`, `optional`, or never looked at (`none`);
- * `admin` routes need the `ADMIN_TOKEN` bearer token instead (503 while it is unset).
+ * `verified` is `required` that AUTH_MODE=compat cannot relax (an asserted uid is never enough —
+ * room tickets, which stand in for a session); `admin` routes need the `ADMIN_TOKEN` bearer token
+ * instead (503 while it is unset).
  */
-export type AuthPolicy = "required" | "optional" | "none" | "admin";
+export type AuthPolicy = "required" | "verified" | "optional" | "none" | "admin";
 
 /** What a handler returns: HTTP status (default 200), JSON body (or a string with a content-type header), extra headers. */
 export interface HandlerResult {
@@ -183,10 +185,11 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env, extras: 
     if (route.auth === "admin") await verifyAdmin(req, env);
     const token = route.auth === "none" || route.auth === "admin" ? null : sessionToken(req);
     const session = token ? await verifySession(token, sessionKeys(env), now) : null;
-    if (token && !session && route.auth === "required") {
+    const needsSession = route.auth === "required" || route.auth === "verified";
+    if (token && !session && needsSession) {
       throw unauthorized("invalid_session", "session is invalid or expired");
     }
-    if (!session && route.auth === "required" && config.authMode === "strict") {
+    if (!session && (route.auth === "verified" || (route.auth === "required" && config.authMode === "strict"))) {
       throw unauthorized("unauthenticated", "a verified session is required (POST /api/presence/verify)");
     }
 
@@ -200,10 +203,10 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env, extras: 
     const named = [...(route.claims?.(source) ?? []), req.headers.get("x-mot-user")];
     const claimed = named.filter((u): u is string => typeof u === "string" && u !== "");
     let caller = route.auth === "admin" ? ADMIN_CALLER : (session?.uid ?? null);
-    if (!caller && config.authMode === "compat" && route.auth !== "none") {
+    if (!caller && config.authMode === "compat" && route.auth !== "none" && route.auth !== "verified") {
       caller = claimed[0] ?? (route.asserts?.(source) || null);
     }
-    if (!caller && route.auth === "required") {
+    if (!caller && needsSession) {
       throw unauthorized("unauthenticated", "a verified session is required (POST /api/presence/verify)");
     }
     if (caller && claimed.some((u) => u !== caller)) {

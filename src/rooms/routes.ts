@@ -66,7 +66,8 @@ export const ticket = defineRoute({
   path: "/api/rooms/:roomId/ticket",
   tag: "rooms",
   summary: "A 30-second, single-use ticket for GET /api/rooms/:roomId/ws?ticket=… (browsers cannot set headers on upgrade).",
-  auth: "required",
+  // A ticket stands in for a session: an AUTH_MODE=compat asserted uid must never mint one.
+  auth: "verified",
   access: "write",
   idempotent: false,
   response: z.object({ ok, ticket: z.string(), expiresAt: z.string() }),
@@ -140,7 +141,7 @@ export const get = defineRoute({
   path: "/api/rooms/:roomId",
   tag: "rooms",
   summary: "A room (registered on first use) and its current presence, for callers allowed in it.",
-  auth: "required",
+  auth: "verified",
   access: "read",
   response: z.object({ ok, room: RoomOut, presence: z.array(z.unknown()) }),
   errors: { bad_room_id: "400", not_allowed: "403", room_not_available: "403", room_not_found: "404" },

@@ -489,6 +489,25 @@ describe("AUTH_MODE=compat", () => {
   });
 });
 
+describe("AUTH_MODE=compat never reaches rooms on an asserted uid", () => {
+  const compat = { ...testEnv, AUTH_MODE: "compat" } as Env;
+
+  it("no ticket and no room view for X-MOT-User alone, even for the voucher's own issuer", async () => {
+    const issuer = await login();
+    const { voucher } = await issueVoucher(issuer);
+    const roomId = encodeURIComponent(`voucher:${voucher.voucherId}`);
+    const asserted = { headers: { "x-mot-user": issuer.uid } };
+    const ticket = await json(`/api/rooms/${roomId}/ticket`, { ...asserted, method: "POST", body: {} }, compat);
+    expectError(ticket, 401, "unauthenticated");
+    expectError(await json(`/api/rooms/${roomId}`, asserted, compat), 401, "unauthenticated");
+    expect(await countOf("SELECT count(*) n FROM room_tickets WHERE uid = ?", issuer.uid)).toBe(0);
+    // The verified session still gets one in compat mode.
+    const ok = await json(`/api/rooms/${roomId}/ticket`, { session: issuer.session, method: "POST", body: {} }, compat);
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect(await countOf("SELECT count(*) n FROM room_tickets WHERE uid = ?", issuer.uid)).toBe(1);
+  });
+});
+
 describe("cookie parsing edge cases", () => {
   it("an empty ts_session cookie on a write is 401 unauthenticated, not 500", async () => {
     const uid = newUid();
