@@ -242,13 +242,19 @@ export type Decoded =
 
 /**
  * Decodes one inbound text frame. Size is checked on the raw string BEFORE `JSON.parse`, so a
- * hostile frame never costs a parse: first the hard cap, then the cap of the frame's type when
- * `type` is the first key (as every client of ours writes it). A frame with `type` elsewhere is
- * parsed under the hard cap and its type cap is enforced right after.
+ * hostile frame never costs a parse: the cap of the frame's type (and, for a `signal`, of its
+ * `kind`: 4 KiB for `ice`) when those keys can be read off the frame's head as top-level keys —
+ * always for frames our clients write — else the 64 KiB hard cap. Whatever the peek said, the
+ * parsed frame's own cap is enforced right after (a frame cannot talk its way to a larger cap).
  */
 export function decodeClientFrame(raw: string): Decoded {
   const peeked = peekType(raw);
-  const preCap = peeked !== undefined ? FRAME_CAPS[peeked] : HARD_FRAME_CAP;
+  const preCap =
+    peeked === undefined
+      ? HARD_FRAME_CAP
+      : peeked === "signal" && peekKey(raw, KIND_KEY) === "ice"
+        ? ICE_CAP
+        : FRAME_CAPS[peeked];
   const bytes = utf8LengthUpTo(raw, preCap);
   if (bytes > preCap) return { ok: false, reason: "too_big", cap: preCap, bytes };
 
@@ -276,12 +282,29 @@ export function capOf(frame: ClientFrame): number {
   return frame.type === "signal" && frame.kind === "ice" ? ICE_CAP : FRAME_CAPS[frame.type];
 }
 
-const TYPE_FIRST = /^\s*\{\s*"type"\s*:\s*"([a-z.]{1,32})"/;
+/** How much of a frame's head the peeks look at: top-level keys our clients write before any value. */
+const PEEK_HEAD = 256;
+const TYPE_KEY = /[{,]\s*"type"\s*:\s*"([a-z.]{1,32})"/;
+const KIND_KEY = /[{,]\s*"kind"\s*:\s*"([a-z]{1,16})"/;
 
-/** The frame's type if `type` is its first key and a known type; cheap, looks at the first bytes only. */
+/**
+ * The value of a top-level string key in the first {@link PEEK_HEAD} characters of an object
+ * frame, or undefined. Sound without parsing: the match only counts when nothing before it can
+ * open a nested value (`{`, `[`) or hide one in a string (`\`) — a quote inside a JSON string is
+ * escaped, so `,"type":` cannot appear there unescaped.
+ */
+function peekKey(raw: string, key: RegExp): string | undefined {
+  const head = raw.slice(0, PEEK_HEAD);
+  const open = head.search(/\S/);
+  if (open < 0 || head[open] !== "{") return undefined;
+  const m = key.exec(head);
+  if (!m || /[{[\\]/.test(head.slice(open + 1, m.index))) return undefined;
+  return m[1];
+}
+
+/** The frame's type if it is a top-level key near the start and a known type (cheap: the head only). */
 export function peekType(raw: string): ClientFrameType | undefined {
-  const m = TYPE_FIRST.exec(raw.slice(0, 64));
-  const t = m?.[1];
+  const t = peekKey(raw, TYPE_KEY);
   return t !== undefined && Object.hasOwn(FRAME_CAPS, t) ? (t as ClientFrameType) : undefined;
 }
 

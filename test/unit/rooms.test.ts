@@ -131,11 +131,31 @@ describe("decodeClientFrame", () => {
     );
   });
 
-  it("peeks the type only when it is the first key", () => {
+  it("peeks the type as a top-level key before any nested value or escape", () => {
     expect(peekType('{"type":"chat","id":"x"}')).toBe("chat");
     expect(peekType(' { "type" : "presence.update" }')).toBe("presence.update");
-    expect(peekType('{"id":"x","type":"chat"}')).toBeUndefined();
+    expect(peekType('{"id":"x","type":"chat"}')).toBe("chat");
     expect(peekType('{"type":"offer"}')).toBeUndefined();
+    // Not provably top-level: after a nested value, inside a string, in an array, or too far in.
+    expect(peekType('{"meta":{"a":1},"type":"chat"}')).toBeUndefined();
+    expect(peekType('{"text":"say \\",\\"type\\":\\"chat","type":"presence.update"}')).toBeUndefined();
+    expect(peekType('[{"type":"chat"}]')).toBeUndefined();
+    expect(peekType(`{"id":"${"x".repeat(300)}","type":"chat"}`)).toBeUndefined();
+    expect(peekType('{"xtype":"chat"}')).toBeUndefined();
+  });
+
+  it("refuses oversized frames before parsing: presence with type second, ICE by its kind", () => {
+    // Unterminated JSON: a `too_big` answer proves no parse happened (a parse would say malformed).
+    const presence = `{"id":"p1","type":"presence.update","meta":{"x":"${"a".repeat(5000)}`;
+    expect(decodeClientFrame(presence)).toMatchObject({ ok: false, reason: "too_big", cap: FRAME_CAPS["presence.update"] });
+    const ice = `{"type":"signal","id":"s1","to":"c2","kind":"ice","data":"${"a".repeat(5000)}`;
+    expect(decodeClientFrame(ice)).toMatchObject({ ok: false, reason: "too_big", cap: ICE_CAP });
+    // An offer of the same size is fine (64 KiB cap) and parses.
+    const offer = `{"type":"signal","id":"s2","to":"c2","kind":"offer","data":{"sdp":"${"a".repeat(5000)}"}}`;
+    expect(decodeClientFrame(offer)).toMatchObject({ ok: true });
+    // A duplicate key cannot buy a larger cap: the parsed frame's own cap still applies.
+    const twoTypes = `{"type":"chat","id":"p2","type":"signal","to":"c2","kind":"ice","data":"${"a".repeat(5000)}"}`;
+    expect(decodeClientFrame(twoTypes)).toMatchObject({ ok: false, reason: "too_big", cap: ICE_CAP });
   });
 });
 
