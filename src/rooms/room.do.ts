@@ -71,7 +71,7 @@ export const SILENT_MS = 90_000;
 /** History bounds: the last N entries, and nothing older than the TTL. */
 export const HISTORY_KEEP = 500;
 export const HISTORY_TTL_MS = 7 * 24 * 3600_000;
-/** Entries in a fresh `welcome`. */
+/** Chat messages in a fresh `welcome` (and, separately, at most as many pushed events). */
 export const WELCOME_HISTORY = 50;
 /** Pushed event ids remembered for idempotency (count and age). */
 export const SEEN_EVENTS_KEEP = 5_000;
@@ -520,7 +520,18 @@ export class Room extends DurableObject<RoomEnv> {
     const resumable = lastSeq !== undefined && lastSeq >= prunedThrough && lastSeq <= seq;
     const rows = resumable
       ? sql.exec<{ frame: string }>("SELECT frame FROM history WHERE seq > ? ORDER BY seq", lastSeq).toArray()
-      : sql.exec<{ frame: string }>("SELECT frame FROM history ORDER BY seq DESC LIMIT ?", WELCOME_HISTORY).toArray().reverse();
+      : sql
+          .exec<{ frame: string }>(
+            // The last N chat messages, and separately the last N pushed events, in seq order: a
+            // burst of events never pushes the conversation out of a fresh welcome.
+            `SELECT frame FROM (
+               SELECT * FROM (SELECT seq, frame FROM history WHERE kind = 'chat' ORDER BY seq DESC LIMIT ?1)
+               UNION ALL
+               SELECT * FROM (SELECT seq, frame FROM history WHERE kind <> 'chat' ORDER BY seq DESC LIMIT ?1))
+             ORDER BY seq`,
+            WELCOME_HISTORY,
+          )
+          .toArray();
     const you = JSON.stringify({ uid: att.uid, connId: att.connId });
     const members = JSON.stringify(presence.members(this.#loadPresence()));
     const discontinuity = lastSeq !== undefined && !resumable ? ',"discontinuity":true' : "";

@@ -176,6 +176,52 @@ describe("chat", () => {
     expect(page.hasMore).toBe(true);
     expectValidFrames(client);
   });
+
+  it("a burst of pushed events does not push the last 50 chat messages out of welcome", async () => {
+    const { roomId, stub } = freshRoom();
+    await runInDurableObject(stub, (_room: Room, state) => {
+      const sql = state.storage.sql;
+      for (let i = 1; i <= 60; i++) {
+        const frame = JSON.stringify({
+          type: "chat",
+          seq: i,
+          at: i,
+          id: `c${i}`,
+          from: { uid: "old", connId: "c0" },
+          text: `#${i}`,
+        });
+        sql.exec(
+          "INSERT INTO history (seq, kind, uid, client_id, at, frame) VALUES (?, 'chat', 'old', ?, ?, ?)",
+          i,
+          `c${i}`,
+          Date.now(),
+          frame,
+        );
+      }
+      // 70 events after the conversation (a busy voucher room).
+      for (let i = 61; i <= 130; i++) {
+        const frame = JSON.stringify({
+          type: "event",
+          seq: i,
+          at: i,
+          eventId: `ev${i}`,
+          eventType: "voucher.book",
+          subject: `b${i}`,
+          data: {},
+        });
+        sql.exec("INSERT INTO history (seq, kind, at, frame) VALUES (?, 'event', ?, ?)", i, Date.now(), frame);
+      }
+      sql.exec("UPDATE meta SET value = 130 WHERE key = 'seq'");
+    });
+    const { client, welcome } = await Client.connect(stub, roomId, "alice");
+    const history = welcome.history as { seq: number; type: string; text?: string; eventId?: string }[];
+    const chats = history.filter((h) => h.type === "chat");
+    const events = history.filter((h) => h.type === "event");
+    expect([chats.length, chats[0]?.text, chats[49]?.text]).toEqual([50, "#11", "#60"]);
+    expect([events.length, events[0]?.eventId, events[49]?.eventId]).toEqual([50, "ev81", "ev130"]);
+    expect(history.map((h) => h.seq)).toEqual([...history.map((h) => h.seq)].sort((a, b) => a - b));
+    client.close();
+  });
 });
 
 describe("signal", () => {
