@@ -45,6 +45,20 @@ export function periodBefore(at: number, lengthMs: number): Period {
   return { from: to - lengthMs, to };
 }
 
+/**
+ * The periods one daily settle cron run settles, oldest first: with periods shorter than a day,
+ * every period that ended in the 24 hours up to `at` (so a 6-hour period gets its own four
+ * settlements a day from one daily cron); otherwise just {@link periodBefore}. Each run takes the
+ * unassigned events created before its own `to`, so running them in order splits the day right.
+ */
+export function periodsToSettle(at: number, lengthMs: number): Period[] {
+  const last = periodBefore(at, lengthMs);
+  if (lengthMs >= DAY_MS) return [last];
+  const periods: Period[] = [];
+  for (let to = last.to; to > at - DAY_MS; to -= lengthMs) periods.unshift({ from: to - lengthMs, to });
+  return periods;
+}
+
 /** The run id of a period: `<from>-<to>` (epoch ms), the `settlement_runs` primary key. */
 export function periodId(p: Period): string {
   return `${p.from}-${p.to}`;

@@ -2,14 +2,15 @@
  * The scheduled jobs of the backend Worker (issue 4 §1). One table maps each cron expression of
  * `wrangler.toml` to its job; an unknown expression is an error (a renamed trigger must not
  * silently run nothing). Every period comes from `controller.scheduledTime`, never `Date.now()`,
- * so a retried invocation does exactly what the original would have. One JSON log line per run.
+ * so a retried invocation does exactly what the original would have. One `cron run` JSON summary
+ * line per run (counts, duration); a settlement also logs its own progress and result lines.
  *
  * @module
  */
 import { createDb } from "../db/client";
 import { newId } from "../db/ids";
 import { log } from "../http/log";
-import { periodBefore, periodId, periodLengthMs } from "../settlements/period";
+import { periodId, periodLengthMs, periodsToSettle } from "../settlements/period";
 import { runSettlement } from "../settlements/run";
 import { eventRetentionMs, sweep } from "../sweeps/sweep";
 
@@ -24,7 +25,10 @@ export interface CronEnv {
 
 /** The cron expressions, as in `src/worker/wrangler.toml` `[triggers] crons`. */
 export const CRONS = {
-  /** Daily at 00:10 UTC: settle the previous period (a few minutes' slack for late commits). */
+  /**
+   * Daily at 00:10 UTC (a few minutes' slack for late commits): settle the previous day — its one
+   * period, or each of its periods when SETTLEMENT_PERIOD_HOURS is shorter than a day.
+   */
   settle: "10 0 * * *",
   /** Every 5 minutes: expire, mark offline, delete past retention. */
   sweep: "*/5 * * * *",
@@ -36,16 +40,26 @@ const JOBS: Readonly<Record<string, { name: string; run: Job }>> = {
   [CRONS.settle]: {
     name: "settle",
     async run(env, scheduledTime, runId) {
-      const period = periodBefore(scheduledTime, periodLengthMs(env.SETTLEMENT_PERIOD_HOURS));
-      const outcome = await runSettlement({
-        db: createDb(env.DB),
-        period,
-        trigger: "cron",
-        requestId: runId,
-        log: (level, msg, fields) => log(level, msg, { runId, ...fields }),
-      });
-      if (outcome.status === "failed") throw new Error(`settlement ${periodId(period)} failed: ${outcome.error}`);
-      return outcome;
+      const db = createDb(env.DB);
+      const totals = { periods: [] as string[], assigned: 0, settlements: 0, skipped: 0 };
+      // In order, and stop at the first failure: a later period must not take an earlier one's events.
+      for (const period of periodsToSettle(scheduledTime, periodLengthMs(env.SETTLEMENT_PERIOD_HOURS))) {
+        const outcome = await runSettlement({
+          db,
+          period,
+          trigger: "cron",
+          requestId: runId,
+          log: (level, msg, fields) => log(level, msg, { runId, ...fields }),
+        });
+        if (outcome.status === "failed") throw new Error(`settlement ${periodId(period)} failed: ${outcome.error}`);
+        totals.periods.push(periodId(period));
+        if (outcome.status === "skipped") totals.skipped++;
+        else {
+          totals.assigned += outcome.assigned;
+          totals.settlements += outcome.settlements;
+        }
+      }
+      return totals;
     },
   },
   [CRONS.sweep]: {

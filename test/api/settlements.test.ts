@@ -7,7 +7,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createDb, rawStatement } from "../../src/db/client";
-import { DAY_MS, periodBefore, periodLengthMs } from "../../src/settlements/period";
+import { DAY_MS, periodBefore, periodLengthMs, periodsToSettle } from "../../src/settlements/period";
 import { assignedRange, chunkQueries, reconcile } from "../../src/settlements/run";
 import { call, issueVoucher, login, newUid, slotAt, testEnv } from "../support/client";
 import { admin, checkInvariants, faultyD1, feeEvent, settle, snapshot } from "../support/settlement-kit";
@@ -34,6 +34,22 @@ describe("periods", () => {
     expect(periodLengthMs("6")).toBe(6 * H);
     expect(periodLengthMs("168")).toBe(7 * DAY_MS);
     for (const bad of ["5", "0", "-24", "1.5", "abc", "25"]) expect(() => periodLengthMs(bad)).toThrow();
+  });
+
+  it("a daily cron settles each shorter period of the last 24 hours, oldest first; longer ones once", () => {
+    const at = Date.UTC(2026, 10, 22, 0, 10);
+    expect(periodsToSettle(at, 6 * H).map((p) => [new Date(p.from).toISOString(), new Date(p.to).toISOString()])).toEqual([
+      ["2026-11-21T00:00:00.000Z", "2026-11-21T06:00:00.000Z"],
+      ["2026-11-21T06:00:00.000Z", "2026-11-21T12:00:00.000Z"],
+      ["2026-11-21T12:00:00.000Z", "2026-11-21T18:00:00.000Z"],
+      ["2026-11-21T18:00:00.000Z", "2026-11-22T00:00:00.000Z"],
+    ]);
+    expect(periodsToSettle(at, DAY_MS)).toEqual([periodBefore(at, DAY_MS)]);
+    expect(periodsToSettle(at, 7 * DAY_MS)).toEqual([periodBefore(at, 7 * DAY_MS)]);
+    expect(periodsToSettle(at, H)).toHaveLength(24);
+    // Periods tile: each ends where the next begins.
+    const hourly = periodsToSettle(at, H);
+    expect(hourly.every((p, i) => i === 0 || p.from === hourly[i - 1]?.to)).toBe(true);
   });
 
   it("reconcile flags any currency whose sums or counts differ", () => {

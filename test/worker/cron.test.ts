@@ -108,6 +108,30 @@ describe("settle cron", () => {
   });
 });
 
+describe("settle cron with periods shorter than a day", () => {
+  it("settles each 6-hour period of the previous day, in order, from the one daily cron", async () => {
+    const payer = uniq("payer6");
+    for (const h of [1, 7, 13, 19]) await feeEvent(10 + h, Date.UTC(2025, 2, 20, h), payer);
+    const sixHours = { ...testEnv, SETTLEMENT_PERIOD_HOURS: "6" };
+    await worker.scheduled(
+      createScheduledController({ cron: CRONS.settle, scheduledTime: Date.UTC(2025, 2, 21, 0, 10) }),
+      sixHours,
+    );
+    const s = await all(
+      "SELECT period_from, period_to, total_amount, item_count FROM settlements WHERE payer_uid = ? ORDER BY period_from",
+      payer,
+    );
+    expect(s).toEqual(
+      [0, 6, 12, 18].map((h) => ({
+        period_from: Date.UTC(2025, 2, 20, h),
+        period_to: Date.UTC(2025, 2, 20, h + 6),
+        total_amount: 10 + h + 1,
+        item_count: 1,
+      })),
+    );
+  });
+});
+
 describe("sweep cron", () => {
   it("applies the retention policy once; a second sweep changes nothing", async () => {
     const now = Date.UTC(2026, 5, 1, 12);
