@@ -9,6 +9,7 @@ export declare const MAX_ENTRIES: number;
 export declare const CHAT_FRAME_CAP: number;
 export declare const CLOSE: { readonly UNSUPPORTED: 1003; readonly POLICY: 1008; readonly TOO_BIG: 1009; readonly IDLE: 4408 };
 export declare const ROWS: readonly string[];
+export declare const MAX_ROOM_ID_LENGTH: number;
 export declare const COLS: readonly number[];
 
 /** A server frame (src/rooms/protocol.ts `ServerFrame`), loosely typed: the reducer ignores what it does not know. */
@@ -65,10 +66,23 @@ export declare function nextDelay(attempt: number, random?: () => number): numbe
 export declare function attemptAfterClose(attempt: number, openedAt: number | null, closedAt: number): number;
 export declare function closeInfo(code: number, reason?: string): { message: string; retry: boolean; slow: boolean };
 export declare function slowDelay(random?: () => number): number;
-export declare function ticketOutcome(status: number): "ok" | "auth" | "retry";
+export declare function ticketOutcome(status: number): "ok" | "auth" | "denied" | "retry";
+export declare function ticketRefusal(roomId: string, status: number, code: unknown): string;
 export declare function cellIds(): string[];
 export declare function cellFromHash(hash: string): string | null;
 export declare function roomIdForCell(cell: string): string;
+
+/** A room the page can join: a honeycomb cell or a voucher's room. */
+export type Target =
+  | { readonly kind: "cell"; readonly cell: string; readonly roomId: string }
+  | { readonly kind: "voucher"; readonly voucherId: string; readonly roomId: string };
+export declare function roomIdForVoucher(voucherId: string): string;
+export declare function isVoucherId(id: unknown): id is string;
+export declare function parseVoucherInput(raw: string): { ok: true; voucherId: string } | { ok: false; message: string };
+export declare function cellTarget(cell: string): Target;
+export declare function voucherTarget(voucherId: string): Target;
+export declare function targetFromHash(hash: string): Target | null;
+export declare function hashForTarget(target: Target): string;
 export declare function ticketPath(roomId: string): string;
 export declare function wsUrl(
   loc: { protocol: string; host: string },
@@ -81,3 +95,15 @@ export declare function initialState(): RoomState;
 export declare function addPending(state: RoomState, msg: { id: string; text: string; at: number }): RoomState;
 export declare function pendingChats(state: RoomState): { id: string; text: string }[];
 export declare function applyFrame(state: RoomState, frame: ServerFrame): RoomState;
+
+/** One labelled detail of an event; `datetime` (the ISO instant) marks a time. */
+export interface EventField {
+  readonly label: string;
+  readonly text: string;
+  readonly datetime?: string;
+}
+export declare function formatSlot(iso: string, timeZone?: string): string;
+export declare function describeEvent(
+  e: { readonly eventType: string; readonly subject: string; readonly data: unknown },
+  timeZone?: string,
+): { title: string; fields: EventField[]; raw: boolean };

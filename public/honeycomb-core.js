@@ -1,7 +1,8 @@
 // Pure parts of the honeycomb client (issue 3 §7): reconnect backoff, close/ticket classification,
-// URL building and the room-state reducer. No DOM, no timers, no I/O: the page module
-// (honeycomb.js) owns those, and test/unit/honeycomb.test.ts covers these. Frame shapes follow
-// src/rooms/protocol.ts; the types are in honeycomb-core.d.ts.
+// URL building, room targets (cells and voucher rooms, ids checked by the server's rule), the
+// room-state reducer and the German wording of pushed voucher events. No DOM, no timers, no I/O:
+// the page module (honeycomb.js) owns those, and test/unit/honeycomb.test.ts covers these. Frame
+// shapes follow src/rooms/protocol.ts; the types are in honeycomb-core.d.ts.
 
 /** First retry waits random 0–BASE_DELAY_MS; every further attempt doubles the window. */
 export const BASE_DELAY_MS = 1000;
@@ -95,16 +96,47 @@ export function slowDelay(random = Math.random) {
 }
 
 /**
- * Classifies the HTTP status of `POST /api/rooms/:roomId/ticket`: `ok`, `auth` (401/403: no or
- * expired session, stop reconnecting and send the user to a signed link), or `retry`.
+ * Classifies the HTTP status of `POST /api/rooms/:roomId/ticket`: `ok`; `auth` (401: no or expired
+ * session, stop reconnecting and send the user to a signed link); `denied` (400 `bad_room_id`, 403
+ * `not_allowed` / `room_not_available` / `uid_mismatch`, 404 `voucher_not_found`: a new ticket would
+ * be refused the same way, so stop and say why, see {@link ticketRefusal}); else `retry` (429, 5xx,
+ * …) with backoff.
  *
  * @param {number} status
- * @returns {"ok" | "auth" | "retry"}
+ * @returns {"ok" | "auth" | "denied" | "retry"}
  */
 export function ticketOutcome(status) {
   if (status >= 200 && status < 300) return "ok";
-  if (status === 401 || status === 403) return "auth";
+  if (status === 401) return "auth";
+  if (status === 400 || status === 403 || status === 404) return "denied";
   return "retry";
+}
+
+/**
+ * The user-facing (German) reason of a `denied` ticket answer ({@link ticketOutcome}), from the
+ * HTTP status and the error body's `code` (src/rooms/access.ts, src/rooms/routes.ts).
+ *
+ * @param {string} roomId the room the ticket was asked for
+ * @param {number} status
+ * @param {unknown} code the error body's `code`, if any
+ * @returns {string}
+ */
+export function ticketRefusal(roomId, status, code) {
+  const voucherId = roomId.startsWith("voucher:") ? roomId.slice("voucher:".length) : null;
+  switch (code) {
+    case "not_allowed":
+      return voucherId !== null
+        ? `Kein Zutritt zum Raum von Gutschein ${voucherId}: nur sein Aussteller und sein aktueller Inhaber dürfen ihn betreten (HTTP ${status}).`
+        : `Kein Zutritt zu ${roomId} (HTTP ${status}).`;
+    case "voucher_not_found":
+      return `Gutschein ${voucherId ?? roomId} nicht gefunden (HTTP ${status}). Bitte die Gutschein-ID prüfen.`;
+    case "room_not_available":
+      return `Raum ${roomId} ist noch nicht verfügbar (HTTP ${status}).`;
+    case "bad_room_id":
+      return `Ungültige Raum-ID ${roomId} (HTTP ${status}).`;
+    default:
+      return `Zutritt zu ${roomId} verweigert (HTTP ${status}${typeof code === "string" && code ? `: ${code}` : ""}).`;
+  }
 }
 
 /** @returns {string[]} the 36 cell names, row-major: A-1, A-2, … F-6 */
@@ -134,6 +166,104 @@ export function cellFromHash(hash) {
  */
 export function roomIdForCell(cell) {
   return `honeycomb:${cell}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Voucher rooms and room targets
+
+/** Longest room id (src/rooms/room-id.ts `MAX_ROOM_ID_LENGTH`). */
+export const MAX_ROOM_ID_LENGTH = 128;
+/** Characters of a room subject (src/rooms/room-id.ts `SUBJECT`): ASCII letters, digits, `_ . -`. */
+const SUBJECT = /^[A-Za-z0-9_.-]+$/;
+const VOUCHER_PREFIX = "voucher:";
+/** Hash of a voucher room: `#voucher=<id>` (a cell is `#<cell>`). */
+const VOUCHER_HASH = "voucher=";
+
+/**
+ * @param {string} voucherId
+ * @returns {string} the room id, e.g. "voucher:v-123"
+ */
+export function roomIdForVoucher(voucherId) {
+  return `${VOUCHER_PREFIX}${voucherId}`;
+}
+
+/**
+ * True when `voucher:<id>` is a valid room id by the server's rule (src/rooms/room-id.ts): a
+ * non-empty subject of ASCII letters, digits and `_ . -`, the whole id at most 128 characters.
+ *
+ * @param {unknown} id
+ * @returns {boolean}
+ */
+export function isVoucherId(id) {
+  return typeof id === "string" && SUBJECT.test(id) && roomIdForVoucher(id).length <= MAX_ROOM_ID_LENGTH;
+}
+
+/**
+ * Reads the voucher id typed into the page's form: surrounding whitespace is ignored and a pasted
+ * room id (`voucher:<id>`) is accepted too. Invalid input gets a (German) message instead, so it
+ * never reaches the server.
+ *
+ * @param {string} raw
+ * @returns {{ ok: true, voucherId: string } | { ok: false, message: string }}
+ */
+export function parseVoucherInput(raw) {
+  let id = String(raw ?? "").trim();
+  if (id.startsWith(VOUCHER_PREFIX)) id = id.slice(VOUCHER_PREFIX.length);
+  if (id === "") return { ok: false, message: "Bitte eine Gutschein-ID eingeben." };
+  if (roomIdForVoucher(id).length > MAX_ROOM_ID_LENGTH) {
+    return { ok: false, message: `Gutschein-ID zu lang (höchstens ${MAX_ROOM_ID_LENGTH - VOUCHER_PREFIX.length} Zeichen).` };
+  }
+  if (!SUBJECT.test(id)) {
+    return { ok: false, message: "Ungültige Gutschein-ID: erlaubt sind nur Buchstaben A–Z, a–z, Ziffern und _ . -" };
+  }
+  return { ok: true, voucherId: id };
+}
+
+/**
+ * A room the page can join: a honeycomb cell or a voucher's room.
+ * @typedef {{ kind: "cell", cell: string, roomId: string } | { kind: "voucher", voucherId: string, roomId: string }} Target
+ */
+
+/** @param {string} cell @returns {Target} */
+export function cellTarget(cell) {
+  return { kind: "cell", cell, roomId: roomIdForCell(cell) };
+}
+
+/** @param {string} voucherId @returns {Target} */
+export function voucherTarget(voucherId) {
+  return { kind: "voucher", voucherId, roomId: roomIdForVoucher(voucherId) };
+}
+
+/**
+ * The room named by a URL hash: `#C-4` (a cell, see {@link cellFromHash}) or `#voucher=<id>`
+ * (a voucher room, id checked by {@link isVoucherId}); null for anything else, malformed
+ * percent-encoding included.
+ *
+ * @param {string} hash usually `location.hash`
+ * @returns {Target | null}
+ */
+export function targetFromHash(hash) {
+  const cell = cellFromHash(hash);
+  if (cell) return cellTarget(cell);
+  let name;
+  try {
+    name = decodeURIComponent(hash.replace(/^#/, ""));
+  } catch {
+    return null;
+  }
+  if (!name.startsWith(VOUCHER_HASH)) return null;
+  const id = name.slice(VOUCHER_HASH.length);
+  return isVoucherId(id) ? voucherTarget(id) : null;
+}
+
+/**
+ * The URL hash of a target; {@link targetFromHash} reads it back.
+ *
+ * @param {Target} target
+ * @returns {string} e.g. "#C-4" or "#voucher=v-123"
+ */
+export function hashForTarget(target) {
+  return target.kind === "cell" ? `#${target.cell}` : `#${VOUCHER_HASH}${target.voucherId}`;
 }
 
 /**
@@ -342,4 +472,87 @@ function sortChat(chat) {
 /** @template T @param {T[]} list @returns {T[]} */
 function trim(list) {
   return list.length > MAX_ENTRIES ? list.slice(list.length - MAX_ENTRIES) : list;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pushed events, for people
+
+/**
+ * A slot time in German, e.g. "Mi., 04.06.2025, 14:00"; the input unchanged if it is no date.
+ *
+ * @param {string} iso an ISO-8601 instant (the API's `slotStart`)
+ * @param {string} [timeZone] IANA zone; default: the browser's
+ * @returns {string}
+ */
+export function formatSlot(iso, timeZone) {
+  const d = new Date(iso);
+  if (typeof iso !== "string" || Number.isNaN(d.getTime())) return String(iso);
+  return new Intl.DateTimeFormat("de-DE", {
+    weekday: "short",
+    day: "2-digit",
+    month: "2-digit",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    ...(timeZone ? { timeZone } : {}),
+  }).format(d);
+}
+
+/**
+ * One labelled detail of an event; `datetime` (the ISO instant) marks a time.
+ * @typedef {{ label: string, text: string, datetime?: string }} EventField
+ */
+
+/** @param {unknown} v @returns {v is string} */
+const str = (v) => typeof v === "string" && v !== "";
+
+/** @param {string} label @param {unknown} iso @param {string | undefined} timeZone @returns {EventField[]} */
+const slotField = (label, iso, timeZone) => (str(iso) ? [{ label, text: formatSlot(iso, timeZone), datetime: iso }] : []);
+/** @param {string} label @param {unknown} text @returns {EventField[]} */
+const textField = (label, text) => (str(text) ? [{ label, text }] : []);
+
+/**
+ * A pushed event in readable German: a title for its type and the details that matter (slot time,
+ * booking id, …). Voucher events (src/vouchers/actions.ts) get their own wording; any other type
+ * keeps its name and subject, and `raw` is set so the page can show its data. Fields of `data`
+ * that are not non-empty strings are left out: the data is untrusted and rendered as text only.
+ *
+ * @param {{ eventType: string, subject: string, data: unknown }} e
+ * @param {string} [timeZone] IANA zone of the shown times; default: the browser's
+ * @returns {{ title: string, fields: EventField[], raw: boolean }}
+ */
+export function describeEvent(e, timeZone) {
+  const d = /** @type {Record<string, unknown>} */ (e.data !== null && typeof e.data === "object" ? e.data : {});
+  const booking = str(d.bookingId) ? d.bookingId : e.subject;
+  switch (e.eventType) {
+    case "voucher.book":
+      return {
+        title: "Termin gebucht",
+        fields: [
+          ...slotField("Termin", d.slotStart, timeZone),
+          ...textField("Buchung", booking),
+          ...textField("von", d.holderUid),
+        ],
+        raw: false,
+      };
+    case "voucher.cancel":
+      return {
+        title: "Buchung storniert",
+        fields: [...textField("Buchung", booking), ...textField("Grund", d.reason)],
+        raw: false,
+      };
+    case "voucher.reschedule":
+      return {
+        title: "Termin verschoben",
+        fields: [
+          ...slotField("neuer Termin", d.slotStart, timeZone),
+          ...slotField("vorher", d.fromSlotStart, timeZone),
+          ...textField("Buchung", booking),
+          ...textField("vorherige Buchung", d.fromBookingId),
+        ],
+        raw: false,
+      };
+    default:
+      return { title: String(e.eventType), fields: textField("Betreff", e.subject), raw: true };
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * The honeycomb client's pure module (public/honeycomb-core.js): backoff with full jitter, stable
- * reset, close/ticket classification, URLs, and the presence/chat reducer incl. resume and
- * discontinuity.
+ * reset, close/ticket classification, URLs, room targets (cells and voucher rooms, ids checked by
+ * the server's rule), the presence/chat reducer incl. resume and discontinuity, and the German
+ * wording of pushed voucher events.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -13,24 +14,35 @@ import {
   CHAT_FRAME_CAP,
   cellFromHash,
   cellIds,
+  cellTarget,
   chatFrame,
   closeInfo,
+  describeEvent,
+  formatSlot,
+  hashForTarget,
   initialState,
+  isVoucherId,
   MAX_DELAY_MS,
   MAX_ENTRIES,
+  MAX_ROOM_ID_LENGTH,
   nextDelay,
+  parseVoucherInput,
   pendingChats,
   type RoomState,
   roomIdForCell,
+  roomIdForVoucher,
   type ServerFrame,
   STABLE_MS,
   slowDelay,
+  targetFromHash,
   ticketOutcome,
   ticketPath,
+  ticketRefusal,
+  voucherTarget,
   wsUrl,
 } from "../../public/honeycomb-core.js";
 import { decodeClientFrame, FRAME_CAPS, ServerFrame as ServerFrameSchema } from "../../src/rooms/protocol";
-import { parseRoomId } from "../../src/rooms/room-id";
+import { MAX_ROOM_ID_LENGTH as SERVER_MAX_ROOM_ID_LENGTH, parseRoomId } from "../../src/rooms/room-id";
 import { check } from "./seed";
 
 const you = { uid: "u-me", connId: "cme" };
@@ -112,11 +124,25 @@ describe("closeInfo / ticketOutcome", () => {
     expect(info.message).toContain("(r)");
   });
 
-  it("stops only on 401/403", () => {
+  it("stops on 401 (no session) and on refusals 400/403/404; retries the rest", () => {
     expect(ticketOutcome(200)).toBe("ok");
     expect(ticketOutcome(401)).toBe("auth");
-    expect(ticketOutcome(403)).toBe("auth");
-    for (const s of [400, 404, 429, 500, 503]) expect(ticketOutcome(s)).toBe("retry");
+    for (const s of [400, 403, 404]) expect(ticketOutcome(s)).toBe("denied");
+    for (const s of [408, 429, 500, 502, 503]) expect(ticketOutcome(s)).toBe("retry");
+  });
+
+  it("ticketRefusal names the reason of a refused ticket in German", () => {
+    const notAllowed = ticketRefusal("voucher:v-1", 403, "not_allowed");
+    expect(notAllowed).toContain("Kein Zutritt");
+    expect(notAllowed).toContain("Gutschein v-1");
+    expect(notAllowed).toContain("Aussteller");
+    expect(notAllowed).toContain("HTTP 403");
+    expect(ticketRefusal("voucher:v-2", 404, "voucher_not_found")).toMatch(/^Gutschein v-2 nicht gefunden \(HTTP 404\)/);
+    expect(ticketRefusal("mortgage:offer:m-1", 403, "room_not_available")).toContain("noch nicht verfügbar");
+    expect(ticketRefusal("honeycomb:A-1", 403, "not_allowed")).toBe("Kein Zutritt zu honeycomb:A-1 (HTTP 403).");
+    expect(ticketRefusal("voucher:x", 400, "bad_room_id")).toContain("Ungültige Raum-ID");
+    expect(ticketRefusal("voucher:x", 403, "uid_mismatch")).toBe("Zutritt zu voucher:x verweigert (HTTP 403: uid_mismatch).");
+    expect(ticketRefusal("voucher:x", 404, undefined)).toBe("Zutritt zu voucher:x verweigert (HTTP 404).");
   });
 });
 
@@ -144,6 +170,67 @@ describe("cells and URLs", () => {
     expect(cellFromHash("C-4")).toBe("C-4");
     expect(cellFromHash("#C%2D4")).toBe("C-4");
     for (const h of ["", "#", "#G-1", "#c-4", "#%E0%A4%A", "#%"]) expect(cellFromHash(h)).toBeNull();
+  });
+});
+
+describe("voucher rooms and targets", () => {
+  it("a voucher id is valid exactly when voucher:<id> is a voucher room id for the server", async () => {
+    expect(MAX_ROOM_ID_LENGTH).toBe(SERVER_MAX_ROOM_ID_LENGTH);
+    const chars = fc.constantFrom(..."aZ09_.-:/?#% äé\u0000€".split(""));
+    await check(
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: chars, maxLength: 140 }), fc.string({ unit: chars, minLength: 115 })),
+        (id) => {
+          expect(isVoucherId(id)).toBe(parseRoomId(roomIdForVoucher(id))?.kind === "voucher");
+        },
+      ),
+    );
+    const longest = "v".repeat(MAX_ROOM_ID_LENGTH - "voucher:".length);
+    expect(isVoucherId(longest)).toBe(true);
+    expect(isVoucherId(`${longest}v`)).toBe(false);
+    for (const bad of ["", "a:b", "a/b", "a b", "ä", 42, null]) expect(isVoucherId(bad)).toBe(false);
+  });
+
+  it("parses the form's input: trimmed, a pasted room id accepted, bad ids refused with a reason", () => {
+    expect(parseVoucherInput("  v-0abc.1_x  ")).toEqual({ ok: true, voucherId: "v-0abc.1_x" });
+    expect(parseVoucherInput("voucher:v-1")).toEqual({ ok: true, voucherId: "v-1" });
+    expect(parseVoucherInput("   ")).toMatchObject({ ok: false, message: expect.stringContaining("eingeben") });
+    expect(parseVoucherInput("voucher:")).toMatchObject({ ok: false });
+    for (const bad of ["v 1", "v/1", "v:1", "v?1", "v#1", "v%31", "gutschein-ä"]) {
+      expect(parseVoucherInput(bad)).toMatchObject({ ok: false, message: expect.stringContaining("Ungültige Gutschein-ID") });
+    }
+    expect(parseVoucherInput("v".repeat(121))).toMatchObject({ ok: false, message: expect.stringContaining("zu lang") });
+    expect(parseVoucherInput("v".repeat(120))).toMatchObject({ ok: true });
+  });
+
+  it("a target's room id is one the server accepts; its hash reads back to it", () => {
+    const v = voucherTarget("v-1");
+    expect(v).toEqual({ kind: "voucher", voucherId: "v-1", roomId: "voucher:v-1" });
+    expect(parseRoomId(v.roomId)).toMatchObject({ kind: "voucher", id: "v-1", public: false });
+    expect(hashForTarget(v)).toBe("#voucher=v-1");
+    expect(targetFromHash(hashForTarget(v))).toEqual(v);
+    const c = cellTarget("C-4");
+    expect(c).toEqual({ kind: "cell", cell: "C-4", roomId: "honeycomb:C-4" });
+    expect(hashForTarget(c)).toBe("#C-4");
+    expect(targetFromHash("#C-4")).toEqual(c);
+  });
+
+  it("reads targets from the hash; malformed or invalid ones are none", () => {
+    expect(targetFromHash("#voucher%3Dv-2")).toEqual(voucherTarget("v-2"));
+    expect(targetFromHash("voucher=v-3")).toEqual(voucherTarget("v-3"));
+    for (const h of [
+      "",
+      "#",
+      "#voucher=",
+      "#voucher=a:b",
+      "#voucher=a%2Fb",
+      "#voucher:v-1",
+      "#Voucher=v-1",
+      "#voucher=%E0%A4%A",
+    ]) {
+      expect(targetFromHash(h), h).toBeNull();
+    }
+    expect(targetFromHash(`#voucher=${"v".repeat(121)}`)).toBeNull();
   });
 });
 
@@ -288,5 +375,124 @@ describe("applyFrame", () => {
         expect(new Set(s.members.map((m) => m.uid)).size).toBe(s.members.length);
       }),
     );
+  });
+});
+
+describe("voucher events", () => {
+  // Frames as src/vouchers/actions.ts pushes them (data of book, cancel, reschedule).
+  const at = Date.UTC(2025, 5, 4, 9, 0);
+  const book = (seq: number, eventId = `ev-${seq}`) =>
+    ({
+      type: "event",
+      seq,
+      at,
+      eventId,
+      eventType: "voucher.book",
+      subject: "b-1",
+      data: { voucherId: "v-1", bookingId: "b-1", holderUid: "holder-1", slotStart: "2025-06-04T12:00:00.000Z" },
+    }) as const;
+  const cancel = (seq: number) =>
+    ({
+      type: "event",
+      seq,
+      at,
+      eventId: `ev-${seq}`,
+      eventType: "voucher.cancel",
+      subject: "b-2",
+      data: { voucherId: "v-1", bookingId: "b-2", reason: "krank" },
+    }) as const;
+  const reschedule = (seq: number) =>
+    ({
+      type: "event",
+      seq,
+      at,
+      eventId: `ev-${seq}`,
+      eventType: "voucher.reschedule",
+      subject: "b-2",
+      data: {
+        voucherId: "v-1",
+        bookingId: "b-2",
+        fromBookingId: "b-1",
+        fromSlotStart: "2025-06-04T12:00:00.000Z",
+        slotStart: "2025-06-05T08:00:00.000Z",
+      },
+    }) as const;
+
+  it("formatSlot: German date and time in the given zone; no date → the input", () => {
+    expect(formatSlot("2025-06-04T12:00:00.000Z", "UTC")).toBe("Mi., 04.06.2025, 12:00");
+    expect(formatSlot("2025-06-04T12:00:00.000Z", "Europe/Berlin")).toBe("Mi., 04.06.2025, 14:00");
+    expect(formatSlot("soon", "UTC")).toBe("soon");
+  });
+
+  it("describes book, cancel and reschedule: type, slot time, booking id", () => {
+    expect(describeEvent(book(1), "UTC")).toEqual({
+      title: "Termin gebucht",
+      fields: [
+        { label: "Termin", text: "Mi., 04.06.2025, 12:00", datetime: "2025-06-04T12:00:00.000Z" },
+        { label: "Buchung", text: "b-1" },
+        { label: "von", text: "holder-1" },
+      ],
+      raw: false,
+    });
+    expect(describeEvent(cancel(2), "UTC")).toEqual({
+      title: "Buchung storniert",
+      fields: [
+        { label: "Buchung", text: "b-2" },
+        { label: "Grund", text: "krank" },
+      ],
+      raw: false,
+    });
+    expect(describeEvent(reschedule(3), "UTC")).toEqual({
+      title: "Termin verschoben",
+      fields: [
+        { label: "neuer Termin", text: "Do., 05.06.2025, 08:00", datetime: "2025-06-05T08:00:00.000Z" },
+        { label: "vorher", text: "Mi., 04.06.2025, 12:00", datetime: "2025-06-04T12:00:00.000Z" },
+        { label: "Buchung", text: "b-2" },
+        { label: "vorherige Buchung", text: "b-1" },
+      ],
+      raw: false,
+    });
+  });
+
+  it("untrusted data: missing or non-string fields are left out; the subject stands in for the booking", () => {
+    expect(describeEvent({ eventType: "voucher.cancel", subject: "b-9", data: { reason: null } })).toEqual({
+      title: "Buchung storniert",
+      fields: [{ label: "Buchung", text: "b-9" }],
+      raw: false,
+    });
+    expect(
+      describeEvent({ eventType: "voucher.book", subject: "b-9", data: { slotStart: 5, bookingId: { x: 1 } } }).fields,
+    ).toEqual([{ label: "Buchung", text: "b-9" }]);
+    for (const data of [null, "x", [1], 3]) {
+      expect(describeEvent({ eventType: "voucher.book", subject: "b-9", data }).fields).toEqual([
+        { label: "Buchung", text: "b-9" },
+      ]);
+    }
+  });
+
+  it("other event types keep their name and subject and ask for the raw data", () => {
+    expect(describeEvent({ eventType: "deal.signed", subject: "d-1", data: { a: 1 } })).toEqual({
+      title: "deal.signed",
+      fields: [{ label: "Betreff", text: "d-1" }],
+      raw: true,
+    });
+  });
+
+  it("each event once (by eventId) across welcome.history, live pushes and a resume replay", () => {
+    // Fresh join: the booking is in the history.
+    let s = run([welcome(4, [chat(2, "u-2", "hi"), book(3)])]);
+    // Live: a push repeated by the Room's retry (same eventId, even under another seq) is dropped.
+    s = run([cancel(5), cancel(5), { ...book(6), eventId: "ev-3" }], s);
+    // Resume from lastSeq 5: the replay repeats 5 and adds 7.
+    s = run([welcome(7, [cancel(5), reschedule(7)])], s);
+    expect(s.events.map((e) => [e.eventId, e.eventType])).toEqual([
+      ["ev-3", "voucher.book"],
+      ["ev-5", "voucher.cancel"],
+      ["ev-7", "voucher.reschedule"],
+    ]);
+    expect(s.seq).toBe(7);
+    // A fresh page (no lastSeq) shows the history once, not appended to anything.
+    const fresh = run([welcome(7, [book(3), cancel(5), reschedule(7)])]);
+    expect(fresh.events.map((e) => e.eventId)).toEqual(["ev-3", "ev-5", "ev-7"]);
   });
 });
