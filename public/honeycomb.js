@@ -1,27 +1,34 @@
 // Honeycomb client (issue 3 §7): pick a cell, join its room `honeycomb:<cell>`, see who is present,
-// chat, and see pushed events. Every (re)connect fetches a fresh single-use ticket
-// (POST /api/rooms/:roomId/ticket, session cookie), then dials /api/rooms/:roomId/ws?ticket=…&lastSeq=…
-// so the room replays what was missed. Backoff, close handling and the state reducer are the pure
+// chat, and see pushed events. A voucher's room `voucher:<id>` (where the API pushes voucher.book /
+// .cancel / .reschedule) is opened by id through the form or `#voucher=<id>`; only the voucher's
+// issuer and holder get in, others are told why and the page stops. Every (re)connect fetches a
+// fresh single-use ticket (POST /api/rooms/:roomId/ticket, session cookie), then dials
+// /api/rooms/:roomId/ws?ticket=…&lastSeq=… so the room replays what was missed. Backoff, close handling and the state reducer are the pure
 // functions of honeycomb-core.js (unit-tested); this module only wires DOM, timers and sockets.
 
 import {
   addPending,
   applyFrame,
   attemptAfterClose,
-  cellFromHash,
   cellIds,
+  cellTarget,
   chatFrame,
   closeInfo,
+  describeEvent,
+  hashForTarget,
   initialState,
   nextDelay,
   PING_INTERVAL_MS,
   PING_TEXT,
+  parseVoucherInput,
   pendingChats,
   ROWS,
-  roomIdForCell,
   slowDelay,
+  targetFromHash,
   ticketOutcome,
   ticketPath,
+  ticketRefusal,
+  voucherTarget,
   wsUrl,
 } from "./honeycomb-core.js";
 
@@ -31,9 +38,9 @@ const uid = localStorage.getItem(UID_KEY);
 if (uid) $("who").textContent = `Verifiziert als ${uid}`;
 
 /**
- * The current room connection; replaced on every cell change. Callbacks of an older one check
+ * The current room connection; replaced on every room change. Callbacks of an older one check
  * `live(c)` and do nothing, so a late close or ticket answer can never touch the new room.
- * @type {null | {cell: string, roomId: string, ws: WebSocket | null, state: any, attempt: number,
+ * @type {null | {target: import("./honeycomb-core.js").Target, roomId: string, ws: WebSocket | null, state: any, attempt: number,
  *   openedAt: number | null, retryTimer: any, pingTimer: any, flushTimer: any, blockedUntil: number,
  *   inFlight: Set<string>, stopped: boolean}}
  */
@@ -55,11 +62,12 @@ function say(text, isError = false) {
 // ---------------------------------------------------------------------------------------------
 // Connection lifecycle
 
-function join(cell) {
+/** Joins a cell's or a voucher's room (a `Target` of honeycomb-core.js), leaving the current one. */
+function join(target) {
   leave();
   const c = {
-    cell,
-    roomId: roomIdForCell(cell),
+    target,
+    roomId: target.roomId,
     ws: null,
     state: initialState(),
     attempt: 0,
@@ -72,7 +80,8 @@ function join(cell) {
     stopped: false,
   };
   conn = c;
-  if (location.hash !== `#${cell}`) history.replaceState(null, "", `#${cell}`);
+  const hash = hashForTarget(target);
+  if (location.hash !== hash) history.replaceState(null, "", hash);
   render();
   void connect(c);
 }
@@ -111,8 +120,16 @@ async function connect(c) {
     status.replaceChildren(
       `Keine gültige Sitzung (HTTP ${res.status}). Öffne einen signierten Link im `,
       Object.assign(document.createElement("a"), { href: "/", textContent: "Portal" }),
-      ", dann wähle die Zelle erneut.",
+      c.target.kind === "cell" ? ", dann wähle die Zelle erneut." : ", dann öffne den Raum erneut.",
     );
+    render();
+    return;
+  }
+  if (outcome === "denied") {
+    // Not allowed, unknown voucher, bad id: another ticket would be refused alike, so no retry.
+    c.stopped = true;
+    setConn("stopped", "kein Zutritt");
+    say(ticketRefusal(c.roomId, res.status, data?.code), true);
     render();
     return;
   }
@@ -234,10 +251,11 @@ function buildGrid() {
       "div",
       { className: "hexrow" },
       ...cells.slice(r * perRow, (r + 1) * perRow).map((cell) => {
-        const b = el("button", { type: "button", className: "hex", textContent: cell, title: `Raum honeycomb:${cell}` });
+        const target = cellTarget(cell);
+        const b = el("button", { type: "button", className: "hex", textContent: cell, title: `Raum ${target.roomId}` });
         b.dataset.cell = cell;
         b.setAttribute("aria-pressed", "false");
-        b.addEventListener("click", () => join(cell));
+        b.addEventListener("click", () => join(target));
         return b;
       }),
     ),
@@ -247,8 +265,9 @@ function buildGrid() {
 
 function render() {
   const c = conn;
-  for (const b of $("grid").querySelectorAll(".hex")) b.setAttribute("aria-pressed", String(b.dataset.cell === c?.cell));
-  $("roomName").textContent = c ? `– ${c.roomId}` : "– keine Zelle gewählt";
+  const cell = c?.target.kind === "cell" ? c.target.cell : null;
+  for (const b of $("grid").querySelectorAll(".hex")) b.setAttribute("aria-pressed", String(b.dataset.cell === cell));
+  $("roomName").textContent = c ? `– ${c.roomId}` : "– kein Raum gewählt";
   const s = c?.state ?? initialState();
   const you = s.you?.uid;
 
@@ -280,24 +299,40 @@ function render() {
   );
   if (atBottom || s.reset) chat.scrollTop = chat.scrollHeight;
 
-  $("events").replaceChildren(
-    ...[...s.events]
-      .reverse()
-      .map((e) =>
-        el(
-          "li",
-          {},
-          el("span", { className: "meta", textContent: `#${e.seq} ${time(e.at)}` }),
-          el("strong", { textContent: e.eventType }),
-          ` · ${e.subject}`,
-          el("code", { textContent: clip(JSON.stringify(e.data), 400) }),
-        ),
-      ),
-  );
+  $("events").replaceChildren(...[...s.events].reverse().map(eventItem));
 
   const usable = Boolean(c && !c.stopped);
   $("chatText").disabled = !usable;
   $("chatSend").disabled = !usable;
+}
+
+/** One pushed event, newest first in the list: German title, its details, the raw type as a hint. */
+function eventItem(e) {
+  const d = describeEvent(e);
+  const li = el(
+    "li",
+    {},
+    el("span", { className: "meta", textContent: `#${e.seq} ${time(e.at)}` }),
+    el("strong", { textContent: d.title }),
+    " ",
+    el("span", { className: "meta", textContent: `(${e.eventType})` }),
+  );
+  li.dataset.eventId = e.eventId;
+  li.dataset.eventType = e.eventType;
+  if (d.fields.length > 0) {
+    li.append(
+      el(
+        "dl",
+        { className: "fields" },
+        ...d.fields.flatMap((f) => [
+          el("dt", { textContent: f.label }),
+          el("dd", {}, f.datetime ? el("time", { textContent: f.text, dateTime: f.datetime }) : f.text),
+        ]),
+      ),
+    );
+  }
+  if (d.raw) li.append(el("code", { textContent: clip(JSON.stringify(e.data), 400) }));
+  return li;
 }
 
 const clip = (s, n) => (s === undefined ? "" : s.length > n ? `${s.slice(0, n)}…` : s);
@@ -320,7 +355,36 @@ $("chatForm").addEventListener("submit", (e) => {
   render();
 });
 
+$("voucherForm").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const parsed = parseVoucherInput($("voucherId").value);
+  const hint = $("voucherHint");
+  if (!parsed.ok) {
+    hint.textContent = parsed.message;
+    hint.className = "error";
+    $("voucherId").setAttribute("aria-invalid", "true");
+    return;
+  }
+  hint.textContent = "";
+  hint.className = "muted";
+  $("voucherId").removeAttribute("aria-invalid");
+  $("voucherId").value = parsed.voucherId;
+  join(voucherTarget(parsed.voucherId));
+});
+
+// A pasted or edited `#C-4` / `#voucher=<id>` switches the room; join() itself uses replaceState,
+// which fires no hashchange. Unknown or malformed hashes are ignored.
+addEventListener("hashchange", () => {
+  const target = targetFromHash(location.hash);
+  if (target && target.roomId !== conn?.roomId) openTarget(target);
+});
+
+function openTarget(target) {
+  if (target.kind === "voucher") $("voucherId").value = target.voucherId;
+  join(target);
+}
+
 buildGrid();
-const initial = cellFromHash(location.hash);
-if (initial) join(initial);
+const initial = targetFromHash(location.hash);
+if (initial) openTarget(initial);
 else render();
