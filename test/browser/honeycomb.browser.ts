@@ -9,6 +9,15 @@
  * so B is away for certain; once released, B must fetch a fresh ticket, dial with `lastSeq` and
  * show A's message from the resume (once), and chat works again both ways.
  *
+ * Voucher events: A issues a voucher (POST /api/voucher/issue) and opens its room `voucher:<id>`
+ * through the page's form; B books a slot (POST /api/voucher/book) and A's page shows the
+ * `voucher.book` event exactly once, in German with its slot time and booking id. A reload shows
+ * it once from `welcome.history`; a cancel made while A's socket is down and its ticket request held
+ * arrives once through the resume replay. A stranger (C) opening `#voucher=<id>` is told "Kein
+ * Zutritt" after one ticket request (403), and stays stopped when the page's clock is run 10 min
+ * ahead (no retry timer); an unknown voucher says "nicht gefunden" (404); a malformed id is refused
+ * in the page without a request.
+ *
  * Waits are on DOM state only (no sleeps, no timing assertions). Any console error or uncaught
  * exception in a page fails the run. Exit code 0 = pass, 1 = fail (message on stderr).
  * Environment: CHROMIUM_PATH (default: `chromium` on PATH), KEEP_TMP=1 keeps the temp folder.
@@ -32,6 +41,7 @@ const WAIT_MS = 30_000;
 const CELL = "C-4";
 const ROOM_ID = `honeycomb:${CELL}`;
 const TICKET_PATH = /^\/api\/rooms\/[^/]+\/ticket$/;
+const HOUR = 3_600_000;
 
 const step = (msg: string) => console.log(`▸ ${msg}`);
 
@@ -130,6 +140,88 @@ async function waitConnected(u: User): Promise<void> {
   await u.page.locator("#status", { hasText: `als ${u.uid}` }).waitFor({ timeout: WAIT_MS });
 }
 
+/** Opens a voucher's room through the page's form; the page must connect with one ticket. */
+async function openVoucher(u: User, voucherId: string): Promise<void> {
+  const roomId = `voucher:${voucherId}`;
+  const ticketsBefore = u.tickets;
+  await u.page.locator("#voucherId").fill(voucherId);
+  await u.page.locator("#voucherOpen").click();
+  await u.page.locator("#roomName", { hasText: roomId }).waitFor({ timeout: WAIT_MS });
+  await u.page.locator("#status", { hasText: `Verbunden mit ${roomId} als ${u.uid}` }).waitFor({ timeout: WAIT_MS });
+  await waitConnected(u);
+  check(
+    u.tickets === ticketsBefore + 1,
+    `${u.name}: expected one ticket request for ${roomId}, saw ${u.tickets - ticketsBefore}`,
+  );
+  check(new URL(u.page.url()).hash === `#voucher=${voucherId}`, `${u.name}: URL hash is not #voucher=${voucherId}`);
+  check((await u.page.locator('#grid button[aria-pressed="true"]').count()) === 0, `${u.name}: a cell is still pressed`);
+}
+
+/** POSTs JSON with the user's session cookie (the context's own request client); fails unless 2xx. */
+async function api(u: User, path: string, data: unknown): Promise<any> {
+  const res = await u.context.request.post(new URL(path, u.page.url()).href, { data });
+  const body = await res.json().catch(() => null);
+  check(res.ok(), `${u.name}: POST ${path} → ${res.status()} ${JSON.stringify(body)}`);
+  return body;
+}
+
+const eventLine = (u: User, type: string, bookingId: string) =>
+  u.page.locator(`#events li[data-event-type="${type}"]`, { hasText: bookingId });
+
+/** Waits until `u` shows the `type` event of `bookingId`, then checks it is there exactly once, titled `title`. */
+async function expectEvent(u: User, type: string, bookingId: string, title: string): Promise<void> {
+  const line = eventLine(u, type, bookingId);
+  await line.first().waitFor({ timeout: WAIT_MS });
+  const n = await line.count();
+  check(n === 1, `${u.name}: ${type} of ${bookingId} shown ${n} times`);
+  const text = (await line.textContent()) ?? "";
+  check(text.includes(title), `${u.name}: ${type} not titled "${title}": ${text}`);
+}
+
+/** Closes the page's current WebSocket under it (the page sees an abnormal close and reconnects). */
+async function dropSocket(u: User): Promise<void> {
+  const closed = await u.page.evaluate(() => {
+    type Socket = { readyState: number; close(code: number, reason: string): void };
+    const sockets = (globalThis as unknown as { __sockets: Socket[] }).__sockets;
+    const ws = sockets[sockets.length - 1];
+    if (ws?.readyState !== 1 /* OPEN */) return false;
+    ws.close(4000, "browser test: forced disconnect");
+    return true;
+  });
+  check(closed, `${u.name}: no open WebSocket to close`);
+}
+
+/**
+ * Holds `u`'s ticket requests at the network layer: `requested` resolves at the first one,
+ * `release()` lets them through and removes the hold.
+ */
+async function holdTickets(u: User): Promise<{ requested: Promise<void>; release: () => Promise<void> }> {
+  let open = () => {};
+  const held = new Promise<void>((r) => {
+    open = r;
+  });
+  let ticketRequested = () => {};
+  const requested = new Promise<void>((r) => {
+    ticketRequested = r;
+  });
+  const passed: Promise<void>[] = [];
+  await u.context.route(TICKET_PATH_GLOB, (route) => {
+    ticketRequested();
+    const through = held.then(() => route.continue());
+    passed.push(through);
+    return through;
+  });
+  return {
+    requested,
+    // Unrouting while a handler still holds its request would answer that request twice.
+    release: async () => {
+      open();
+      await Promise.all(passed);
+      await u.context.unroute(TICKET_PATH_GLOB);
+    },
+  };
+}
+
 /** `promise`, or a failure with `msg` after {@link WAIT_MS}. */
 async function within(promise: Promise<void>, msg: string): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -211,31 +303,11 @@ async function main(): Promise<void> {
     // ── B goes away ────────────────────────────────────────────────────────────────────────────
     // B's ticket requests are held until A's message is stored, so B is certainly offline while
     // it is sent; then released, B must resume from its last seq.
-    let release = () => {};
-    const held = new Promise<void>((r) => {
-      release = r;
-    });
-    let ticketRequested = () => {};
-    const requested = new Promise<void>((r) => {
-      ticketRequested = r;
-    });
-    await b.context.route(TICKET_PATH_GLOB, async (route) => {
-      ticketRequested();
-      await held;
-      await route.continue();
-    });
+    const hold = await holdTickets(b);
     const ticketsBefore = b.tickets;
     const socketsBefore = b.sockets.length;
-    const closed = await b.page.evaluate(() => {
-      type Socket = { readyState: number; close(code: number, reason: string): void };
-      const sockets = (globalThis as unknown as { __sockets: Socket[] }).__sockets;
-      const ws = sockets[sockets.length - 1];
-      if (ws?.readyState !== 1 /* OPEN */) return false;
-      ws.close(4000, "browser test: forced disconnect");
-      return true;
-    });
-    check(closed, "B: no open WebSocket to close");
-    await within(requested, "B did not request a fresh ticket after the disconnect");
+    await dropSocket(b);
+    await within(hold.requested, "B did not request a fresh ticket after the disconnect");
     await b.page.locator("#connState:not(.open)", { hasText: "verbinde…" }).waitFor({ timeout: WAIT_MS });
     step("B: socket closed under the page; B is reconnecting (ticket request held)");
 
@@ -244,10 +316,9 @@ async function main(): Promise<void> {
     check((await chatLine(b, whileAway).count()) === 0, "B shows the message although its socket is closed");
     step("A sent a message while B was away");
 
-    release();
+    await hold.release();
     await waitConnected(b);
     await expectChat(b, a, whileAway);
-    await b.context.unroute(TICKET_PATH_GLOB);
     check(b.tickets > ticketsBefore, "B reconnected without fetching a fresh ticket");
     const resumed = b.sockets.slice(socketsBefore);
     check(resumed.length >= 1, "B opened no new WebSocket");
@@ -317,7 +388,123 @@ async function main(): Promise<void> {
     await visitor.close();
     step("visitor without a session: malformed hash harmless, a cell asks to verify (HTTP 401) and stops");
 
-    step("voucher events: skipped, the page only joins honeycomb:<cell> rooms (events are pushed into voucher:<id>)");
+    // ── Voucher events ─────────────────────────────────────────────────────────────────────────
+    // A issues a voucher and opens its room in the page (the first entry registers the room, so
+    // the API pushes into it); B, who will hold it, books a slot through the API.
+    const validFrom = Math.ceil(Date.now() / HOUR) * HOUR + HOUR;
+    const iso = (t: number) => new Date(t).toISOString();
+    const issued = await api(a, "/api/voucher/issue", {
+      issuerUid: a.uid,
+      title: "Browser check",
+      validFrom: iso(validFrom),
+      validUntil: iso(validFrom + 48 * HOUR),
+      price: { amount: 5000, currency: "EUR" },
+    });
+    const voucherId = String(issued?.voucher?.voucherId ?? "");
+    check(voucherId, `issue returned no voucher id: ${JSON.stringify(issued)}`);
+    await openVoucher(a, voucherId);
+    check((await a.page.locator("#events li").count()) === 0, "A: events shown in a fresh voucher room");
+    check(await a.page.locator("#chatText").isEnabled(), "A: chat disabled in the voucher room");
+    step(`A (issuer) opened voucher:${voucherId} through the form`);
+
+    const slotStart = iso(validFrom + HOUR);
+    const booked = await api(b, "/api/voucher/book", { voucherId, slotId: `slot-${slotStart}`, holderUid: b.uid });
+    const bookingId = String(booked?.booking?.bookingId ?? "");
+    check(bookingId, `book returned no booking id: ${JSON.stringify(booked)}`);
+    await expectEvent(a, "voucher.book", bookingId, "Termin gebucht");
+    const bookLine = eventLine(a, "voucher.book", bookingId);
+    check(
+      (await bookLine.locator(`time[datetime="${slotStart}"]`).count()) === 1,
+      `A: the booking shows no slot time ${slotStart}`,
+    );
+    check((await bookLine.textContent())?.includes(b.uid), "A: the booking does not name its holder");
+    check((await a.page.locator("#events li").count()) === 1, "A: more than the one booking event shown");
+    step(`B booked ${slotStart} through the API; A's page shows voucher.book of ${bookingId} once`);
+
+    // A reload joins from `#voucher=<id>` and rebuilds the list from welcome.history.
+    const ticketsReload = a.tickets;
+    await a.page.reload();
+    await a.page.locator("#status", { hasText: `Verbunden mit voucher:${voucherId}` }).waitFor({ timeout: WAIT_MS });
+    await waitConnected(a);
+    await expectEvent(a, "voucher.book", bookingId, "Termin gebucht");
+    check((await a.page.locator("#events li").count()) === 1, "A: after the reload, not exactly one event");
+    check(a.tickets === ticketsReload + 1, "A: the reload did not fetch exactly one ticket");
+    check(
+      (await a.page.locator("#voucherId").inputValue()) === voucherId,
+      "A: the form does not show the voucher id from the hash",
+    );
+    step("A reloaded: the room is joined from #voucher=<id>, the booking shown once from the history");
+
+    // A cancel while A is away arrives once through the resume replay, next to the booking.
+    const holdA = await holdTickets(a);
+    const socketsA2 = a.sockets.length;
+    await dropSocket(a);
+    await within(holdA.requested, "A did not request a fresh ticket after the disconnect");
+    await api(b, "/api/voucher/cancel", { bookingId });
+    check((await eventLine(a, "voucher.cancel", bookingId).count()) === 0, "A shows the cancel although its socket is closed");
+    await holdA.release();
+    await waitConnected(a);
+    await expectEvent(a, "voucher.cancel", bookingId, "Buchung storniert");
+    await expectEvent(a, "voucher.book", bookingId, "Termin gebucht");
+    check((await a.page.locator("#events li").count()) === 2, "A: after the resume, not exactly the booking and the cancel");
+    const resumeA = new URL(a.sockets[a.sockets.length - 1] ?? "");
+    check(
+      a.sockets.length > socketsA2 && /^\d+$/.test(resumeA.searchParams.get("lastSeq") ?? ""),
+      "A: the reconnect has no lastSeq",
+    );
+    step(
+      `A resumed with lastSeq=${resumeA.searchParams.get("lastSeq")}: the cancel made while away shown once, the booking still once`,
+    );
+
+    // A stranger: one refused ticket, a clear message, no retry even when the clock jumps ahead.
+    const c = await newUser(browser, base, "C", `browserC${run}`, secret);
+    await c.context.clock.install();
+    const stranger = await c.context.newPage();
+    const strangerErrors: string[] = [];
+    const seen = { tickets: 0 };
+    /** A call, so TypeScript does not narrow the count between checks (requests arrive in callbacks). */
+    const strangerTickets = () => seen.tickets;
+    stranger.on("console", (m) => {
+      if (m.type() === "error") strangerErrors.push(`console.error on ${stranger.url()}: ${m.text()}`);
+    });
+    stranger.on("pageerror", (err) => strangerErrors.push(`uncaught exception on ${stranger.url()}: ${err.message}`));
+    stranger.on("request", (r) => {
+      if (r.method() === "POST" && TICKET_PATH.test(new URL(r.url()).pathname)) seen.tickets++;
+    });
+    await stranger.goto(`/honeycomb.html#voucher=${voucherId}`);
+    await stranger.locator("#connState.stopped", { hasText: "kein Zutritt" }).waitFor({ timeout: WAIT_MS });
+    const refusal =
+      (await stranger.locator("#status.error", { hasText: "Kein Zutritt" }).textContent({ timeout: WAIT_MS })) ?? "";
+    check(refusal.includes(voucherId) && refusal.includes("HTTP 403"), `C: unclear refusal: ${refusal}`);
+    check(await stranger.locator("#chatText").isDisabled(), "C: chat input enabled without access");
+    check(strangerTickets() === 1, `C: ${strangerTickets()} ticket requests for a refused room`);
+    // A retry timer (backoff is at most 30 s) would fire now and set the badge to "verbinde…" synchronously.
+    await stranger.clock.runFor(10 * 60_000);
+    check(
+      (await stranger.locator("#connState.stopped").textContent()) === "kein Zutritt",
+      `C: the page left the stopped state: ${await stranger.locator("#connState").textContent()}`,
+    );
+    check(strangerTickets() === 1, `C: retried the refused room (${strangerTickets()} ticket requests)`);
+    step("stranger C: “Kein Zutritt” (HTTP 403) after one ticket request, no retry with the clock 10 min ahead");
+
+    await stranger.locator("#voucherId").fill(`v-unknown-${run}`);
+    await stranger.locator("#voucherOpen").click();
+    await stranger
+      .locator("#status.error", { hasText: `Gutschein v-unknown-${run} nicht gefunden (HTTP 404)` })
+      .waitFor({ timeout: WAIT_MS });
+    await stranger.locator("#connState.stopped", { hasText: "kein Zutritt" }).waitFor({ timeout: WAIT_MS });
+    check(strangerTickets() === 2, `C: ${strangerTickets() - 1} ticket requests for the unknown voucher`);
+    await stranger.locator("#voucherId").fill("kein gültiger/Gutschein");
+    await stranger.locator("#voucherOpen").click();
+    await stranger.locator("#voucherHint.error", { hasText: "Ungültige Gutschein-ID" }).waitFor({ timeout: WAIT_MS });
+    check(strangerTickets() === 2, "C: a malformed voucher id was sent to the server");
+    check(
+      (await stranger.locator("#roomName").textContent())?.includes(`v-unknown-${run}`),
+      "C: a malformed id replaced the room",
+    );
+    const strangerUnexpected = [...c.errors, ...strangerErrors].filter((e) => !/status of 40[34]/.test(e));
+    check(strangerUnexpected.length === 0, `C: ${strangerUnexpected.join("; ")}`);
+    step("unknown voucher: “nicht gefunden” (HTTP 404), stopped; a malformed id is refused in the page without a request");
 
     const errors = [...a.errors, ...b.errors];
     check(errors.length === 0, `errors in the pages:\n  ${errors.join("\n  ")}`);
