@@ -12,7 +12,7 @@
  * @module
  */
 import { sql } from "drizzle-orm";
-import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** `IN (...)` list for a CHECK constraint, from a readonly tuple of literals. */
 const oneOf = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(", "));
@@ -74,6 +74,21 @@ export const rooms = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [check("ck_rooms_type", sql`${t.type} IN (${oneOf(ROOM_TYPES)})`), index("ix_rooms_owner").on(t.ownerUid)],
+);
+
+/**
+ * Who has entered which room (first entry), written with each entry. The Room DOs keep chat
+ * history in their own SQLite; this is how the right to deletion finds the rooms that may hold a
+ * person's messages.
+ */
+export const roomMembers = sqliteTable(
+  "room_members",
+  {
+    roomId: text("room_id").notNull(),
+    uid: text("uid").notNull(),
+    firstAt: integer("first_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.uid] }), index("ix_room_members_uid").on(t.uid)],
 );
 
 /**

@@ -13,15 +13,18 @@
  * and nothing, not even an event, is written. Otherwise the batch ends with one `thinker.erased`
  * event whose subject is the tombstone, never the uid.
  *
- * Not reached by the batch: the Room Durable Objects' own SQLite (chat history and members of
- * rooms the person joined; pruned after 7 days / 500 entries) and platform request logs (the
- * erasure request's path names the uid).
+ * Before the batch, {@link eraseRooms} takes the person out of every Room Durable Object it ever
+ * entered (`room_members`): chat messages deleted, other frames naming it rewritten to the
+ * tombstone, sockets closed. It runs first so that a failure leaves D1 untouched and the request
+ * can simply be repeated (a Room's erase is idempotent). Not reached: chat already delivered to
+ * other people's browsers, and platform request logs (the erasure request's path names the uid).
  *
  * @module
  */
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, rawBatch } from "../db/client";
 import { newId } from "../db/ids";
+import type { EraseResult } from "../rooms/room.do";
 import { toHex } from "../identity/crypto";
 
 /** The forms of one person's identity, and the tombstone replacing them. */
@@ -122,6 +125,8 @@ export const ERASURE_TARGETS: readonly ErasureTarget[] = [
   },
   tombstoneColumn("rooms", "owner_uid"),
   { name: "room_tickets", table: "room_tickets", where: (s) => sql`uid = ${s.uid}`, action: "delete" },
+  // Deleted last of the room data: the Room DOs were erased first, from these rows (eraseRooms).
+  { name: "room_members", table: "room_members", where: (s) => sql`uid IN (${s.uid}, ${s.thinkerId})`, action: "delete" },
   // Kept (with the tombstone), so a link used minutes ago still cannot be replayed.
   tombstoneColumn("used_link_nonces", "uid"),
   tombstoneColumn("vouchers", "issuer_uid"),
@@ -202,3 +207,39 @@ export async function runErasure(db: Db, s: ErasureSubject, now: number, request
   const results = await rawBatch(db, erasureStatements(s, now, requestId));
   return changedRows(results);
 }
+
+/** What {@link eraseRooms} did, summed over the rooms. */
+export interface RoomsErased {
+  rooms: number;
+  socketsClosed: number;
+  messagesDeleted: number;
+  framesRewritten: number;
+}
+
+/**
+ * Erases the person from every Room DO it entered (`room_members`, under the uid or, for legacy
+ * compat clients, the thinker id) and from the used rooms of its vouchers. Throws on the first room that cannot be reached, before the
+ * D1 batch runs, so a repeat of the request finishes the job.
+ */
+export async function eraseRooms(db: Db, s: ErasureSubject, erase: RoomEraser): Promise<RoomsErased> {
+  // Rooms it entered, plus the used rooms of its vouchers and bookings: pushed voucher events name
+  // the booking's holder even in a room the holder never opened.
+  const entered = await db.all<{ roomId: string; uid: string }>(sql`
+    SELECT room_id AS roomId, uid FROM room_members WHERE uid IN (${s.uid}, ${s.thinkerId})
+    UNION
+    SELECT id AS roomId, ${s.uid} AS uid FROM rooms WHERE id IN (
+      SELECT 'voucher:' || voucher_id FROM voucher_bookings WHERE holder_uid = ${s.uid} OR issuer_uid = ${s.uid}
+      UNION SELECT 'voucher:' || id FROM vouchers WHERE holder_uid = ${s.uid} OR issuer_uid = ${s.uid})`);
+  const sum: RoomsErased = { rooms: 0, socketsClosed: 0, messagesDeleted: 0, framesRewritten: 0 };
+  for (const m of entered) {
+    const r = await erase(m.roomId, m.uid, s.tombstone);
+    sum.rooms++;
+    sum.socketsClosed += r.closed;
+    sum.messagesDeleted += r.deleted;
+    sum.framesRewritten += r.rewritten;
+  }
+  return sum;
+}
+
+/** Erases `uid` from one room (the Room DO's `erase` RPC in production). */
+export type RoomEraser = (roomId: string, uid: string, tombstone: string) => Promise<EraseResult>;

@@ -6,11 +6,12 @@
 import * as z from "zod";
 import { isGuardAbort } from "../db/client";
 import { identityHashKey } from "../http/config";
-import { badRequest, notFound } from "../http/errors";
+import { AppError, badRequest, notFound } from "../http/errors";
 import { type AnyRoute, defineRoute } from "../http/route";
 import { Uid } from "../identity/schemas";
 import { thinkerIdentity } from "../identity/verify";
-import { ERASURE_TARGETS, newTombstone, runErasure } from "./erase";
+import { roomStub } from "../rooms/stub";
+import { ERASURE_TARGETS, type RoomsErased, eraseRooms, newTombstone, runErasure } from "./erase";
 
 export const erase = defineRoute({
   id: "admin.thinkers.erase",
@@ -18,7 +19,7 @@ export const erase = defineRoute({
   path: "/api/admin/thinkers/:uid",
   tag: "admin",
   summary:
-    "Anonymize a uid everywhere in one batch: identity columns → one tombstone `erased-<hex>` (money amounts unchanged), the person's ephemeral rows deleted, one `thinker.erased` event. 404 when nothing names the uid (unknown or already erased).",
+    "Anonymize a uid everywhere: first its Room DOs (chat deleted, sockets closed), then D1 in one batch: identity columns → one tombstone `erased-<hex>` (money amounts unchanged), the person's ephemeral rows deleted, one `thinker.erased` event. 404 when nothing names the uid (unknown or already erased).",
   auth: "admin",
   access: "write",
   // A repeat finds nothing left to erase and answers 404: the outcome is stable without a stored response.
@@ -28,6 +29,12 @@ export const erase = defineRoute({
     tombstone: z.string(),
     erasedAt: z.string(),
     rows: z.object(Object.fromEntries(ERASURE_TARGETS.map((t) => [t.name, z.number().int()]))),
+    rooms: z.object({
+      rooms: z.number().int(),
+      socketsClosed: z.number().int(),
+      messagesDeleted: z.number().int(),
+      framesRewritten: z.number().int(),
+    }),
   }),
   errors: {
     admin_not_configured: "503 ADMIN_TOKEN unset",
@@ -35,12 +42,28 @@ export const erase = defineRoute({
     bad_uid: "400 not a uid",
     thinker_not_found: "404 nothing stored names this uid (never seen, or already erased)",
     not_configured: "503 IDENTITY_HASH_KEY unset",
+    room_erasure_failed: "503 a Room DO could not be reached; D1 untouched, repeat the request",
   },
   async handler(ctx) {
     const uid = ctx.params.uid ?? "";
     if (!Uid.safeParse(uid).success) throw badRequest("bad_uid", "uid must be 1-128 characters of A-Z a-z 0-9 . _ -");
     const { publicId, thinkerId } = await thinkerIdentity(uid, identityHashKey(ctx.env));
     const subject = { uid, thinkerId, publicId, tombstone: newTombstone() };
+    let rooms: RoomsErased;
+    try {
+      rooms = await eraseRooms(ctx.db, subject, (roomId, who, tombstone) => roomStub(ctx.env, roomId).erase(who, tombstone));
+    } catch (err) {
+      ctx.log("error", "room erasure failed", { error: String(err) });
+      throw new AppError(
+        503,
+        "room_erasure_failed",
+        "a room could not be reached; nothing was erased in D1, repeat the request",
+        undefined,
+        {
+          "retry-after": "5",
+        },
+      );
+    }
     let rows: Record<string, number>;
     try {
       rows = await runErasure(ctx.db, subject, ctx.now, ctx.requestId);
@@ -49,7 +72,7 @@ export const erase = defineRoute({
       throw err;
     }
     ctx.log("info", "thinker erased", { tombstone: subject.tombstone });
-    return { body: { ok: true, tombstone: subject.tombstone, erasedAt: new Date(ctx.now).toISOString(), rows } };
+    return { body: { ok: true, tombstone: subject.tombstone, erasedAt: new Date(ctx.now).toISOString(), rows, rooms } };
   },
 });
 

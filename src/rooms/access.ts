@@ -12,7 +12,7 @@
  */
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { rooms, vouchers } from "../db/schema";
+import { roomMembers, rooms, vouchers } from "../db/schema";
 import { AppError, forbidden, notFound } from "../http/errors";
 import type { HandlerContext } from "../http/route";
 import type { RoomRef } from "./room-id";
@@ -50,12 +50,19 @@ export async function authorize(read: Read, db: Db, ref: RoomRef, uid: string): 
   return room;
 }
 
-/** Registers a room in D1 on its first use (a concurrent first use is a no-op). */
-export function registerRoom(db: Db, ref: RoomRef, uid: string, now: number) {
-  return db
-    .insert(rooms)
-    .values({ id: ref.roomId, type: "mixed", ownerUid: uid, meta: JSON.stringify({ kind: ref.kind }), createdAt: now })
-    .onConflictDoNothing();
+/**
+ * The writes of entering a room, both no-ops when repeated: the room's D1 registration on its
+ * first use, and `uid`'s first entry in `room_members` (which the right to deletion reads to find
+ * the Room DOs holding the person's messages).
+ */
+export function enterRoom(db: Db, ref: RoomRef, uid: string, now: number) {
+  return [
+    db
+      .insert(rooms)
+      .values({ id: ref.roomId, type: "mixed", ownerUid: uid, meta: JSON.stringify({ kind: ref.kind }), createdAt: now })
+      .onConflictDoNothing(),
+    db.insert(roomMembers).values({ roomId: ref.roomId, uid, firstAt: now }).onConflictDoNothing(),
+  ] as const;
 }
 
 /**

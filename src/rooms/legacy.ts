@@ -31,7 +31,7 @@ import { asThinkerId } from "../identity/verify";
 import { PING_TEXT, ServerFrame, utf8LengthUpTo } from "./protocol";
 import { type Bucket, take } from "./rate";
 import { type RoomRef, parseRoomId } from "./room-id";
-import { authorize, connectRoom, registerRoom } from "./access";
+import { authorize, connectRoom, enterRoom } from "./access";
 
 /** Largest legacy frame accepted (a 16 KiB chat text plus its envelope); bigger → close 1009. */
 export const LEGACY_FRAME_CAP = 20 * 1024;
@@ -224,8 +224,8 @@ export class LegacyBridge {
     if (!uid) return;
     try {
       const { db, env, log } = this.deps;
-      const room = await authorize((q) => db.batch(q), db, ref, uid);
-      if (!room) await registerRoom(db, ref, uid, now);
+      await authorize((q) => db.batch(q), db, ref, uid);
+      await db.batch(enterRoom(db, ref, uid, now));
       const res = await connectRoom(env, ref, uid, { log });
       const socket = res.webSocket;
       if (res.status !== 101 || !socket) {

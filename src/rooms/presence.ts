@@ -89,6 +89,17 @@ export function setMeta(state: PresenceState, uid: string, meta: PresenceMeta): 
   return { state: withMember(state, member), deltas: [{ kind: "update", member }] };
 }
 
+/**
+ * Removes `uid` at once, without a grace window (right to deletion: the person's sockets were
+ * just closed by the server and must not stay listed). Unknown uids change nothing.
+ */
+export function remove(state: PresenceState, uid: string): Transition {
+  if (!state.has(uid)) return { state, deltas: [] };
+  const next = new Map(state);
+  next.delete(uid);
+  return { state: next, deltas: [{ kind: "leave", uid }] };
+}
+
 /** Removes members whose grace window has passed at `now` and emits their leaves (oldest first). */
 export function expire(state: PresenceState, now: number, graceMs: number = LEAVE_GRACE_MS): Transition {
   const gone = [...state.values()]

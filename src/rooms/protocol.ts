@@ -43,6 +43,8 @@ export const CLOSE = {
   TOO_BIG: 1009,
   /** Closed by the sweep: nothing heard (message or auto-answered ping) for too long. */
   IDLE: 4408,
+  /** The person was erased (right to deletion): do not reconnect. */
+  ERASED: 4410,
 } as const;
 
 /** A rate limit: sustained tokens per second and burst. */

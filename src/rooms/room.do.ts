@@ -57,6 +57,16 @@ export interface RoomEnv {
   readonly ROOM_RATE_LIMIT_SCALE?: string;
 }
 
+/** What {@link Room.erase} did. */
+export interface EraseResult {
+  /** Sockets of the person closed. */
+  closed: number;
+  /** Its chat messages deleted from the history. */
+  deleted: number;
+  /** Other history frames that named it, now naming the tombstone. */
+  rewritten: number;
+}
+
 /** Trusted request headers, set by the Pages Function after authentication. */
 export const ROOM_ID_HEADER = "x-room-id";
 export const ROOM_UID_HEADER = "x-room-uid";
@@ -482,6 +492,38 @@ export class Room extends DurableObject<RoomEnv> {
       // History grows even in an empty room: make sure an alarm will prune it.
       if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + SWEEP_INTERVAL_MS);
       return { ok: true, seq, delivered, duplicate: false };
+    } finally {
+      this.#flush();
+    }
+  }
+
+  /**
+   * Right to deletion (`DELETE /api/admin/thinkers/:uid`, src/privacy): takes `uid` out of this
+   * room. Its chat messages are deleted from the history, every other retained frame naming it
+   * (pushed events) names `tombstone` instead, its open sockets are closed (4410) and it leaves
+   * the presence list at once. Idempotent: a second call finds nothing.
+   */
+  async erase(uid: string, tombstone: string): Promise<EraseResult> {
+    try {
+      const now = Date.now();
+      let closed = 0;
+      for (const ws of this.ctx.getWebSockets()) {
+        if (readAttachment(ws)?.uid !== uid) continue;
+        this.#close(ws, CLOSE.ERASED, "erased");
+        closed++;
+      }
+      this.#applyPresence(presence.remove(this.#loadPresence(), uid).deltas, now);
+      const sql = this.ctx.storage.sql;
+      const changes = () => sql.exec<{ n: number }>("SELECT changes() AS n").one().n;
+      sql.exec("DELETE FROM history WHERE kind = 'chat' AND uid = ?", uid);
+      const deleted = changes();
+      // Frames are JSON: the uid appears as a whole JSON string, so replace exactly that.
+      sql.exec(
+        "UPDATE history SET frame = replace(frame, ?1, ?2) WHERE instr(frame, ?1) > 0",
+        JSON.stringify(uid),
+        JSON.stringify(tombstone),
+      );
+      return { closed, deleted, rewritten: changes() };
     } finally {
       this.#flush();
     }

@@ -13,7 +13,7 @@ import { roomTickets } from "../db/schema";
 import { sha256Hex, toBase64Url } from "../identity/crypto";
 import { AppError, badRequest, forbidden, notFound, unauthorized } from "../http/errors";
 import { defineRoute, type HandlerContext } from "../http/route";
-import { type RoomRow, authorize, connectRoom, registerRoom } from "./access";
+import { type RoomRow, authorize, connectRoom, enterRoom } from "./access";
 import { LegacyBridge } from "./legacy";
 import { parseRoomId, type RoomRef } from "./room-id";
 import { roomStub } from "./stub";
@@ -127,8 +127,8 @@ export const ws = defineRoute({
     if (!uid && ctx.query.ticket) uid = await redeemTicket(ctx.db, ctx.query.ticket, ref, ctx.now);
     if (!uid) throw unauthorized("unauthenticated", "a session or a ticket (POST /api/rooms/:roomId/ticket) is required");
 
-    const room = await authorize(ctx.read, ctx.db, ref, uid);
-    if (!room) await ctx.commit([registerRoom(ctx.db, ref, uid, ctx.now)], { body: null });
+    await authorize(ctx.read, ctx.db, ref, uid);
+    await ctx.commit([...enterRoom(ctx.db, ref, uid, ctx.now)], { body: null });
     const res = await connectRoom(ctx.env, ref, uid, { base: ctx.req.headers, lastSeq: ctx.query.lastSeq, log: ctx.log });
     // The 101 (or the DO's own plain-HTTP refusal, e.g. 503 room_full) goes back unchanged.
     return { body: null, raw: res };

@@ -162,6 +162,14 @@ describe("decodeClientFrame", () => {
 describe("presence reducer", () => {
   const T = 1_000_000;
 
+  it("remove drops a member at once with a leave (erasure), and is a no-op for unknown uids", () => {
+    const s = presence.connect(presence.connect(presence.EMPTY, "a", "c1", T).state, "b", "c2", T).state;
+    const t = presence.remove(s, "a");
+    expect(t.deltas).toEqual([{ kind: "leave", uid: "a" }]);
+    expect(presence.members(t.state).map((m) => m.uid)).toEqual(["b"]);
+    expect(presence.remove(t.state, "a")).toEqual({ state: t.state, deltas: [] });
+  });
+
   it("joins once per uid, counts tabs as connections, and updates instead of rejoining", () => {
     let s = presence.EMPTY;
     let t = presence.connect(s, "a", "c1", T);
