@@ -21,7 +21,7 @@ export const MAX_ENTRIES = 200;
 export const CHAT_FRAME_CAP = 64 * 1024;
 
 /** Close codes the Room uses (src/rooms/protocol.ts `CLOSE`). */
-export const CLOSE = { UNSUPPORTED: 1003, POLICY: 1008, TOO_BIG: 1009, IDLE: 4408 };
+export const CLOSE = { UNSUPPORTED: 1003, POLICY: 1008, TOO_BIG: 1009, IDLE: 4408, ERASED: 4410 };
 
 /** Grid rows and columns: cells A-1 … F-6. */
 export const ROWS = ["A", "B", "C", "D", "E", "F"];
@@ -75,6 +75,8 @@ export function closeInfo(code, reason = "") {
       return { message: `Vom Raum getrennt: Nachricht zu groß (1009)${why}`, retry: true, slow: false };
     case CLOSE.IDLE:
       return { message: `Vom Raum getrennt: zu lange still (4408)${why}`, retry: true, slow: false };
+    case CLOSE.ERASED:
+      return { message: `Vom Raum getrennt: diese Identität wurde gelöscht (4410)${why}`, retry: false, slow: false };
     case CLOSE.UNSUPPORTED:
       return { message: `Vom Raum getrennt: Binärdaten nicht unterstützt (1003)${why}`, retry: true, slow: false };
     case 1000:

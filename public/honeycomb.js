@@ -169,6 +169,14 @@ function open(c, ticket) {
     c.ws = null;
     if (!live(c)) return;
     const info = closeInfo(ev.code, ev.reason);
+    if (!info.retry) {
+      // The server said not to come back (4410: this person was erased).
+      c.stopped = true;
+      setConn("stopped", "getrennt");
+      say(info.message, true);
+      render();
+      return;
+    }
     c.attempt = attemptAfterClose(c.attempt, c.openedAt, Date.now());
     retry(c, info.message, info.slow);
   });

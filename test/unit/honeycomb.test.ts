@@ -124,6 +124,11 @@ describe("closeInfo / ticketOutcome", () => {
     expect(info.message).toContain("(r)");
   });
 
+  it("close 4410 (erased) → no retry", () => {
+    expect(closeInfo(4410, "erased")).toMatchObject({ retry: false, slow: false });
+    expect(closeInfo(4410).message).toContain("4410");
+  });
+
   it("stops on 401 (no session) and on refusals 400/403/404; retries the rest", () => {
     expect(ticketOutcome(200)).toBe("ok");
     expect(ticketOutcome(401)).toBe("auth");
