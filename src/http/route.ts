@@ -177,12 +177,14 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env, extras: 
     db = createDb(env.DB);
     const now = started;
 
-    // 1. Body (capped) and JSON, before anything else looks at the input.
+    // 1. Admin routes: the token before anything looks at the input, so a caller without it
+    //    learns nothing (not even whether its body would parse).
+    if (route.auth === "admin") await verifyAdmin(req, env);
+
+    // 2. Body (capped) and JSON, before anything else looks at the input.
     const rawBody = route.body ? parseJson(await readBodyText(req)) : undefined;
 
-    // 2. Identity: the admin token, or the session (its absence is decided after validation,
-    //    compat may fill it).
-    if (route.auth === "admin") await verifyAdmin(req, env);
+    // 3. Identity: the session (its absence is decided after validation, compat may fill it).
     const token = route.auth === "none" || route.auth === "admin" ? null : sessionToken(req);
     const session = token ? await verifySession(token, sessionKeys(env), now) : null;
     const needsSession = route.auth === "required" || route.auth === "verified";
@@ -193,11 +195,11 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env, extras: 
       throw unauthorized("unauthenticated", "a verified session is required (POST /api/presence/verify)");
     }
 
-    // 3. Validation.
+    // 4. Validation.
     const body = route.body ? validate(route.body, rawBody, "body") : undefined;
     const query = route.query ? validate(route.query, Object.fromEntries(url.searchParams), "query") : undefined;
 
-    // 4. Claimed uids must be the caller's.
+    // 5. Claimed uids must be the caller's.
     // `X-MOT-User` is how the original mortgage clients named themselves: a claim on every route.
     const source = { body, query, headers: req.headers };
     const named = [...(route.claims?.(source) ?? []), req.headers.get("x-mot-user")];
@@ -213,14 +215,14 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env, extras: 
       throw forbidden("uid_mismatch", "the uid in the request does not match the verified session");
     }
 
-    // 5. Rate limit per caller (or client IP) and route.
+    // 6. Rate limit per caller (or client IP) and route.
     const callerKey = caller ? `uid:${caller}` : `ip:${clientIp(req)}`;
     const limit = route.access === "write" ? config.rateLimitWrite : config.rateLimitRead;
     const activeLimiter =
       route.rateLimited === false ? RateLimiter.unlimited(db, now) : new RateLimiter(db, `${route.id}|${callerKey}`, limit, now);
     limiter = activeLimiter;
 
-    // 6. Idempotency.
+    // 7. Idempotency.
     const idemKey =
       (route.idempotent ?? route.method === "POST") ? parseIdempotencyKey(req.headers.get("idempotency-key")) : null;
     if (idemKey) {
@@ -239,7 +241,7 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env, extras: 
       claim = attempt;
     }
 
-    // 7. The handler; its writes and the idempotency record commit together.
+    // 8. The handler; its writes and the idempotency record commit together.
     let committed = false;
     const activeDb = db;
     const activeClaim = claim;
@@ -319,7 +321,9 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env, extras: 
     }
     const res = toErrorResponse(err, requestId);
     if (!(err instanceof AppError) || res.status >= 500) {
-      rlog("error", "request failed", { route: route.id, error: errorSummary(err) });
+      // A deliberately disabled feature (admin API without ADMIN_TOKEN) is not a failure of ours.
+      const off = err instanceof AppError && err.code === "admin_not_configured";
+      rlog(off ? "warn" : "error", "request failed", { route: route.id, error: errorSummary(err) });
     }
     // A business refusal is a result like any other: store it so a retry sees the same answer.
     // An unexpected failure releases the key so a retry can run again.
@@ -334,7 +338,13 @@ export async function runRoute(route: AnyRoute, req: Request, env: Env, extras: 
     return res;
   }
 
-  function finish(res: Response): Response {
+  function finish(given: Response): Response {
+    // Every answer but a 101 carries the request id (a raw one, e.g. the Room's 503, gets it here).
+    let res = given;
+    if (res.status !== 101 && !res.headers.has("x-request-id")) {
+      res = new Response(res.body, res);
+      res.headers.set("x-request-id", requestId);
+    }
     rlog("info", "request", {
       route: route.id,
       method: req.method,

@@ -191,6 +191,8 @@ describe("GET /api/rooms/:roomId/ws: a full room", () => {
       const full = await upgrade(wsPath(roomId), session(0));
       const body = await refusal(full, 503, "room_full");
       expect(full.headers.get("retry-after")).toBe(String(ROOM_FULL_RETRY_AFTER_S));
+      // Like every other answer of the API, it names the request (added by the pipeline).
+      expect(full.headers.get("x-request-id")).toMatch(/^req-/);
       // Unchanged: the same status, headers that matter and body as the Room's own answer.
       const direct = await askRoom(roomId, users[0]?.uid ?? "");
       expect(direct.webSocket).toBeNull();
