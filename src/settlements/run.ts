@@ -43,8 +43,8 @@ import { type Period, periodId } from "./period";
 export const DEFAULT_CHUNK_SIZE = 20_000;
 /** A run's lease; renewed by every chunk, so only a dead run's lease expires. */
 export const DEFAULT_LEASE_MS = 120_000;
-/** Progress is logged every this many chunks. */
-const LOG_EVERY_CHUNKS = 25;
+/** Progress is logged every this many chunks (100,000 events at the default chunk size). */
+const LOG_EVERY_CHUNKS = 5;
 
 /** What a run needs. */
 export interface RunOptions {
