@@ -67,6 +67,23 @@ export function sessionToken(req: Request): string | null {
   return null;
 }
 
+/**
+ * True when `req` would authenticate by the session cookie (no Bearer header) and comes from a
+ * page of another origin (`Origin` header). WebSocket upgrades are not covered by CORS, so a
+ * cookie-authenticated upgrade must check it (cross-site WebSocket hijacking); `SameSite=Lax`
+ * already keeps the cookie off cross-site requests, this also covers same-site other origins.
+ */
+export function crossOriginCookie(req: Request): boolean {
+  if (req.headers.get("authorization")?.startsWith("Bearer ")) return false;
+  const origin = req.headers.get("origin");
+  if (origin === null || !sessionToken(req)) return false;
+  try {
+    return new URL(origin).origin !== new URL(req.url).origin;
+  } catch {
+    return true; // "null" or garbage: not our page
+  }
+}
+
 /** `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure unless the host is localhost. */
 export function sessionCookie(token: string, expiresAt: number, now: number, url: URL): string {
   const local = url.hostname === "localhost" || url.hostname === "127.0.0.1";

@@ -11,6 +11,7 @@ import * as z from "zod";
 import type { Db } from "../db/client";
 import { roomTickets } from "../db/schema";
 import { sha256Hex, toBase64Url } from "../identity/crypto";
+import { crossOriginCookie } from "../identity/session";
 import { AppError, badRequest, forbidden, notFound, unauthorized } from "../http/errors";
 import { defineRoute, type HandlerContext } from "../http/route";
 import { type RoomRow, authorize, connectRoom, enterRoom } from "./access";
@@ -112,6 +113,7 @@ export const ws = defineRoute({
     invalid_ticket: "401",
     unauthenticated: "401",
     ticket_room_mismatch: "403",
+    bad_origin: "403",
     not_allowed: "403",
     room_not_available: "403",
     voucher_not_found: "404",
@@ -122,9 +124,12 @@ export const ws = defineRoute({
     if (ctx.req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       throw new AppError(426, "upgrade_required", "expected a WebSocket upgrade", undefined, { upgrade: "websocket" });
     }
-    // A verified session wins; an asserted (compat) uid is never enough for a room.
-    let uid = ctx.verified ? ctx.caller : null;
+    // A verified session wins — from a cookie only on a page of our own origin (else the ticket
+    // decides); an asserted (compat) uid is never enough for a room.
+    const foreign = ctx.verified && crossOriginCookie(ctx.req);
+    let uid = ctx.verified && !foreign ? ctx.caller : null;
     if (!uid && ctx.query.ticket) uid = await redeemTicket(ctx.db, ctx.query.ticket, ref, ctx.now);
+    if (!uid && foreign) throw forbidden("bad_origin", "a cookie session connects only from this site's pages");
     if (!uid) throw unauthorized("unauthenticated", "a session or a ticket (POST /api/rooms/:roomId/ticket) is required");
 
     await authorize(ctx.read, ctx.db, ref, uid);
@@ -165,10 +170,13 @@ export const legacy = defineRoute({
   access: "read",
   // The portal dials a bare `/ws` (the room travels in `join`).
   query: z.strictObject({}),
-  errors: { upgrade_required: "426", unauthenticated: "401" },
+  errors: { upgrade_required: "426", unauthenticated: "401", bad_origin: "403" },
   async handler(ctx) {
     if (ctx.req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       throw new AppError(426, "upgrade_required", "expected a WebSocket upgrade", undefined, { upgrade: "websocket" });
+    }
+    if (ctx.verified && crossOriginCookie(ctx.req)) {
+      throw forbidden("bad_origin", "a cookie session connects only from this site's pages");
     }
     const sessionUid = ctx.verified ? ctx.caller : null;
     const compat = ctx.config.authMode === "compat";

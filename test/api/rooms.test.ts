@@ -126,6 +126,30 @@ describe("GET /api/rooms/:roomId/ws", () => {
   });
 });
 
+describe("cross-origin cookie upgrades (cross-site WebSocket hijacking)", () => {
+  it("a cookie session from another origin is refused before the DO; same origin, Bearer and tickets pass", async () => {
+    const me = await login();
+    const roomId = room("origin");
+    const cookie = { cookie: `ts_session=${me.session}` };
+    const evil = { ...cookie, origin: "https://evil.example" };
+    for (const path of [`/api/rooms/${enc(roomId)}/ws`, "/ws"]) {
+      const res = await upgrade(path, undefined, evil);
+      expect(res.status, path).toBe(403);
+      expect(((await res.json()) as { code: string }).code).toBe("bad_origin");
+    }
+    expect(await doExists(roomId)).toBe(false);
+
+    const same = collect(await upgrade(`/api/rooms/${enc(roomId)}/ws`, undefined, { ...cookie, origin: "http://localhost" }));
+    expect((await same.next((f) => f.type === "welcome")).you.uid).toBe(me.uid);
+    // A ticket is an explicit grant: it still opens the room from that page.
+    const t = await ticketFor(me.session, roomId);
+    const viaTicket = collect(await upgrade(`/api/rooms/${enc(roomId)}/ws?ticket=${enc(t.body.ticket)}`, undefined, evil));
+    expect((await viaTicket.next((f) => f.type === "welcome")).you.uid).toBe(me.uid);
+    same.ws.close(1000);
+    viaTicket.ws.close(1000);
+  });
+});
+
 describe("voucher rooms", () => {
   it("admit the issuer and the holder; a stranger gets 403 and no DO; unknown voucher → 404", async () => {
     const issuer = await login();
