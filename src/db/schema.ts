@@ -77,9 +77,10 @@ export const rooms = sqliteTable(
 );
 
 /**
- * Who has entered which room (first entry), written with each entry. The Room DOs keep chat
- * history in their own SQLite; this is how the right to deletion finds the rooms that may hold a
- * person's messages.
+ * Who has entered which room (first and last entry), written with each entry. The Room DOs keep
+ * chat history in their own SQLite for at most 7 days; this is how the right to deletion finds
+ * the rooms that may hold a person's messages. Rows whose last entry is older than that history
+ * are swept (nothing left to find).
  */
 export const roomMembers = sqliteTable(
   "room_members",
@@ -87,8 +88,13 @@ export const roomMembers = sqliteTable(
     roomId: text("room_id").notNull(),
     uid: text("uid").notNull(),
     firstAt: integer("first_at").notNull(),
+    lastAt: integer("last_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.roomId, t.uid] }), index("ix_room_members_uid").on(t.uid)],
+  (t) => [
+    primaryKey({ columns: [t.roomId, t.uid] }),
+    index("ix_room_members_uid").on(t.uid),
+    index("ix_room_members_last").on(t.lastAt),
+  ],
 );
 
 /**

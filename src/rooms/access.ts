@@ -51,9 +51,9 @@ export async function authorize(read: Read, db: Db, ref: RoomRef, uid: string): 
 }
 
 /**
- * The writes of entering a room, both no-ops when repeated: the room's D1 registration on its
- * first use, and `uid`'s first entry in `room_members` (which the right to deletion reads to find
- * the Room DOs holding the person's messages).
+ * The writes of entering a room, safe to repeat: the room's D1 registration on its first use, and
+ * `uid`'s entry in `room_members` (first and last entry; the right to deletion reads it to find the
+ * Room DOs holding the person's messages).
  */
 export function enterRoom(db: Db, ref: RoomRef, uid: string, now: number) {
   return [
@@ -61,7 +61,10 @@ export function enterRoom(db: Db, ref: RoomRef, uid: string, now: number) {
       .insert(rooms)
       .values({ id: ref.roomId, type: "mixed", ownerUid: uid, meta: JSON.stringify({ kind: ref.kind }), createdAt: now })
       .onConflictDoNothing(),
-    db.insert(roomMembers).values({ roomId: ref.roomId, uid, firstAt: now }).onConflictDoNothing(),
+    db
+      .insert(roomMembers)
+      .values({ roomId: ref.roomId, uid, firstAt: now, lastAt: now })
+      .onConflictDoUpdate({ target: [roomMembers.roomId, roomMembers.uid], set: { lastAt: now } }),
   ] as const;
 }
 

@@ -28,6 +28,11 @@ export const MAX_CHUNKS = 40;
 export const PRESENCE_OFFLINE_MS = 60_000;
 export const REDEEM_GRACE_MS = 7 * 24 * 3_600_000;
 export const NONCE_RETENTION_MS = 24 * 3_600_000;
+/**
+ * `room_members` rows live a day longer than a Room's chat history (7 days, `HISTORY_TTL_MS` of
+ * src/rooms/room.do.ts): after that the room holds nothing of the person for an erasure to find.
+ */
+export const ROOM_MEMBER_RETENTION_MS = 8 * 24 * 3_600_000;
 export const DEFAULT_EVENT_RETENTION_DAYS = 400;
 /**
  * Event types kept forever: everything that moves or prices money (bookings and their fees,
@@ -51,6 +56,7 @@ export interface SweepResult {
   idempotencyKeys: number;
   linkNonces: number;
   roomTickets: number;
+  roomMembers: number;
   rateLimits: number;
   events: number;
 }
@@ -100,6 +106,7 @@ export async function sweep(db: Db, now: number, opts: { eventRetentionMs: numbe
     idempotencyKeys: await chunked(db, [deleteWhere("idempotency_keys", sql`expires_at < ${now}`)]),
     linkNonces: await chunked(db, [deleteWhere("used_link_nonces", sql`used_at < ${now - NONCE_RETENTION_MS}`)]),
     roomTickets: await chunked(db, [deleteWhere("room_tickets", sql`expires_at < ${now}`)]),
+    roomMembers: await chunked(db, [deleteWhere("room_members", sql`last_at < ${now - ROOM_MEMBER_RETENTION_MS}`)]),
     rateLimits: await chunked(db, [deleteWhere("rate_limits", sql`window_start < ${now - 2 * 60_000}`)]),
     events: await chunked(db, [deleteWhere("events", sql`created_at < ${now - opts.eventRetentionMs} AND ${keep}`)]),
   };

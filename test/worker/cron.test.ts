@@ -7,7 +7,7 @@ import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DAY_MS } from "../../src/settlements/period";
-import { NONCE_RETENTION_MS, REDEEM_GRACE_MS } from "../../src/sweeps/sweep";
+import { NONCE_RETENTION_MS, REDEEM_GRACE_MS, ROOM_MEMBER_RETENTION_MS } from "../../src/sweeps/sweep";
 import { CRONS } from "../../src/worker/cron";
 import worker from "../../src/worker/index";
 
@@ -171,6 +171,16 @@ describe("sweep cron", () => {
       .prepare("INSERT INTO used_link_nonces (sig_hash, uid, ts, used_at) VALUES (?, 'u', 0, ?)")
       .bind(nonceOld, now - NONCE_RETENTION_MS - 1)
       .run();
+    const memberRoom = uniq("honeycomb:sweep");
+    for (const [uid, last] of [
+      ["gone", now - ROOM_MEMBER_RETENTION_MS - 1],
+      ["recent", now - ROOM_MEMBER_RETENTION_MS + H],
+    ] as const) {
+      await db
+        .prepare("INSERT INTO room_members (room_id, uid, first_at, last_at) VALUES (?, ?, 0, ?)")
+        .bind(memberRoom, uid, last)
+        .run();
+    }
     const retention = Number(testEnv.EVENT_RETENTION_DAYS ?? "400") * DAY_MS;
     const oldAuth = uniq("ev");
     const oldBook = uniq("ev");
@@ -206,6 +216,7 @@ describe("sweep cron", () => {
     expect(await one("SELECT 1 FROM idempotency_keys WHERE key = ?", idemOld)).toBeUndefined();
     expect(await one("SELECT 1 FROM idempotency_keys WHERE key = ?", idemNew)).toBeDefined();
     expect(await one("SELECT 1 FROM used_link_nonces WHERE sig_hash = ?", nonceOld)).toBeUndefined();
+    expect(await all("SELECT uid FROM room_members WHERE room_id = ?", memberRoom)).toEqual([{ uid: "recent" }]);
     expect(await one("SELECT 1 FROM events WHERE id = ?", oldAuth)).toBeUndefined();
     expect(await one("SELECT 1 FROM events WHERE id = ?", oldBook)).toBeDefined();
     expect(await one("SELECT 1 FROM events WHERE id = ?", recentAuth)).toBeDefined();
