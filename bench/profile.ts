@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { type CpuSnapshot, cpuDelta, groupCpu } from "./lib/cpu";
 import { type LoadResult, type RequestFactory, runLoad, summarize } from "./lib/load";
 import { D1Counter, total } from "./lib/d1count";
-import { killAllSync, sleep, stopAll, waitForHttp } from "./lib/proc";
+import { sleep, stopAll, stopServersOnExit, waitForHttp } from "./lib/proc";
 import { HOUR, bookingGrid, exampleVars, issuePool, login, slotsHistorySql } from "./lib/setup";
 import { type Served, applyAppMigrations, executeSqlFile, startApp, startWorker } from "./lib/stack";
 
@@ -28,9 +28,7 @@ const BASELINE_CONFIG = "bench/baseline/wrangler.toml";
 const PROFILE_VOUCHERS = 30_000;
 const step = (msg: string) => console.log(`\n▸ ${msg}`);
 
-process.on("exit", killAllSync);
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
-  process.on(sig, () => void stopAll().finally(() => process.exit(130)));
+stopServersOnExit();
 
 interface Row {
   name: string;

@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { cpuDelta, groupCpu } from "./lib/cpu";
 import { dial, FanoutRoom, type SliceResult } from "./lib/fanout";
 import { percentile } from "./lib/load";
-import { killAllSync, sleep, stopAll, waitForHttp } from "./lib/proc";
+import { sleep, stopAll, stopServersOnExit, waitForHttp, wranglerVersion } from "./lib/proc";
 import { RESULTS_FILE, writeSection } from "./lib/results-file";
 import { exampleVars, type Identity, login, postJson } from "./lib/setup";
 import { applyAppMigrations, type Served, startApp, startWorker } from "./lib/stack";
@@ -48,19 +48,8 @@ const BASELINE_CONFIG = "bench/rooms-baseline/wrangler.toml";
 const WORKER_CONFIG = `${TMP}/backend.wrangler.toml`;
 
 const step = (msg: string) => console.log(`\n▸ ${msg}`);
-const wranglerVersion = () =>
-  (JSON.parse(readFileSync("node_modules/wrangler/package.json", "utf8")) as { version: string }).version;
 
-let stopping = false;
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.on(sig, () => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`\n${sig}: stopping servers`);
-    void stopAll().finally(() => process.exit(130));
-  });
-}
-process.on("exit", killAllSync);
+stopServersOnExit();
 
 /**
  * A copy of src/worker/wrangler.toml in bench/.tmp with `ROOM_RATE_LIMIT_SCALE` raised and its

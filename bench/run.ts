@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { measureBundle } from "./lib/bundle";
 import { type LoadOptions, type RawRun, percentile, runLoad, summarize } from "./lib/load";
 import { D1Counter, total } from "./lib/d1count";
-import { killAllSync, sleep, stopAll, waitForHttp } from "./lib/proc";
+import { sleep, stopAll, stopServersOnExit, waitForHttp, wranglerVersion } from "./lib/proc";
 import { applyAppMigrations, executeSqlFile, startApp, startWorker } from "./lib/stack";
 import { type BenchReport, type RoundStat, type ServerTimes, ratioTable, resultsMarkdown, resultsTable } from "./lib/report";
 import { HOUR, type Identity, bookingGrid, exampleVars, issuePool, login, slotsHistorySql } from "./lib/setup";
@@ -37,19 +37,8 @@ const BASELINE_CONFIG = "bench/baseline/wrangler.toml";
 const WRANGLER_LOGS = `${TMP}/wrangler-logs`;
 
 const step = (msg: string) => console.log(`\n▸ ${msg}`);
-const wranglerVersion = () =>
-  (JSON.parse(readFileSync("node_modules/wrangler/package.json", "utf8")) as { version: string }).version;
 
-let stopping = false;
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.on(sig, () => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`\n${sig}: stopping servers`);
-    void stopAll().finally(() => process.exit(130));
-  });
-}
-process.on("exit", killAllSync);
+stopServersOnExit();
 
 async function main(): Promise<void> {
   const now = Date.now();

@@ -20,7 +20,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { execFileSync } from "node:child_process";
-import { freePort, killAllSync, startServer, stopAll, stopServer, waitForHttp, type Server } from "./lib/proc";
+import { freePort, startServer, stopAll, stopServer, stopServersOnExit, waitForHttp, type Server } from "./lib/proc";
 import { writeSection } from "./lib/results-file";
 import { applyAppMigrations, executeSqlFile, startApp } from "./lib/stack";
 import { exampleVars } from "./lib/setup";
@@ -47,11 +47,7 @@ interface Measured {
   totalsMatch: boolean;
 }
 
-process.on("exit", killAllSync);
-process.on("SIGINT", () => {
-  killAllSync();
-  process.exit(130);
-});
+stopServersOnExit();
 
 /** The SQL that inserts `n` fee events spread over the bench day. */
 function generatorSql(n: number): string {

@@ -157,3 +157,25 @@ export function killAllSync(): void {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Stops every server this process started when it ends: on exit (synchronously), and on
+ * SIGINT/SIGTERM/SIGHUP (gracefully, then exit 130). Call once at the top of a bench script.
+ */
+export function stopServersOnExit(): void {
+  let stopping = false;
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(sig, () => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`\n${sig}: stopping servers`);
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
+  process.on("exit", killAllSync);
+}
+
+/** The installed wrangler's version (for the results' header). */
+export function wranglerVersion(): string {
+  return (JSON.parse(readFileSync("node_modules/wrangler/package.json", "utf8")) as { version: string }).version;
+}
