@@ -15,10 +15,10 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuDelta, groupCpu } from "./lib/cpu";
+import { cpuBusy, cpuDelta, cpuTimes, groupCpu } from "./lib/cpu";
 import { dial, FanoutRoom, type SliceResult } from "./lib/fanout";
 import { percentile } from "./lib/load";
-import { sleep, stopAll, stopServersOnExit, waitForHttp, wranglerVersion } from "./lib/proc";
+import { sleep, stopAll, stopServersOnExit, waitForHttp, machineInfo, type Machine } from "./lib/proc";
 import { RESULTS_FILE, writeSection } from "./lib/results-file";
 import { exampleVars, type Identity, login, postJson } from "./lib/setup";
 import { applyAppMigrations, type Served, startApp, startWorker } from "./lib/stack";
@@ -135,19 +135,6 @@ function summarize(slices: SliceResult[], serverCpu: Map<string, number>): Summa
   };
 }
 
-/** Machine-wide CPU so far (all cores, all processes). */
-function cpuTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const c of os.cpus()) {
-    const t = c.times;
-    const all = t.user + t.nice + t.sys + t.idle + t.irq;
-    total += all;
-    busy += all - t.idle;
-  }
-  return { busy, total };
-}
-
 /** Connects the Room: per socket a distinct verified uid, a ticket, then the upgrade route. */
 async function connectRoom(base: string, roomId: string, ids: Identity[]): Promise<WebSocket[]> {
   const wsBase = base.replace(/^http/, "ws");
@@ -242,7 +229,7 @@ async function main(): Promise<void> {
       addCpu(acc, srv);
       serverCpu.set(t.key, acc);
       const s = summarize([r], srv);
-      const busy = cpu1.total > cpu0.total ? (cpu1.busy - cpu0.busy) / (cpu1.total - cpu0.total) : 0;
+      const busy = cpuBusy(cpu0, cpu1);
       rounds.push({
         round: round + 1,
         key: t.key,
@@ -271,14 +258,7 @@ async function main(): Promise<void> {
 
   const report: Report = {
     date: new Date().toISOString(),
-    machine: {
-      os: `${os.type()} ${os.release()} (${os.platform()}/${os.arch()})`,
-      cpus: os.cpus()[0]?.model.trim() ?? "unknown CPU",
-      cores: os.cpus().length,
-      memGiB: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-      wrangler: wranglerVersion(),
-    },
+    machine: machineInfo(),
     targets: targets.map((t) => ({ key: t.key, label: t.label })),
     room,
     bare: base,
@@ -291,7 +271,7 @@ async function main(): Promise<void> {
 
 interface Report {
   date: string;
-  machine: { os: string; cpus: string; cores: number; memGiB: number; node: string; wrangler: string };
+  machine: Machine;
   targets: { key: Target["key"]; label: string }[];
   room: Summary;
   bare: Summary;

@@ -12,7 +12,8 @@ import { fileURLToPath } from "node:url";
 import { measureBundle } from "./lib/bundle";
 import { type LoadOptions, type RawRun, percentile, runLoad, summarize } from "./lib/load";
 import { D1Counter, total } from "./lib/d1count";
-import { sleep, stopAll, stopServersOnExit, waitForHttp, wranglerVersion } from "./lib/proc";
+import { sleep, stopAll, stopServersOnExit, waitForHttp, machineInfo } from "./lib/proc";
+import { cpuBusy, cpuTimes } from "./lib/cpu";
 import { applyAppMigrations, executeSqlFile, startApp, startWorker } from "./lib/stack";
 import { type BenchReport, type RoundStat, type ServerTimes, ratioTable, resultsMarkdown, resultsTable } from "./lib/report";
 import { HOUR, type Identity, bookingGrid, exampleVars, issuePool, login, slotsHistorySql } from "./lib/setup";
@@ -183,14 +184,7 @@ async function main(): Promise<void> {
 
   const report: BenchReport = {
     date: new Date().toISOString(),
-    machine: {
-      os: `${os.type()} ${os.release()} (${os.platform()}/${os.arch()})`,
-      cpus: os.cpus()[0]?.model.trim() ?? "unknown CPU",
-      cores: os.cpus().length,
-      memGiB: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-      wrangler: wranglerVersion(),
-    },
+    machine: machineInfo(),
     config: { concurrency: CONCURRENCY, warmupS: WARMUP_S, durationS: DURATION_S, rounds: ROUNDS },
     rounds,
     d1PerRequest: Object.fromEntries([...d1Calls].map(([k, n]) => [k, n / Math.max(1, d1Sent.get(k) ?? 0)])),
@@ -224,27 +218,6 @@ async function main(): Promise<void> {
     process.exitCode = 1;
   }
 }
-
-interface CpuTimes {
-  busy: number;
-  total: number;
-}
-
-/** Machine-wide CPU time so far (all cores, all processes). */
-function cpuTimes(): CpuTimes {
-  let busy = 0;
-  let total = 0;
-  for (const c of os.cpus()) {
-    const t = c.times;
-    const all = t.user + t.nice + t.sys + t.idle + t.irq;
-    total += all;
-    busy += all - t.idle;
-  }
-  return { busy, total };
-}
-
-/** Share of the machine's CPU that was busy between two readings. */
-const cpuBusy = (a: CpuTimes, b: CpuTimes) => (b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0);
 
 /** Handler times from the app's own request log lines (`{"msg":"request","route":…,"ms":…}`). */
 function serverTimes(logFile: string, route: string): ServerTimes | null {

@@ -4,6 +4,7 @@
  * workerd runtime that runs the Worker and its local D1.
  */
 import { readFileSync, readdirSync } from "node:fs";
+import os from "node:os";
 
 /** CPU seconds per process id, with the process's label. */
 export type CpuSnapshot = Map<number, { label: string; cpu: number }>;
@@ -50,3 +51,25 @@ export function cpuDelta(a: CpuSnapshot, b: CpuSnapshot): Map<string, number> {
   for (const [pid, v] of b) out.set(v.label, (out.get(v.label) ?? 0) + v.cpu - (a.get(pid)?.cpu ?? 0));
   return out;
 }
+
+/** Machine-wide CPU time (all cores, all processes), in ms since boot. */
+export interface CpuTimes {
+  busy: number;
+  total: number;
+}
+
+/** Machine-wide CPU time so far. */
+export function cpuTimes(): CpuTimes {
+  let busy = 0;
+  let total = 0;
+  for (const c of os.cpus()) {
+    const t = c.times;
+    const all = t.user + t.nice + t.sys + t.idle + t.irq;
+    total += all;
+    busy += all - t.idle;
+  }
+  return { busy, total };
+}
+
+/** Share of the machine's CPU that was busy between two readings (client, servers and anything else). */
+export const cpuBusy = (a: CpuTimes, b: CpuTimes) => (b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0);

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
+import os from "node:os";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 
@@ -178,4 +179,26 @@ export function stopServersOnExit(): void {
 /** The installed wrangler's version (for the results' header). */
 export function wranglerVersion(): string {
   return (JSON.parse(readFileSync("node_modules/wrangler/package.json", "utf8")) as { version: string }).version;
+}
+
+/** The machine a bench ran on, for the results' header. */
+export interface Machine {
+  os: string;
+  cpus: string;
+  cores: number;
+  memGiB: number;
+  node: string;
+  wrangler: string;
+}
+
+/** Describes this machine (OS, CPU model and count, memory, Node and wrangler versions). */
+export function machineInfo(): Machine {
+  return {
+    os: `${os.type()} ${os.release()} (${os.platform()}/${os.arch()})`,
+    cpus: os.cpus()[0]?.model.trim() ?? "unknown CPU",
+    cores: os.cpus().length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    wrangler: wranglerVersion(),
+  };
 }

@@ -3,11 +3,12 @@
  */
 import type { BundleReport } from "./bundle";
 import type { LoadResult } from "./load";
+import type { Machine } from "./proc";
 
 /** Everything one bench run produced. */
 export interface BenchReport {
   date: string;
-  machine: { os: string; cpus: string; cores: number; memGiB: number; node: string; wrangler: string };
+  machine: Machine;
   config: { concurrency: number; warmupS: number; durationS: number; rounds: number };
   rounds: RoundStat[];
   /** D1 binding calls per request (round trips), counted from wrangler's debug log; by workload name. */

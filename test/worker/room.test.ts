@@ -11,6 +11,23 @@ import { Client, closeAll, type Frame, freshRoom, upgradeRequest } from "./clien
 
 afterEach(() => closeAll());
 
+/**
+ * Writes a chat entry straight into a Room's history (the chat rate limit would make seeding
+ * many over a socket slow). `at` is the storage time the pruning reads; the frame's own `at` is `seq`.
+ */
+function seedChat(sql: SqlStorage, seq: number, c: { id: string; uid?: string; text?: string; at?: number }): void {
+  const uid = c.uid ?? "old";
+  const frame = JSON.stringify({ type: "chat", seq, at: seq, id: c.id, from: { uid, connId: "c0" }, text: c.text ?? "x" });
+  sql.exec(
+    "INSERT INTO history (seq, kind, uid, client_id, at, frame) VALUES (?, 'chat', ?, ?, ?, ?)",
+    seq,
+    uid,
+    c.id,
+    c.at ?? Date.now(),
+    frame,
+  );
+}
+
 /** Every frame a client received must match the published server schema. */
 function expectValidFrames(...clients: Client[]) {
   for (const c of clients) for (const f of c.frames) expect(ServerFrame.safeParse(f).success, JSON.stringify(f)).toBe(true);
@@ -144,25 +161,8 @@ describe("chat", () => {
   it("sends only the last 50 entries on welcome and pages older ones by seq", async () => {
     const { roomId, stub } = freshRoom();
     await runInDurableObject(stub, (_room: Room, state) => {
-      // Seed 60 chat entries directly (the chat rate limit would make this slow over the socket).
-      for (let i = 1; i <= 60; i++) {
-        const seq = i * 2; // not contiguous, like real seqs interleaved with presence deltas
-        const frame = JSON.stringify({
-          type: "chat",
-          seq,
-          at: i,
-          id: `s${i}`,
-          from: { uid: "old", connId: "c0" },
-          text: `#${i}`,
-        });
-        state.storage.sql.exec(
-          "INSERT INTO history (seq, kind, uid, client_id, at, frame) VALUES (?, 'chat', 'old', ?, ?, ?)",
-          seq,
-          `s${i}`,
-          Date.now(),
-          frame,
-        );
-      }
+      // Seed 60 chat entries; seqs not contiguous, like real seqs interleaved with presence deltas.
+      for (let i = 1; i <= 60; i++) seedChat(state.storage.sql, i * 2, { id: `s${i}`, text: `#${i}` });
       state.storage.sql.exec("UPDATE meta SET value = 120 WHERE key = 'seq'");
     });
     const { client, welcome } = await Client.connect(stub, roomId, "alice");
@@ -181,23 +181,7 @@ describe("chat", () => {
     const { roomId, stub } = freshRoom();
     await runInDurableObject(stub, (_room: Room, state) => {
       const sql = state.storage.sql;
-      for (let i = 1; i <= 60; i++) {
-        const frame = JSON.stringify({
-          type: "chat",
-          seq: i,
-          at: i,
-          id: `c${i}`,
-          from: { uid: "old", connId: "c0" },
-          text: `#${i}`,
-        });
-        sql.exec(
-          "INSERT INTO history (seq, kind, uid, client_id, at, frame) VALUES (?, 'chat', 'old', ?, ?, ?)",
-          i,
-          `c${i}`,
-          Date.now(),
-          frame,
-        );
-      }
+      for (let i = 1; i <= 60; i++) seedChat(sql, i, { id: `c${i}`, text: `#${i}` });
       // 70 events after the conversation (a busy voucher room).
       for (let i = 61; i <= 130; i++) {
         const frame = JSON.stringify({
@@ -444,18 +428,9 @@ describe("sweep alarm", () => {
     const { client } = await Client.connect(stub, roomId, "alice");
     await runInDurableObject(stub, (_r: Room, s) => {
       const old = Date.now() - 8 * 24 * 3600_000;
-      for (let seq = 100; seq < 620; seq++) {
-        const frame = JSON.stringify({ type: "chat", seq, at: old, id: `s${seq}`, from: { uid: "o", connId: "c0" }, text: "x" });
-        // The first 5 are older than the TTL; the rest are recent but over the count.
-        const at = seq < 105 ? old : Date.now();
-        s.storage.sql.exec(
-          "INSERT INTO history (seq, kind, uid, client_id, at, frame) VALUES (?, 'chat', 'o', ?, ?, ?)",
-          seq,
-          `s${seq}`,
-          at,
-          frame,
-        );
-      }
+      // The first 5 are older than the TTL; the rest are recent but over the count.
+      for (let seq = 100; seq < 620; seq++)
+        seedChat(s.storage.sql, seq, { id: `s${seq}`, uid: "o", at: seq < 105 ? old : Date.now() });
       s.storage.sql.exec("UPDATE meta SET value = 700 WHERE key = 'seq'");
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
