@@ -474,11 +474,17 @@ export const fees = sqliteTable(
   ],
 );
 
-/** Immutable fee ledger: charges and their negative reversals; never updated except for settlement assignment. */
+/**
+ * Immutable, append-only fee ledger: charges and their negative reversals. Never updated (the
+ * payer only to an erasure tombstone) and never deleted (triggers), so `seq` — SQLite's rowid,
+ * handed out in commit order — is a gapless-in-order sequence a settlement run can cut by range.
+ */
 export const feeEvents = sqliteTable(
   "fee_events",
   {
-    id: text("id").primaryKey(),
+    /** Position in the ledger (commit order). Inserts pass NULL and SQLite assigns max + 1. */
+    seq: integer("seq").primaryKey(),
+    id: text("id").notNull().unique("ux_fee_events_id"),
     feeId: text("fee_id")
       .notNull()
       .references(() => fees.id),
@@ -496,7 +502,6 @@ export const feeEvents = sqliteTable(
     payerUid: text("payer_uid").notNull(),
     beneficiaryId: text("beneficiary_id").notNull(),
     reversesId: text("reverses_id"),
-    settlementId: text("settlement_id"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
@@ -508,13 +513,8 @@ export const feeEvents = sqliteTable(
     // Exactly one charge per (subject, rule) and at most one reversal per charge.
     uniqueIndex("ux_fee_events_charge").on(t.subjectType, t.subjectId, t.feeId).where(sql`kind = 'charge'`),
     uniqueIndex("ux_fee_events_reverses").on(t.reversesId),
-    // No index on settlement_id: assigning a run's events would scatter writes over one index
-    // position per settlement in every chunk, which made runs slower per event as the table grew.
-    // A settlement's events are found by range instead: its payer's events in
-    // [first_event_at, period_to) (this index), or the period's events by created_at.
-    index("ix_fee_events_payer").on(t.payerUid, t.createdAt),
-    // What a settlement run walks: unassigned events in (created_at, id) order, nothing else.
-    index("ix_fee_events_unassigned").on(t.createdAt, t.id).where(sql`settlement_id IS NULL`),
+    // One settlement's events: its parts name (payer, chunk range of seq) — see settlementParts.
+    index("ix_fee_events_payer").on(t.payerUid, t.seq),
     index("ix_fee_events_created").on(t.createdAt),
   ],
 );
@@ -535,12 +535,6 @@ export const settlements = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
     invoicedAt: integer("invoiced_at"),
     paidAt: integer("paid_at"),
-    /**
-     * Lower bound of its events' `created_at` (every assigned event lies in
-     * `[first_event_at, period_to)`, enforced by `tg_fee_events_assign`), so a settlement's events
-     * are a bounded range scan. Below `period_from` when a late event from an earlier period is in it.
-     */
-    firstEventAt: integer("first_event_at"),
   },
   (t) => [
     check("ck_settlements_status", sql`${t.status} IN (${oneOf(SETTLEMENT_STATUSES)})`),
@@ -550,6 +544,113 @@ export const settlements = sqliteTable(
     // A run finalizes and reconciles its period's settlements.
     index("ix_settlements_period").on(t.periodFrom, t.periodTo),
   ],
+);
+
+/**
+ * The settlement ledger's cursor, one row (`id = 1`). Every fee event with `seq ≤ settled_seq`
+ * and `created_at < settled_to` is settled (in exactly one chunk); every other one is not, and
+ * those with `seq ≤ settled_seq` all have `seq > scan_from`. Both bounds only move forward
+ * (trigger). The `run_*` columns are the run in progress (null when none), so a run that died
+ * between two chunks is finished by the next one; the lease keeps two runs from overlapping.
+ */
+export const settlementLedger = sqliteTable(
+  "settlement_ledger",
+  {
+    id: integer("id").primaryKey(),
+    settledSeq: integer("settled_seq").notNull().default(0),
+    settledTo: integer("settled_to").notNull().default(0),
+    scanFrom: integer("scan_from").notNull().default(0),
+    /** Period of the run in progress, the ledger position it settles up to, where it has got to. */
+    runFrom: integer("run_from"),
+    runTo: integer("run_to"),
+    runSeq: integer("run_seq"),
+    /** `scan_from` once the run is done: the first event it leaves unsettled, minus one. */
+    runScanFrom: integer("run_scan_from"),
+    runNext: integer("run_next"),
+    leaseOwner: text("lease_owner"),
+    leaseUntil: integer("lease_until").notNull().default(0),
+    updatedAt: integer("updated_at").notNull().default(0),
+  },
+  (t) => [
+    check("ck_settlement_ledger_one", sql`${t.id} = 1`),
+    check("ck_settlement_ledger_scan", sql`${t.scanFrom} <= ${t.settledSeq}`),
+    check(
+      "ck_settlement_ledger_run",
+      sql`(${t.runTo} IS NULL AND ${t.runFrom} IS NULL AND ${t.runSeq} IS NULL AND ${t.runNext} IS NULL AND ${t.runScanFrom} IS NULL)
+        OR (${t.runTo} >= ${t.settledTo} AND ${t.runFrom} < ${t.runTo} AND ${t.runSeq} >= ${t.settledSeq}
+          AND ${t.runNext} BETWEEN ${t.scanFrom} AND ${t.runSeq} AND ${t.runScanFrom} BETWEEN ${t.scanFrom} AND ${t.runSeq})`,
+    ),
+  ],
+);
+
+/**
+ * A slice of the ledger one settlement run settled in one D1 batch: the events with
+ * `seq_from < seq ≤ seq_to` and `created_at < period_to` that an earlier run had not settled
+ * (`NOT (seq ≤ prev_seq AND created_at < prev_to)`, the ledger cursor the run started from).
+ * Chunks are written from the ledger row inside the batch that advances it, so no two chunks
+ * ever claim the same event. Immutable.
+ */
+export const settlementChunks = sqliteTable(
+  "settlement_chunks",
+  {
+    id: integer("id").primaryKey(),
+    periodFrom: integer("period_from").notNull(),
+    periodTo: integer("period_to").notNull(),
+    seqFrom: integer("seq_from").notNull(),
+    seqTo: integer("seq_to").notNull(),
+    prevSeq: integer("prev_seq").notNull(),
+    prevTo: integer("prev_to").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    check("ck_settlement_chunks_range", sql`${t.seqFrom} < ${t.seqTo}`),
+    index("ix_settlement_chunks_seq").on(t.seqTo),
+  ],
+);
+
+/**
+ * A chunk's events of one settlement key, summed from `fee_events`, and the settlement they belong
+ * to. Its key, chunk and sums never change; `settlement_id` is set once, to an open settlement of
+ * the same key (trigger). Null: that key's settlement for the period was already closed, so these
+ * events wait for the next run's open settlement. A fee event's settlement is therefore the part
+ * of (its chunk, its key) — exactly one, by construction.
+ */
+export const settlementParts = sqliteTable(
+  "settlement_parts",
+  {
+    chunkId: integer("chunk_id")
+      .notNull()
+      .references(() => settlementChunks.id),
+    beneficiaryId: text("beneficiary_id").notNull(),
+    payerUid: text("payer_uid").notNull(),
+    currency: text("currency").notNull(),
+    totalAmount: integer("total_amount").notNull(),
+    itemCount: integer("item_count").notNull(),
+    settlementId: text("settlement_id"),
+  },
+  (t) => [
+    primaryKey({ name: "pk_settlement_parts", columns: [t.chunkId, t.beneficiaryId, t.payerUid, t.currency] }),
+    index("ix_settlement_parts_settlement").on(t.settlementId),
+    // The right to deletion rewrites a payer's parts (erasure tombstone).
+    index("ix_settlement_parts_payer").on(t.payerUid),
+  ],
+);
+
+/**
+ * Per chunk and currency, the sums of the chunk's fee events read straight from `fee_events` in
+ * the chunk's batch — the event side of the reconciliation, independent of the parts.
+ */
+export const settlementChunkTotals = sqliteTable(
+  "settlement_chunk_totals",
+  {
+    chunkId: integer("chunk_id")
+      .notNull()
+      .references(() => settlementChunks.id),
+    currency: text("currency").notNull(),
+    totalAmount: integer("total_amount").notNull(),
+    itemCount: integer("item_count").notNull(),
+  },
+  (t) => [primaryKey({ name: "pk_settlement_chunk_totals", columns: [t.chunkId, t.currency] })],
 );
 
 /** Run states of a settlement period. */

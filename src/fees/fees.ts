@@ -74,10 +74,10 @@ export interface ChargeInput {
  */
 export function chargeStatement(db: Db, c: ChargeInput): Statement {
   const amount = feeAmountSql(sql`src.base_amount`, sql`f.rate_ppm`, sql`f.fixed_amount`, sql`f.rounding`);
-  // Columns in fee_events' declaration order (reverses_id, settlement_id NULL).
+  // Columns in fee_events' declaration order (seq NULL: SQLite assigns the next ledger position; reverses_id NULL).
   return db.insert(feeEvents).select(sql`
-    SELECT ${newId("fe", c.now)}, f.id, 'charge', ${c.subjectType}, ${c.subjectId}, ${amount}, src.base_currency,
-      src.base_amount, f.rate_ppm, f.fixed_amount, f.rounding, f.version, src.payer_uid, ${c.beneficiaryId}, NULL, NULL, ${c.now}
+    SELECT NULL, ${newId("fe", c.now)}, f.id, 'charge', ${c.subjectType}, ${c.subjectId}, ${amount}, src.base_currency,
+      src.base_amount, f.rate_ppm, f.fixed_amount, f.rounding, f.version, src.payer_uid, ${c.beneficiaryId}, NULL, ${c.now}
     FROM (${c.source}) AS src JOIN fees f ON f.id = ${c.feeId}
     WHERE src.base_amount IS NOT NULL AND f.active = 1 AND (f.currency IS NULL OR f.currency = src.base_currency)
       AND ${amount} > 0`);
@@ -92,10 +92,10 @@ export function reversalStatement(db: Db, subjectType: string, subjectId: string
   const id = newId("fe", now);
   // A query builder, not `db.run(sql)`: drizzle's D1 batch cannot bind the parameters of a raw
   // `db.run` statement ("Cannot read properties of undefined (reading 'bind')"). The SELECT lists
-  // every column in the table's declaration order (settlement_id NULL).
+  // every column in the table's declaration order (seq NULL: the next ledger position).
   return db.insert(feeEvents).select(sql`
-    SELECT ${id} || '-' || fee_id, fee_id, 'reversal', subject_type, subject_id, -amount, currency, base_amount,
-      rate_ppm, fixed_amount, rounding, rule_version, payer_uid, beneficiary_id, id, NULL, ${now}
+    SELECT NULL, ${id} || '-' || fee_id, fee_id, 'reversal', subject_type, subject_id, -amount, currency, base_amount,
+      rate_ppm, fixed_amount, rounding, rule_version, payer_uid, beneficiary_id, id, ${now}
     FROM fee_events
     WHERE subject_type = ${subjectType} AND subject_id = ${subjectId} AND kind = 'charge'
       AND NOT EXISTS (SELECT 1 FROM fee_events r WHERE r.reverses_id = fee_events.id)`);

@@ -141,6 +141,8 @@ export const ERASURE_TARGETS: readonly ErasureTarget[] = [
   // The migration-0005 triggers allow exactly this change on the ledger: payer → 'erased-%'.
   tombstoneColumn("fee_events", "payer_uid"),
   tombstoneColumn("settlements", "payer_uid"),
+  // Parts carry the settlement key too; rewritten with it, so the key still joins its events.
+  tombstoneColumn("settlement_parts", "payer_uid"),
   tombstoneColumn("transfers", "actor_uid"),
   tombstoneColumn("properties", "owner_uid"),
   tombstoneColumn("mortgage_applications", "borrower_uid"),

@@ -5,13 +5,15 @@
  *
  * @module
  */
-import { type SQL, and, asc, eq, gt, gte, lte, sql } from "drizzle-orm";
+import { type SQL, and, asc, eq, getTableColumns, gt, gte, lte, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import { abortUnlessChanged, isGuardAbort } from "../db/client";
 import { newestFirst } from "../db/pagination";
-import { feeEvents, settlements } from "../db/schema";
+import { feeEvents, settlementChunks, settlementParts, settlements } from "../db/schema";
 import { eventStatement } from "../events/events";
 import { conflict, notFound } from "../http/errors";
 import type { HandlerContext } from "../http/route";
+import { IN_CHUNK, OF_PART } from "./ledger";
 
 type SettlementRow = typeof settlements.$inferSelect;
 type FeeEventRow = typeof feeEvents.$inferSelect;
@@ -38,10 +40,11 @@ export function toSettlement(s: SettlementRow) {
   };
 }
 
-/** A fee event as the API shows it. */
-export function toFeeEvent(f: FeeEventRow) {
+/** A fee event as the API shows it (with the settlement it was settled into, if any). */
+export function toFeeEvent(f: FeeEventRow, settlementId: string | null) {
   return {
     id: f.id,
+    seq: f.seq,
     feeId: f.feeId,
     kind: f.kind,
     subjectType: f.subjectType,
@@ -56,7 +59,7 @@ export function toFeeEvent(f: FeeEventRow) {
     payerUid: f.payerUid,
     beneficiaryId: f.beneficiaryId,
     reversesId: f.reversesId,
-    settlementId: f.settlementId,
+    settlementId,
     createdAt: iso(f.createdAt),
   };
 }
@@ -90,22 +93,24 @@ export async function listSettlements(ctx: Ctx<unknown, unknown>, f: SettlementF
   return { ok: true as const, items: p.items.map(toSettlement), nextCursor: p.nextCursor };
 }
 
-/** A settlement with one page of its fee events (oldest first, cursor = last fee event id). */
-export async function getSettlement(ctx: Ctx<unknown, unknown>, id: string, page: { limit: number; cursor?: string }) {
+/**
+ * A settlement with one page of its fee events, in ledger order (cursor = last `seq`). The events
+ * are found from the settlement's parts: each names a chunk (a `seq` range) and a key, so the
+ * walk is parts → chunk → that payer's events in the range (index `ix_fee_events_payer`).
+ */
+export async function getSettlement(ctx: Ctx<unknown, unknown>, id: string, page: { limit: number; cursor?: number | undefined }) {
+  const p = alias(settlementParts, "p");
+  const c = alias(settlementChunks, "c");
+  const fe = alias(feeEvents, "fe");
   const [[s], events] = await ctx.read([
     ctx.db.select().from(settlements).where(eq(settlements.id, id)),
     ctx.db
-      .select()
-      .from(feeEvents)
-      // Fee event ids are time-sortable strings; the cursor is the last one seen.
-      .where(
-        and(
-          eq(feeEvents.settlementId, id),
-          inSettlementRange(sql`${id}`),
-          page.cursor ? gt(feeEvents.id, page.cursor) : undefined,
-        ),
-      )
-      .orderBy(asc(feeEvents.id))
+      .select(getTableColumns(fe))
+      .from(p)
+      .innerJoin(c, eq(c.id, p.chunkId))
+      .innerJoin(fe, sql`${OF_PART} AND ${IN_CHUNK}`)
+      .where(and(eq(p.settlementId, id), page.cursor !== undefined ? gt(fe.seq, page.cursor) : undefined))
+      .orderBy(asc(fe.seq))
       .limit(page.limit + 1),
   ]);
   if (!s) throw notFound("settlement_not_found", "no such settlement");
@@ -114,8 +119,8 @@ export async function getSettlement(ctx: Ctx<unknown, unknown>, id: string, page
   return {
     ok: true as const,
     settlement: toSettlement(s),
-    feeEvents: items.map(toFeeEvent),
-    nextCursor: events.length > page.limit && last ? last.id : null,
+    feeEvents: items.map((f) => toFeeEvent(f, id)),
+    nextCursor: events.length > page.limit && last ? String(last.seq) : null,
   };
 }
 
@@ -127,7 +132,7 @@ const TRANSITIONS = {
 
 /**
  * `open → invoiced` or `invoiced → paid`, by compare-and-swap. Invoicing recomputes the totals
- * from the assigned events in the same statement, so a closed settlement's totals are exact and
+ * from the settlement's parts in the same statement, so a closed settlement's totals are exact and
  * frozen from then on. 404 unknown id, 409 `invalid_transition` from any other status.
  */
 export async function transition(ctx: Ctx<unknown, unknown>, id: string, action: keyof typeof TRANSITIONS) {
@@ -175,21 +180,8 @@ export async function transition(ctx: Ctx<unknown, unknown>, id: string, action:
   }
 }
 
-/**
- * Where a settlement's events are: its payer's events in `[first_event_at, period_to)` (index
- * `ix_fee_events_payer`; the assignment trigger keeps every assigned event inside). There is no
- * index on `settlement_id` (see src/settlements/run.ts), so lookups by settlement go through this.
- */
-function inSettlementRange(settlementId: SQL): SQL {
-  // `own`, not `settlements`: inside the invoicing UPDATE the id is `"settlements"."id"` of the
-  // outer row, which an unaliased inner `settlements` would shadow.
-  const own = (column: string) => sql`(SELECT ${sql.identifier(column)} FROM settlements AS own WHERE own.id = ${settlementId})`;
-  return sql`${feeEvents.payerUid} = ${own("payer_uid")}
-    AND ${feeEvents.createdAt} >= ${own("first_event_at")} AND ${feeEvents.createdAt} < ${own("period_to")}`;
-}
-
-/** Totals recomputed from the assigned events, inside the invoicing UPDATE. */
-const sqlTotal = () =>
-  sql`(SELECT COALESCE(SUM(amount), 0) FROM fee_events WHERE settlement_id = ${settlements.id} AND ${inSettlementRange(sql`${settlements.id}`)})`;
-const sqlCount = () =>
-  sql`(SELECT COUNT(*) FROM fee_events WHERE settlement_id = ${settlements.id} AND ${inSettlementRange(sql`${settlements.id}`)})`;
+/** Totals recomputed from the settlement's parts (each the sum of its events), inside the invoicing UPDATE. */
+const fromParts = (column: "total_amount" | "item_count") =>
+  sql`(SELECT COALESCE(SUM(${sql.identifier(column)}), 0) FROM settlement_parts WHERE settlement_id = ${settlements.id})`;
+const sqlTotal = () => fromParts("total_amount");
+const sqlCount = () => fromParts("item_count");

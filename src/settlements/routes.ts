@@ -30,7 +30,15 @@ const FilterQuery = {
 };
 const ListQuery = z.strictObject({ ...FilterQuery, limit: LimitParam(100, 50), cursor: CursorParam });
 const ExportQuery = z.strictObject(FilterQuery);
-const DetailQuery = z.strictObject({ limit: LimitParam(500, 100), cursor: z.string().max(64).optional() });
+/** The detail's cursor is the last fee event's ledger position (`seq`), as the page returned it. */
+const DetailQuery = z.strictObject({
+  limit: LimitParam(500, 100),
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,15}$/, "a cursor from a previous page")
+    .transform(Number)
+    .optional(),
+});
 const SettlementOut = z.object({
   id: z.string(),
   beneficiaryId: z.string(),
@@ -143,7 +151,7 @@ export const get = defineRoute({
   method: "GET",
   path: "/api/admin/settlements/:id",
   tag: "admin",
-  summary: "A settlement with its fee events (oldest first; cursor = last fee event id).",
+  summary: "A settlement with its fee events (in ledger order; cursor = `nextCursor` of the previous page).",
   auth: "admin",
   access: "read",
   query: DetailQuery,

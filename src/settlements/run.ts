@@ -2,48 +2,58 @@
  * The settlement run (issue 4 §1–§2): fee events → one settlement per beneficiary × payer ×
  * period × currency. The cron and `POST /api/admin/settlements/run` call the same function.
  *
+ * The model: the fee ledger is append-only with a commit-order sequence `seq`, and one cursor row
+ * (`settlement_ledger`) says what is settled: every event with `seq ≤ settled_seq` and
+ * `created_at < settled_to`. A run of `[from, to)` pins the ledger's current end (`run_seq`) and
+ * settles every event up to it that was created before `to` and is not settled yet — so a late
+ * event (committed after its own period's run) or a reversal lands in the next run — then moves
+ * the cursor to `(run_seq, to)`. It records what it settled as slices of the sequence
+ * (`settlement_chunks`, see ./ledger.ts) with one summed row per key (`settlement_parts`) pointing
+ * at the key's open settlement for the period, instead of writing every event: the work is one
+ * rowid-range scan of the new events plus a few rows per key.
+ *
  * How it keeps its guarantees:
- * - **Scope**: a run of `[from, to)` takes every *unassigned* fee event created before `to` — so a
- *   late event (committed after its own period's run) or a reversal lands in the next run's
- *   settlement — and assigns it to the *open* settlement of its key for this period. An event
- *   whose settlement for this period is already invoiced/paid stays unassigned and goes into the
- *   next period's settlement: closed settlements never change (D1 triggers enforce it too).
- * - **Exactly once**: the assignment is the event's `settlement_id`, set once (trigger
- *   `tg_fee_events_assign`), so no event is in two settlements, and a rerun finds nothing to do.
- * - **Chunks**: the run walks unassigned events in `(created_at, id)` order with a keyset cursor
- *   (partial index `ix_fee_events_unassigned`); each chunk is ONE D1 batch (renew lease, create
- *   the chunk's settlements, assign its events, count progress). Nothing is loaded into memory but
- *   the chunk boundary, so memory is flat in the number of events. A crash between chunks loses
- *   nothing: the next run (after the lease expires) continues with what is still unassigned.
- * - **Totals** are recomputed from the assigned events at the end (`UPDATE … FROM` an aggregate),
- *   never incremented, and only written where they differ, so a rerun is byte-identical.
- * - **Reconciliation**: per currency, the sum of the period's settlement totals must equal the sum
- *   of the fee events assigned to them; a mismatch fails the run and logs
+ * - **Exactly once**: chunks are cut from the cursor inside the batch that advances it (trigger
+ *   `tg_settlement_chunks_next`), so their regions never overlap; an event's settlement is the
+ *   part of (its chunk, its key) — one row by primary key. A rerun finds nothing past the cursor.
+ * - **Closed periods stay closed**: a part links only to an *open* settlement (trigger
+ *   `tg_settlement_parts_link`). If the key's settlement for this period is already
+ *   invoiced/paid, the part stays unlinked and the next run's open settlement adopts it.
+ * - **Chunks**: each chunk is ONE D1 batch (renew lease, cut chunk, sum its parts and its
+ *   per-currency totals, create and link settlements, count progress). Memory holds nothing but
+ *   the cursor. A crash between chunks loses nothing: the run in progress is recorded on the
+ *   ledger row, and the next run (after the lease expires) finishes it from its last chunk.
+ * - **Totals** are recomputed at the end as the sum of each settlement's parts (each part an
+ *   aggregate of its events), never incremented, and written only where they differ, so a
+ *   rerun is byte-identical.
+ * - **Reconciliation**: per currency, the period's settlement totals must equal the sum of the
+ *   fee events settled into them, read from the chunks' own per-currency sums of `fee_events`
+ *   (taken in the chunk's batch, independently of the parts). A mismatch fails the run and logs
  *   `settlement.reconciliation_failed`.
- * - **Lease**: `settlement_runs` row per period, taken by compare-and-swap (owner null or lease
- *   expired) and renewed by every chunk inside its batch; a run that lost its lease aborts its
- *   batch (guard) instead of writing.
+ * - **Lease**: one lease on the ledger row, taken by compare-and-swap (free or expired) and
+ *   renewed by every batch; a run that lost it aborts its batch (guard) instead of writing.
  *
  * @module
  */
-import { and, eq, sql, type SQL } from "drizzle-orm";
-import { ABORT_UNLESS_CHANGED, type Db, type Statement, abortUnlessChanged, isGuardAbort, rawBatch } from "../db/client";
+import { type SQL, and, eq, sql } from "drizzle-orm";
+import { ABORT_UNLESS_CHANGED, type Db, abortUnlessChanged, isGuardAbort, rawBatch } from "../db/client";
 import { newId } from "../db/ids";
-import { feeEvents, settlementRuns, settlements } from "../db/schema";
+import { settlementLedger, settlementRuns } from "../db/schema";
 import { eventStatement } from "../events/events";
 import type { Logger } from "../http/log";
+import { type ChunkBounds, chunkEvents } from "./ledger";
 import { type Period, periodId } from "./period";
 
 /**
- * Fee events per chunk: one D1 batch each (few bound parameters, small statements). Large enough
- * that the per-chunk work (one upsert per settlement key, the boundary seek, a round trip) is
- * spread over many events, and 1M events take ~50 batches, well inside a Worker invocation's
- * D1 query budget; small enough that a batch runs for well under a second.
+ * Fee events per chunk: one D1 batch each. Each batch does two rowid-range scans of the chunk
+ * (one grouped by key, one by currency) and writes one part per key, so larger chunks spread the
+ * per-key rows and the round trip over more events; 100k keeps a batch well under a second
+ * (and far inside D1's per-query limits) while 1M events take 10 batches.
  */
-export const DEFAULT_CHUNK_SIZE = 20_000;
-/** A run's lease; renewed by every chunk, so only a dead run's lease expires. */
+export const DEFAULT_CHUNK_SIZE = 100_000;
+/** A run's lease; renewed by every batch, so only a dead run's lease expires. */
 export const DEFAULT_LEASE_MS = 120_000;
-/** Progress is logged every this many chunks (100,000 events at the default chunk size). */
+/** Progress is logged every this many chunks. */
 const LOG_EVERY_CHUNKS = 5;
 
 /** What a run needs. */
@@ -66,7 +76,7 @@ export interface CurrencyReconciliation {
   /** Sum of the period's settlement totals / their item counts. */
   settlementTotal: number;
   settlementItems: number;
-  /** Sum / count of the fee events assigned to those settlements. */
+  /** Sum / count of the fee events settled into those settlements. */
   eventTotal: number;
   eventCount: number;
   ok: boolean;
@@ -77,23 +87,37 @@ export type RunOutcome =
   | {
       status: "done";
       periodId: string;
-      /** Fee events assigned by this run (0 on a rerun). */
+      /** Fee events settled into this period's settlements by this run (0 on a rerun). */
       assigned: number;
       chunks: number;
       /** Settlements of the period (all statuses). */
       settlements: number;
       reconciliation: CurrencyReconciliation[];
       durationMs: number;
-      /** Wall time per phase (ms): finding chunk boundaries, chunk batches, totals + reconciliation. */
-      phases: { boundaries: number; chunks: number; finalize: number };
+      /** Wall time per phase (ms): lease and cut, chunk batches, adoption + totals + reconciliation. */
+      phases: { begin: number; chunks: number; finalize: number };
     }
   | { status: "skipped"; periodId: string; reason: "lease_held" }
   | { status: "failed"; periodId: string; error: string; reconciliation?: CurrencyReconciliation[]; durationMs: number };
 
-/** Keyset position in `(created_at, id)` order of the unassigned fee events. */
-export interface Cursor {
-  at: number;
-  id: string;
+/** The `settlement_ledger` row. */
+interface Ledger {
+  settled_seq: number;
+  settled_to: number;
+  scan_from: number;
+  run_from: number | null;
+  run_to: number | null;
+  run_seq: number | null;
+  run_next: number | null;
+}
+
+/** The run in progress on the ledger (its own, or one a dead run left). */
+interface InProgress {
+  period: Period;
+  next: number;
+  end: number;
+  prevSeq: number;
+  prevTo: number;
 }
 
 /**
@@ -103,95 +127,59 @@ export interface Cursor {
 export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
   const { db, period, log } = opts;
   const now = opts.now ?? Date.now;
-  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
   const id = periodId(period);
   const runId = newId("run", now());
   const started = now();
+  const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+  const lease = (t: number) =>
+    sql`UPDATE settlement_ledger SET lease_until = ${t + leaseMs}, updated_at = ${t} WHERE id = 1 AND lease_owner = ${runId}`;
 
-  if (!(await acquireLease(db, period, runId, opts.trigger, started, leaseMs))) {
+  let ledger = await acquireLease(db, period, runId, opts.trigger, started, leaseMs);
+  if (!ledger) {
     log("info", "settlement run skipped: lease held", { periodId: id });
     return { status: "skipped", periodId: id, reason: "lease_held" };
   }
-  const ownLease = (t: number) =>
-    db
-      .update(settlementRuns)
-      .set({ leaseUntil: t + leaseMs, updatedAt: t })
-      .where(and(eq(settlementRuns.id, id), eq(settlementRuns.leaseOwner, runId)));
-
+  const work = { lease, runId, chunkSize: opts.chunkSize ?? DEFAULT_CHUNK_SIZE, now, log };
   let assigned = 0;
   let chunks = 0;
-  const phases = { boundaries: 0, chunks: 0, finalize: 0 };
+  const phases = { begin: 0, chunks: 0, finalize: 0 };
   try {
-    let cursor: Cursor = { at: -1, id: "" };
-    for (;;) {
-      let t = now();
-      const boundary = await chunkBoundary(db, period, cursor, chunkSize);
-      phases.boundaries += now() - t;
-      t = now();
-      const chunk = chunkQueries(period, cursor, boundary, t);
-      // Raw statements: the assignment is an UPDATE … FROM join, which the query builder's D1
-      // batch cannot bind. One batch = one transaction: lease check, settlements, assignment, progress.
-      const res = await rawBatch(db, [
-        sql`UPDATE settlement_runs SET lease_until = ${t + leaseMs}, updated_at = ${t} WHERE id = ${id} AND lease_owner = ${runId}`,
-        ABORT_UNLESS_CHANGED,
-        chunk.openSettlements,
-        chunk.assign,
-        sql`UPDATE settlement_runs SET assigned = assigned + changes(), chunks = chunks + 1 WHERE id = ${id}`,
-      ]);
-      assigned += res[3]?.meta.changes ?? 0;
-      phases.chunks += now() - t;
-      chunks++;
-      if (chunks % LOG_EVERY_CHUNKS === 0) log("info", "settlement run progress", { periodId: id, chunks, assigned });
-      if (!boundary) break;
-      cursor = boundary;
+    let pending = inProgress(ledger);
+    if (pending && periodId(pending.period) !== id) {
+      // A run of another period died between chunks: its chunks already point at that period's
+      // settlements, so it is finished first, exactly as its own next attempt would.
+      log("warn", "finishing an interrupted settlement run first", { periodId: periodId(pending.period), next: id });
+      await settleChunks(db, pending, work);
+      const earlier = await finalize(db, pending.period, work, true);
+      const ok = earlier.reconciliation.every((r) => r.ok);
+      await record(db, pending.period, { status: ok ? "done" : "failed", runId: null, now: now(), settled: earlier.settled });
+      ledger = await readLedger(db);
+      pending = null;
     }
+    let t = now();
+    // Behind the cursor: everything created before `to` is settled already (late events go to
+    // the next period), so there is nothing to cut; the run only re-checks the period.
+    const behind = !pending && period.to < ledger.settled_to;
+    if (!pending && !behind) pending = await begin(db, period, ledger, work, now());
+    phases.begin = now() - t;
 
-    const t = now();
-    const [, , , sums, assignedSums, [count]] = await db.batch([
-      ownLease(t),
-      abortUnlessChanged(db),
-      recomputeTotals(db, period, t),
-      db
-        .select({
-          currency: settlements.currency,
-          total: sql<number>`COALESCE(SUM(${settlements.totalAmount}), 0)`,
-          items: sql<number>`COALESCE(SUM(${settlements.itemCount}), 0)`,
-        })
-        .from(settlements)
-        .where(inPeriod(period))
-        .groupBy(settlements.currency),
-      // The events' own currency: the trigger keeps it equal to their settlement's.
-      db
-        .select({
-          currency: feeEvents.currency,
-          total: sql<number>`COALESCE(SUM(${feeEvents.amount}), 0)`,
-          items: sql<number>`COUNT(*)`,
-        })
-        .from(feeEvents)
-        .where(assignedRange(period, periodSql(period)))
-        .groupBy(feeEvents.currency),
-      db.select({ n: sql<number>`COUNT(*)` }).from(settlements).where(inPeriod(period)),
-    ]);
+    t = now();
+    if (pending) ({ assigned, chunks } = await settleChunks(db, pending, work));
+    phases.chunks = now() - t;
+
+    t = now();
+    const { reconciliation, settled } = await finalize(db, period, work, !behind);
     phases.finalize = now() - t;
-    const reconciliation = reconcile(sums, assignedSums);
-    const settled = count?.n ?? 0;
-    const durationMs = now() - started;
     const ok = reconciliation.every((r) => r.ok);
+    const durationMs = now() - started;
     const t2 = now();
     await db.batch([
+      record(db, period, { status: ok ? "done" : "failed", runId, now: t2, settled }),
+      abortUnlessChanged(db),
       db
-        .update(settlementRuns)
-        .set({
-          status: ok ? "done" : "failed",
-          leaseOwner: null,
-          leaseUntil: 0,
-          settlements: settled,
-          error: ok ? null : "reconciliation_failed",
-          finishedAt: t2,
-          updatedAt: t2,
-        })
-        .where(and(eq(settlementRuns.id, id), eq(settlementRuns.leaseOwner, runId))),
+        .update(settlementLedger)
+        .set({ leaseOwner: null, leaseUntil: 0, updatedAt: t2 })
+        .where(and(eq(settlementLedger.id, 1), eq(settlementLedger.leaseOwner, runId))),
       abortUnlessChanged(db),
       eventStatement(db, {
         type: ok ? "settlement.run" : "settlement.reconciliation_failed",
@@ -207,31 +195,35 @@ export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
       log("error", "settlement reconciliation failed", { periodId: id, reconciliation });
       return { status: "failed", periodId: id, error: "reconciliation_failed", reconciliation, durationMs };
     }
-    log("info", "settlement run done", {
-      periodId: id,
-      trigger: opts.trigger,
-      assigned,
-      chunks,
-      settlements: settled,
-      durationMs,
-    });
+    log("info", "settlement run done", { periodId: id, trigger: opts.trigger, assigned, chunks, settlements: settled, durationMs });
     return { status: "done", periodId: id, assigned, chunks, settlements: settled, reconciliation, durationMs, phases };
   } catch (err) {
     const durationMs = now() - started;
     if (isGuardAbort(err)) {
-      // Our lease was taken over (we were presumed dead): the other run owns the period now.
+      // Our lease was taken over (we were presumed dead): the other run owns the ledger now.
       log("warn", "settlement run lost its lease", { periodId: id, assigned, chunks });
       return { status: "failed", periodId: id, error: "lease_lost", durationMs };
     }
     log("error", "settlement run failed", { periodId: id, assigned, chunks, error: String(err) });
-    await markFailed(db, id, runId, String(err), now()).catch((e) =>
+    await markFailed(db, period, runId, String(err), now()).catch((e) =>
       log("error", "could not mark the settlement run failed", { periodId: id, error: String(e) }),
     );
     throw err;
   }
 }
 
-/** Takes the period's lease by compare-and-swap: free (no owner) or expired. */
+interface Work {
+  lease: (t: number) => SQL;
+  runId: string;
+  chunkSize: number;
+  now: () => number;
+  log: Logger;
+}
+
+/**
+ * Takes the ledger's lease by compare-and-swap (free or expired) and marks the period's run row
+ * running, in one batch. Returns the ledger row, or null when another run holds the lease.
+ */
 async function acquireLease(
   db: Db,
   period: Period,
@@ -239,143 +231,205 @@ async function acquireLease(
   trigger: string,
   now: number,
   leaseMs: number,
-): Promise<boolean> {
-  const rows = await db
-    .insert(settlementRuns)
-    .values({
-      id: periodId(period),
-      periodFrom: period.from,
-      periodTo: period.to,
-      status: "running",
-      leaseOwner: runId,
-      leaseUntil: now + leaseMs,
-      trigger,
-      attempts: 1,
-      startedAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoUpdate({
-      target: settlementRuns.id,
-      set: {
-        status: "running",
-        leaseOwner: runId,
-        leaseUntil: now + leaseMs,
-        trigger,
-        attempts: sql`${settlementRuns.attempts} + 1`,
-        assigned: 0,
-        chunks: 0,
-        error: null,
-        startedAt: now,
-        finishedAt: null,
-        updatedAt: now,
-      },
-      setWhere: sql`${settlementRuns.leaseOwner} IS NULL OR ${settlementRuns.leaseUntil} <= ${now}`,
-    })
-    .returning({ owner: settlementRuns.leaseOwner });
-  return rows[0]?.owner === runId;
+): Promise<Ledger | null> {
+  try {
+    const res = await rawBatch(db, [
+      sql`UPDATE settlement_ledger SET lease_owner = ${runId}, lease_until = ${now + leaseMs}, updated_at = ${now}
+        WHERE id = 1 AND (lease_owner IS NULL OR lease_until <= ${now})`,
+      ABORT_UNLESS_CHANGED,
+      sql`INSERT INTO settlement_runs (id, period_from, period_to, status, lease_owner, lease_until, trigger, attempts,
+          assigned, chunks, settlements, error, started_at, finished_at, updated_at)
+        VALUES (${periodId(period)}, ${period.from}, ${period.to}, 'running', ${runId}, ${now + leaseMs}, ${trigger}, 1,
+          0, 0, 0, NULL, ${now}, NULL, ${now})
+        ON CONFLICT (id) DO UPDATE SET status = 'running', lease_owner = excluded.lease_owner,
+          lease_until = excluded.lease_until, trigger = excluded.trigger, attempts = settlement_runs.attempts + 1,
+          assigned = 0, chunks = 0, error = NULL, started_at = excluded.started_at, finished_at = NULL,
+          updated_at = excluded.updated_at`,
+      sql`SELECT * FROM settlement_ledger WHERE id = 1`,
+    ]);
+    return (res[3]?.results[0] as Ledger | undefined) ?? null;
+  } catch (err) {
+    if (isGuardAbort(err)) return null;
+    throw err;
+  }
+}
+
+async function readLedger(db: Db): Promise<Ledger> {
+  const [row] = await db.all<Ledger>(sql`SELECT * FROM settlement_ledger WHERE id = 1`);
+  if (!row) throw new Error("settlement_ledger row missing (migration 0009 creates it)");
+  return row;
+}
+
+function inProgress(l: Ledger): InProgress | null {
+  if (l.run_to === null || l.run_from === null || l.run_seq === null || l.run_next === null) return null;
+  return {
+    period: { from: l.run_from, to: l.run_to },
+    next: l.run_next,
+    end: l.run_seq,
+    prevSeq: l.settled_seq,
+    prevTo: l.settled_to,
+  };
 }
 
 /**
- * The last event of the next chunk (the `chunkSize`-th unassigned event after `cursor`), or
- * null when fewer remain: then the chunk is everything left before `to`. `INDEXED BY` the partial
- * index: the planner would otherwise take `ix_fee_events_unsettled` (settlement_id = NULL) and
- * sort every remaining row for each chunk — quadratic in the number of events.
+ * Pins the run on the ledger: it settles up to the ledger's current end (`MAX(seq)`; anything
+ * committed later has a larger seq and is the next run's), starting where unsettled events may
+ * begin (`scan_from`). `run_scan_from` is where they will begin once this run is done: just
+ * before the first event up to the end that was created at or after `to`, found through
+ * `ix_fee_events_created` among the few events past the period.
  */
-async function chunkBoundary(db: Db, period: Period, cursor: Cursor, chunkSize: number): Promise<Cursor | null> {
-  const [row] = await db.all<Cursor>(sql`SELECT created_at AS at, id FROM fee_events INDEXED BY ix_fee_events_unassigned
-    WHERE settlement_id IS NULL AND created_at < ${period.to} AND (created_at, id) > (${cursor.at}, ${cursor.id})
-    ORDER BY created_at, id LIMIT 1 OFFSET ${chunkSize - 1}`);
-  return row ?? null;
+async function begin(db: Db, period: Period, l: Ledger, work: Work, t: number): Promise<InProgress> {
+  const [row] = await db.all<{ end: number }>(sql`SELECT COALESCE(MAX(seq), 0) AS end FROM fee_events`);
+  const end = Math.max(row?.end ?? 0, l.settled_seq);
+  // Below the cursor only events created in [settled_to, to) can be new to this period; with the
+  // same `to` (a rerun) there are none, and the walk starts at the cursor.
+  const next = period.to === l.settled_to ? l.settled_seq : l.scan_from;
+  await rawBatch(db, [
+    work.lease(t),
+    ABORT_UNLESS_CHANGED,
+    sql`UPDATE settlement_ledger SET run_from = ${period.from}, run_to = ${period.to}, run_seq = ${end}, run_next = ${next},
+        run_scan_from = COALESCE((SELECT MIN(seq) - 1 FROM fee_events
+          WHERE created_at >= ${period.to} AND seq > ${l.scan_from} AND seq <= ${end}), ${end})
+      WHERE id = 1 AND lease_owner = ${work.runId} AND run_to IS NULL`,
+    ABORT_UNLESS_CHANGED,
+  ]);
+  return { period, next, end, prevSeq: l.settled_seq, prevTo: l.settled_to };
 }
 
-/** The two writes of a chunk `(cursor, boundary]` (exported so tests can check their query plans). */
-export function chunkQueries(period: Period, cursor: Cursor, boundary: Cursor | null, now: number) {
-  const range = chunkRange(period, cursor, boundary);
-  return { openSettlements: openSettlements(period, range, now), assign: assign(period, range) };
+/** Writes the run's remaining chunks, one batch each; returns the events they settled. */
+async function settleChunks(db: Db, run: InProgress, work: Work): Promise<{ assigned: number; chunks: number }> {
+  const { period } = run;
+  let assigned = 0;
+  let chunks = 0;
+  for (let lo = run.next; lo < run.end; ) {
+    const hi = Math.min(lo + work.chunkSize, run.end);
+    const t = work.now();
+    const res = await rawBatch(db, chunkStatements(period, { seqFrom: lo, seqTo: hi, periodTo: period.to, prevSeq: run.prevSeq, prevTo: run.prevTo }, work.runId, t, work.lease));
+    assigned += Number((res[res.length - 1]?.results[0] as { n: number } | undefined)?.n ?? 0);
+    chunks++;
+    if (chunks % LOG_EVERY_CHUNKS === 0) work.log("info", "settlement run progress", { periodId: periodId(period), chunks, assigned, seq: hi, end: run.end });
+    lo = hi;
+  }
+  return { assigned, chunks };
 }
+
+/** The id of the chunk the current batch just cut. */
+const CHUNK = sql`(SELECT MAX(id) FROM settlement_chunks)`;
+const settlementKey = (t: string) =>
+  sql.raw(`s.beneficiary_id = ${t}.beneficiary_id AND s.payer_uid = ${t}.payer_uid AND s.currency = ${t}.currency`);
 
 /**
- * Unassigned events of the chunk `(cursor, boundary]` (the last chunk: `(cursor, to)`). Exactly
- * one upper bound: given both `created_at < to` and the boundary, SQLite seeks the index up to the
- * scalar bound and filters the rest, so every chunk would scan all events left in the period —
- * quadratic (measured: 1M events 3.4 × slower per event than 100k). The boundary is already `< to`.
+ * One chunk's batch (exported so tests can check the query plans): renew the lease, cut the
+ * chunk from the ledger (the trigger checks it is the next slice and advances the run), sum its
+ * events per key into parts and per currency into chunk totals — `NOT INDEXED`, so each is a
+ * rowid-range scan — create the open settlements its keys lack, link the parts to them, count.
  */
-function chunkRange(period: Period, cursor: Cursor, boundary: Cursor | null): SQL {
-  const upper = boundary
-    ? sql`(fee_events.created_at, fee_events.id) <= (${boundary.at}, ${boundary.id})`
-    : sql`fee_events.created_at < ${period.to}`;
-  return sql`fee_events.settlement_id IS NULL AND (fee_events.created_at, fee_events.id) > (${cursor.at}, ${cursor.id})
-    AND ${upper}`;
+export function chunkStatements(period: Period, c: ChunkBounds, runId: string, t: number, lease: (t: number) => SQL): SQL[] {
+  const events = chunkEvents(c);
+  const prefix = `st-${t.toString(36).padStart(9, "0")}-`;
+  const linked = sql`SELECT COALESCE(SUM(item_count), 0) AS n FROM settlement_parts WHERE chunk_id = ${CHUNK} AND settlement_id IS NOT NULL`;
+  return [
+    lease(t),
+    ABORT_UNLESS_CHANGED,
+    sql`INSERT INTO settlement_chunks (period_from, period_to, seq_from, seq_to, prev_seq, prev_to, created_at)
+      VALUES (${period.from}, ${period.to}, ${c.seqFrom}, ${c.seqTo}, ${c.prevSeq}, ${c.prevTo}, ${t})`,
+    sql`INSERT INTO settlement_parts (chunk_id, beneficiary_id, payer_uid, currency, total_amount, item_count)
+      SELECT ${CHUNK}, beneficiary_id, payer_uid, currency, SUM(amount), COUNT(*) FROM fee_events NOT INDEXED
+      WHERE ${events} GROUP BY beneficiary_id, payer_uid, currency`,
+    sql`INSERT INTO settlement_chunk_totals (chunk_id, currency, total_amount, item_count)
+      SELECT ${CHUNK}, currency, SUM(amount), COUNT(*) FROM fee_events NOT INDEXED WHERE ${events} GROUP BY currency`,
+    openSettlements(period, sql`settlement_parts.chunk_id = ${CHUNK}`, prefix, t),
+    linkParts(period, sql`settlement_parts.chunk_id = ${CHUNK}`),
+    sql`UPDATE settlement_runs SET assigned = assigned + (${linked}), chunks = chunks + 1, updated_at = ${t}
+      WHERE id = ${periodId(period)}`,
+    linked,
+  ];
 }
 
-/**
- * Creates the open settlements the chunk's events need, with `first_event_at` = the earliest
- * event of the chunk for their key. An existing open settlement's bound only moves down (a late
- * event); closed settlements are left alone (their events go to a later period). Events whose
- * settlement already exists with a bound at or below them are filtered out by one key probe each
- * before grouping: after a period's first chunk that is nearly all of them, so the GROUP BY sorts
- * almost nothing.
- */
-function openSettlements(period: Period, range: SQL, now: number): SQL {
-  const prefix = `st-${now.toString(36).padStart(9, "0")}-`;
+/** Creates the period's open settlement for every key of the selected parts that has none yet. */
+function openSettlements(period: Period, parts: SQL, prefix: string, t: number): SQL {
   return sql`INSERT INTO settlements (id, beneficiary_id, payer_uid, period_from, period_to, currency, total_amount,
-      item_count, status, created_at, updated_at, first_event_at)
+      item_count, status, created_at, updated_at)
     SELECT ${prefix} || lower(hex(randomblob(10))), beneficiary_id, payer_uid, ${period.from}, ${period.to}, currency,
-      0, 0, 'open', ${now}, ${now}, MIN(created_at)
-    FROM fee_events INDEXED BY ix_fee_events_unassigned WHERE ${range}
-      AND NOT EXISTS (SELECT 1 FROM settlements AS k WHERE k.beneficiary_id = fee_events.beneficiary_id
-        AND k.payer_uid = fee_events.payer_uid AND k.period_from = ${period.from} AND k.period_to = ${period.to}
-        AND k.currency = fee_events.currency AND k.first_event_at <= fee_events.created_at)
-    GROUP BY beneficiary_id, payer_uid, currency
-    ON CONFLICT (beneficiary_id, payer_uid, period_from, period_to, currency) DO UPDATE
-      SET first_event_at = excluded.first_event_at, updated_at = excluded.updated_at
-      WHERE settlements.status = 'open'
-        AND (settlements.first_event_at IS NULL OR excluded.first_event_at < settlements.first_event_at)`;
+      0, 0, 'open', ${t}, ${t}
+    FROM settlement_parts WHERE ${parts}
+    ON CONFLICT (beneficiary_id, payer_uid, period_from, period_to, currency) DO NOTHING`;
 }
 
-/**
- * Assigns the chunk's events to the open settlement of their key (one index probe per event);
- * events whose settlement for this period is closed match nothing and stay unassigned.
- * `INDEXED BY` (here and in `openSettlements`): the keyset range must come from the partial index;
- * the planner may otherwise pick `ix_fee_events_created` and filter its way through the period.
- * The trigger `tg_fee_events_assign` checks each assignment (open, same key, inside the range).
- */
-function assign(period: Period, range: SQL): SQL {
-  return sql`UPDATE fee_events INDEXED BY ix_fee_events_unassigned SET settlement_id = s.id FROM settlements AS s
-    WHERE s.beneficiary_id = fee_events.beneficiary_id AND s.payer_uid = fee_events.payer_uid
-      AND s.period_from = ${period.from} AND s.period_to = ${period.to} AND s.currency = fee_events.currency
-      AND s.status = 'open' AND ${range}`;
-}
-
-/**
- * The events assigned to a set of settlements, found by range: every assigned event lies in its
- * settlement's `[first_event_at, period_to)` (trigger-enforced), so the period's settlements'
- * events are in `[MIN(first_event_at), to)` — a `created_at` range scan (≈ one pass over the
- * period), filtered by membership. `which` selects the settlements (a WHERE on `settlements`).
- * There is no other index on `created_at` these bounds could pick.
- */
-export function assignedRange(period: Period, which: SQL): SQL {
-  return sql`fee_events.created_at >= (SELECT MIN(first_event_at) FROM settlements WHERE ${which})
-    AND fee_events.created_at < ${period.to} AND fee_events.settlement_id IN (SELECT id FROM settlements WHERE ${which})`;
+/** Links the selected parts to the period's settlement of their key, if that one is open. */
+function linkParts(period: Period, parts: SQL): SQL {
+  return sql`UPDATE settlement_parts SET settlement_id = s.id FROM settlements AS s
+    WHERE ${parts} AND ${settlementKey("settlement_parts")} AND s.period_from = ${period.from} AND s.period_to = ${period.to}
+      AND s.status = 'open'`;
 }
 
 const periodSql = (period: Period) => sql`period_from = ${period.from} AND period_to = ${period.to}`;
 
-/** Recomputes totals of the period's open settlements from their events; writes only changed rows. */
-function recomputeTotals(db: Db, period: Period, now: number): Statement {
-  const open = sql`${periodSql(period)} AND status = 'open'`;
-  return db
-    .update(settlements)
-    .set({ totalAmount: sql`agg.total`, itemCount: sql`agg.n`, updatedAt: now })
-    .from(
-      sql`(SELECT settlement_id AS sid, SUM(amount) AS total, COUNT(*) AS n FROM fee_events
-        WHERE ${assignedRange(period, open)} GROUP BY settlement_id) AS agg`,
-    )
-    .where(sql`settlements.id = agg.sid AND (settlements.total_amount IS NOT agg.total OR settlements.item_count IS NOT agg.n)`);
+/**
+ * Ends a period's run in one batch: adopts parts left unlinked by earlier runs (their settlement
+ * was closed) into this period's open settlements, closes the run on the ledger, recomputes the
+ * totals of the period's open settlements from their parts, and reads both sides of the
+ * reconciliation. `advance` false: a run behind the cursor, which only reads.
+ */
+async function finalize(db: Db, period: Period, work: Work, advance: boolean) {
+  const t = work.now();
+  const waiting = sql`settlement_parts.settlement_id IS NULL
+    AND settlement_parts.chunk_id IN (SELECT id FROM settlement_chunks WHERE period_to < ${period.to})`;
+  const prefix = `st-${t.toString(36).padStart(9, "0")}-`;
+  const mine = sql`SELECT id FROM settlements WHERE ${periodSql(period)}`;
+  const writes = advance
+    ? [
+        openSettlements(period, waiting, prefix, t),
+        linkParts(period, waiting),
+        sql`UPDATE settlement_ledger SET settled_seq = run_seq, settled_to = run_to, scan_from = run_scan_from,
+            run_from = NULL, run_to = NULL, run_seq = NULL, run_next = NULL, run_scan_from = NULL
+          WHERE id = 1 AND lease_owner = ${work.runId} AND run_from = ${period.from} AND run_to = ${period.to}`,
+        sql`UPDATE settlements SET total_amount = agg.total, item_count = agg.n, updated_at = ${t}
+          FROM (SELECT settlement_id AS sid, SUM(total_amount) AS total, SUM(item_count) AS n FROM settlement_parts
+            WHERE settlement_id IN (${mine} AND status = 'open') GROUP BY settlement_id) AS agg
+          WHERE settlements.id = agg.sid AND (settlements.total_amount IS NOT agg.total OR settlements.item_count IS NOT agg.n)`,
+      ]
+    : [];
+  const res = await rawBatch(db, [
+    work.lease(t),
+    ABORT_UNLESS_CHANGED,
+    ...writes,
+    sql`SELECT currency, COALESCE(SUM(total_amount), 0) AS total, COALESCE(SUM(item_count), 0) AS items
+      FROM settlements WHERE ${periodSql(period)} GROUP BY currency`,
+    // The events in the chunks that feed this period (their own per-currency sums), minus the
+    // parts of those chunks that went elsewhere (another period, or still waiting).
+    sql`WITH fed AS (SELECT DISTINCT chunk_id FROM settlement_parts WHERE settlement_id IN (${mine})),
+      sides AS (
+        SELECT currency, total_amount AS total, item_count AS items FROM settlement_chunk_totals WHERE chunk_id IN fed
+        UNION ALL
+        SELECT currency, -total_amount, -item_count FROM settlement_parts
+        WHERE chunk_id IN fed AND (settlement_id IS NULL OR settlement_id NOT IN (${mine})))
+      SELECT currency, SUM(total) AS total, SUM(items) AS items FROM sides GROUP BY currency`,
+    sql`SELECT COUNT(*) AS n FROM settlements WHERE ${periodSql(period)}`,
+  ]);
+  const rows = <T>(i: number) => (res[res.length - i]?.results ?? []) as T[];
+  type Sum = { currency: string; total: number; items: number };
+  const reconciliation = reconcile(rows<Sum>(3), rows<Sum>(2));
+  return { reconciliation, settled: Number(rows<{ n: number }>(1)[0]?.n ?? 0) };
 }
 
-function inPeriod(period: Period): SQL {
-  return and(eq(settlements.periodFrom, period.from), eq(settlements.periodTo, period.to)) as SQL;
+/**
+ * The period's `settlement_runs` row at the end of a run (only while `runId` holds it; null: the
+ * row of an interrupted run another run finished).
+ */
+function record(db: Db, period: Period, r: { status: "done" | "failed"; runId: string | null; now: number; settled: number }) {
+  return db
+    .update(settlementRuns)
+    .set({
+      status: r.status,
+      leaseOwner: null,
+      leaseUntil: 0,
+      settlements: r.settled,
+      error: r.status === "done" ? null : "reconciliation_failed",
+      finishedAt: r.now,
+      updatedAt: r.now,
+    })
+    .where(and(eq(settlementRuns.id, periodId(period)), r.runId === null ? undefined : eq(settlementRuns.leaseOwner, r.runId)));
 }
 
 /**
@@ -401,9 +455,11 @@ export function reconcile(
   });
 }
 
-async function markFailed(db: Db, id: string, runId: string, error: string, now: number): Promise<void> {
-  await db
-    .update(settlementRuns)
-    .set({ status: "failed", leaseOwner: null, leaseUntil: 0, error: error.slice(0, 500), finishedAt: now, updatedAt: now })
-    .where(and(eq(settlementRuns.id, id), eq(settlementRuns.leaseOwner, runId)));
+/** Marks the run failed and releases the ledger's lease, so the next run can finish the job at once. */
+async function markFailed(db: Db, period: Period, runId: string, error: string, now: number): Promise<void> {
+  await rawBatch(db, [
+    sql`UPDATE settlement_runs SET status = 'failed', lease_owner = NULL, lease_until = 0, error = ${error.slice(0, 500)},
+        finished_at = ${now}, updated_at = ${now} WHERE id = ${periodId(period)} AND lease_owner = ${runId}`,
+    sql`UPDATE settlement_ledger SET lease_owner = NULL, lease_until = 0, updated_at = ${now} WHERE id = 1 AND lease_owner = ${runId}`,
+  ]);
 }

@@ -8,9 +8,11 @@ import { type SQL, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createDb, rawStatement } from "../../src/db/client";
 import { DAY_MS, periodBefore, periodLengthMs, periodsToSettle } from "../../src/settlements/period";
-import { assignedRange, chunkQueries, reconcile } from "../../src/settlements/run";
+import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
+import { IN_CHUNK, OF_PART } from "../../src/settlements/ledger";
+import { chunkStatements, reconcile } from "../../src/settlements/run";
 import { call, issueVoucher, login, newUid, slotAt, testEnv } from "../support/client";
-import { admin, checkInvariants, faultyD1, feeEvent, settle, snapshot } from "../support/settlement-kit";
+import { admin, checkInvariants, faultyD1, feeEvent, settle, settlementOf, snapshot } from "../support/settlement-kit";
 import { post, row, rows } from "../support/voucher-kit";
 
 /** Day `n` of a test calendar far in the past (UTC midnight), so real API events never fall in. */
@@ -72,36 +74,36 @@ describe("periods", () => {
 });
 
 describe("chunk query plans", () => {
-  // A chunk must seek exactly its own keyset range. With a looser upper bound the planner scans
-  // every unassigned event left in the period for each chunk: quadratic in the events of a run.
-  it("both chunk writes seek (created_at, id) between the cursor and the boundary in the partial index", async () => {
-    const db = createDb(testEnv.DB);
+  // Same SQL and bindings, prefixed: D1 answers EXPLAIN QUERY PLAN like a SELECT.
+  const plan = async (q: SQL) => {
+    const res = await rawStatement(createDb(testEnv.DB), sql`EXPLAIN QUERY PLAN ${q}`).all<{ detail: string }>();
+    return res.results.map((r) => r.detail).join(" | ");
+  };
+
+  // A chunk must read exactly its own slice of the ledger: a rowid range, not an index walk over
+  // the period (which would make every chunk cost as much as the whole run).
+  it("both scans of a chunk are rowid ranges of fee_events", async () => {
     const period = { from: day(40), to: day(41) };
-    // Same SQL and bindings, prefixed: D1 answers EXPLAIN QUERY PLAN like a SELECT.
-    const plan = async (q: SQL) => {
-      const res = await rawStatement(db, sql`EXPLAIN QUERY PLAN ${q}`).all<{ detail: string }>();
-      return res.results.map((r) => r.detail).join(" | ");
-    };
-    const mid = chunkQueries(period, { at: day(40) + 5, id: "fe-a" }, { at: day(40) + 9, id: "fe-b" }, day(42));
-    for (const q of [mid.openSettlements, mid.assign]) {
-      expect(await plan(q)).toMatch(/ix_fee_events_unassigned \(\(created_at,id\)>\(\?,\?\) AND \(created_at,id\)<\(\?,\?\)\)/);
-    }
-    const last = chunkQueries(period, { at: day(40) + 5, id: "fe-a" }, null, day(42));
-    for (const q of [last.openSettlements, last.assign]) {
-      expect(await plan(q)).toMatch(/ix_fee_events_unassigned \(\(created_at,id\)>\(\?,\?\) AND created_at<\?\)/);
+    const lease = () => sql`SELECT 1`;
+    for (const bounds of [
+      { seqFrom: 10, seqTo: 20, periodTo: day(41), prevSeq: 5, prevTo: day(40) },
+      // Reaching back below the previous cursor adds the "not settled before" filter.
+      { seqFrom: 2, seqTo: 20, periodTo: day(41), prevSeq: 5, prevTo: day(40) },
+    ]) {
+      const stmts = chunkStatements(period, bounds, "run-x", day(42), lease);
+      const scans = stmts.filter((q) => /FROM fee_events NOT INDEXED/.test(new SQLiteSyncDialect().sqlToQuery(q).sql));
+      expect(scans).toHaveLength(2);
+      for (const q of scans) expect(await plan(q)).toMatch(/SEARCH fee_events USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/);
     }
   });
 
-  it("totals and reconciliation read a settlement set's events as one created_at range", async () => {
-    const db = createDb(testEnv.DB);
-    const which = sql`period_from = ${day(40)} AND period_to = ${day(41)}`;
-    const detail = await rawStatement(
-      db,
-      sql`EXPLAIN QUERY PLAN SELECT currency, SUM(amount) FROM fee_events WHERE ${assignedRange({ from: day(40), to: day(41) }, which)} GROUP BY currency`,
-    ).all<{ detail: string }>();
-    expect(detail.results.map((r) => r.detail).join(" | ")).toMatch(
-      /SEARCH fee_events USING INDEX ix_fee_events_created \(created_at>\? AND created_at<\?\)/,
+  it("a settlement's fee events are found from its parts, through the payer index", async () => {
+    const detail = await plan(
+      sql`SELECT fe.* FROM settlement_parts AS p JOIN settlement_chunks AS c ON c.id = p.chunk_id
+        JOIN fee_events AS fe ON ${OF_PART} AND ${IN_CHUNK} WHERE p.settlement_id = ${"st-x"} ORDER BY fe.seq`,
     );
+    expect(detail).toMatch(/SEARCH p USING INDEX ix_settlement_parts_settlement/);
+    expect(detail).toMatch(/SEARCH fe USING INDEX ix_fee_events_payer \(payer_uid=\? AND seq>\? AND seq<\?\)/);
   });
 });
 
@@ -124,7 +126,8 @@ describe("runSettlement", () => {
       ["USD", 70, 1, "open"],
     ]);
     expect((await mine(b)).map((s) => s.total_amount)).toEqual([30]);
-    expect((await row("SELECT settlement_id FROM fee_events WHERE id = ?", later))?.settlement_id).toBeNull();
+    expect(await settlementOf(later)).toBeNull();
+    expect(await settlementOf(c1)).toBe(sa[0]?.id);
     if (out.status === "done") expect(out.reconciliation.every((r) => r.ok)).toBe(true);
 
     const before = await snapshot();
@@ -207,49 +210,72 @@ describe("runSettlement", () => {
     await checkInvariants(closed);
   });
 
-  it("database triggers refuse re-assignment, assignment into closed settlements and edits of closed totals", async () => {
+  it("database triggers keep the ledger append-only, parts linked once into open settlements of their key, chunks in order", async () => {
     const p = payer("guard");
     const id = await feeEvent({ amount: 10, createdAt: day(60) + H, payer: p });
     await settle(day(60), day(61));
     const [s] = await mine(p);
     await admin(`/api/admin/settlements/${s?.id}/invoice`, { method: "POST" });
     const db = testEnv.DB;
-    await expect(db.prepare("UPDATE settlements SET total_amount = 1 WHERE id = ?").bind(s?.id).run()).rejects.toThrow(/frozen/);
-    await expect(db.prepare("UPDATE settlements SET status = 'open' WHERE id = ?").bind(s?.id).run()).rejects.toThrow(
-      /transition/,
-    );
-    await expect(db.prepare("UPDATE fee_events SET settlement_id = NULL WHERE id = ?").bind(id).run()).rejects.toThrow(/already/);
-    await expect(db.prepare("UPDATE fee_events SET amount = 11 WHERE id = ?").bind(id).run()).rejects.toThrow(/immutable/);
-    await expect(db.prepare("DELETE FROM settlements WHERE id = ?").bind(s?.id).run()).rejects.toThrow(/never deleted/);
-    const other = await feeEvent({ amount: 3, createdAt: day(60) + 2 * H, payer: p });
-    await expect(db.prepare("UPDATE fee_events SET settlement_id = ? WHERE id = ?").bind(s?.id, other).run()).rejects.toThrow(
-      /not open/,
-    );
+    const refuses = (q: string, ...args: unknown[]) => expect(db.prepare(q).bind(...args).run()).rejects;
+    await refuses("UPDATE settlements SET total_amount = 1 WHERE id = ?", s?.id).toThrow(/frozen/);
+    await refuses("UPDATE settlements SET status = 'open' WHERE id = ?", s?.id).toThrow(/transition/);
+    await refuses("DELETE FROM settlements WHERE id = ?", s?.id).toThrow(/never deleted/);
+    // The ledger: immutable, append-only (seq stays in commit order).
+    await refuses("UPDATE fee_events SET amount = 11 WHERE id = ?", id).toThrow(/immutable/);
+    await refuses("UPDATE fee_events SET seq = seq + 1000000 WHERE id = ?", id).toThrow(/immutable/);
+    await refuses("DELETE FROM fee_events WHERE id = ?", id).toThrow(/never deleted/);
 
-    // Into an OPEN settlement: only events of its key, inside [first_event_at, period_to).
+    // Parts: linked once, sums frozen, never deleted.
+    const part = await row<{ chunk_id: number }>("SELECT chunk_id FROM settlement_parts WHERE settlement_id = ?", s?.id);
+    const where = `chunk_id = ${part?.chunk_id} AND payer_uid = ?`;
+    await refuses(`UPDATE settlement_parts SET settlement_id = NULL WHERE ${where}`, p).toThrow(/already assigned/);
+    await refuses(`UPDATE settlement_parts SET total_amount = total_amount + 1 WHERE ${where}`, p).toThrow(/immutable/);
+    await refuses(`UPDATE settlement_parts SET payer_uid = 'someone-else' WHERE ${where}`, p).toThrow(/immutable/);
+    await refuses(`DELETE FROM settlement_parts WHERE ${where}`, p).toThrow(/never deleted/);
+    await refuses("UPDATE settlement_chunks SET seq_to = seq_to + 1 WHERE id = ?", part?.chunk_id).toThrow(/immutable/);
+    await refuses("DELETE FROM settlement_chunks WHERE id = ?", part?.chunk_id).toThrow(/immutable/);
+    await refuses("UPDATE settlement_chunk_totals SET total_amount = 0 WHERE chunk_id = ?", part?.chunk_id).toThrow(/immutable/);
+
+    // A chunk that is not the next slice of a run in progress (none is): refused.
+    const l = await row<{ settled_seq: number; settled_to: number }>("SELECT * FROM settlement_ledger");
+    await refuses(
+      "INSERT INTO settlement_chunks (period_from, period_to, seq_from, seq_to, prev_seq, prev_to, created_at) VALUES (?, ?, 0, ?, ?, ?, 0)",
+      day(60),
+      day(61),
+      l?.settled_seq,
+      l?.settled_seq,
+      l?.settled_to,
+    ).toThrow(/next slice/);
+    // The cursor only moves forward, and only by ending a run.
+    await refuses("UPDATE settlement_ledger SET settled_seq = settled_seq - 1").toThrow(/forward/);
+    await refuses("UPDATE settlement_ledger SET settled_seq = settled_seq + 1").toThrow(/only when a run ends/);
+
+    // A late event for p, whose day-60 settlement is invoiced: its part waits, unlinked. (And a
+    // first event of q, whose day-60 settlement is new and open.)
     const q = payer("guard-open");
-    await feeEvent({ amount: 5, createdAt: day(62) + 5 * H, payer: q });
-    await settle(day(62), day(63));
+    await feeEvent({ amount: 3, createdAt: day(60) + 2 * H, payer: p });
+    await feeEvent({ amount: 5, createdAt: day(60) + 5 * H, payer: q });
+    await settle(day(60), day(61));
+    const waiting = await row<{ chunk_id: number }>(
+      "SELECT chunk_id FROM settlement_parts WHERE payer_uid = ? AND settlement_id IS NULL",
+      p,
+    );
+    expect(waiting?.chunk_id).toBeGreaterThan(0);
     const [open] = await mine(q);
     expect(open?.status).toBe("open");
-    expect(open?.first_event_at).toBe(day(62) + 5 * H);
-    const assign = (eventId: string) =>
-      db.prepare("UPDATE fee_events SET settlement_id = ? WHERE id = ?").bind(open?.id, eventId).run();
-    await expect(assign(await feeEvent({ amount: 1, createdAt: day(62) + 6 * H, payer: p }))).rejects.toThrow(/keys differ/);
-    await expect(assign(await feeEvent({ amount: 1, createdAt: day(62) + 6 * H, payer: q, currency: "USD" }))).rejects.toThrow(
-      /keys differ/,
-    );
-    await expect(assign(await feeEvent({ amount: 1, createdAt: day(63) + H, payer: q }))).rejects.toThrow(/outside/);
-    await expect(assign(await feeEvent({ amount: 1, createdAt: day(62) + 4 * H, payer: q }))).rejects.toThrow(/outside/);
-    await expect(
-      db.prepare("UPDATE settlements SET first_event_at = first_event_at + 1 WHERE id = ?").bind(open?.id).run(),
-    ).rejects.toThrow(/only moves down/);
-    await expect(db.prepare("UPDATE settlements SET first_event_at = 0 WHERE id = ?").bind(s?.id).run()).rejects.toThrow(
-      /frozen/,
-    );
-    // Lowering the bound first makes the earlier event assignable: the range is the only gate left.
-    await db.prepare("UPDATE settlements SET first_event_at = ? WHERE id = ?").bind(day(62), open?.id).run();
-    await assign(await feeEvent({ amount: 1, createdAt: day(62) + 4 * H, payer: q }));
+    // Linking it by hand: only into an open settlement of its own key.
+    const link = (sid: string | undefined) =>
+      db.prepare("UPDATE settlement_parts SET settlement_id = ? WHERE chunk_id = ? AND payer_uid = ?").bind(sid, waiting?.chunk_id, p).run();
+    await expect(link(s?.id)).rejects.toThrow(/not open/);
+    await expect(link(open?.id)).rejects.toThrow(/keys differ/);
+    await settle(day(62), day(63));
+    // The next run of p's key adopts it into its open settlement.
+    expect((await mine(p)).map((x) => [x.period_from, x.total_amount, x.status])).toEqual([
+      [day(60), 10, "invoiced"],
+      [day(62), 3, "open"],
+    ]);
+    await checkInvariants();
   });
 
   it("fails the run and logs settlement.reconciliation_failed when totals and events disagree", async () => {

@@ -31,8 +31,8 @@ export async function feeEvent(f: {
   const reversal = f.reverses !== undefined;
   await testEnv.DB.prepare(
     `INSERT INTO fee_events (id, fee_id, kind, subject_type, subject_id, amount, currency, base_amount, rate_ppm,
-       fixed_amount, rounding, rule_version, payer_uid, beneficiary_id, reverses_id, settlement_id, created_at)
-     VALUES (?, 'voucher.booking', ?, 'test', ?, ?, ?, 0, 20000, 0, 'half_up', 1, ?, ?, ?, NULL, ?)`,
+       fixed_amount, rounding, rule_version, payer_uid, beneficiary_id, reverses_id, created_at)
+     VALUES (?, 'voucher.booking', ?, 'test', ?, ?, ?, 0, 20000, 0, 'half_up', 1, ?, ?, ?, ?)`,
   )
     .bind(
       id,
@@ -93,7 +93,9 @@ export function faultyD1(d1: D1Database, fault: Fault): D1Database {
 export async function snapshot() {
   return {
     settlements: await rows("SELECT * FROM settlements ORDER BY id"),
-    assignments: await rows("SELECT id, settlement_id FROM fee_events ORDER BY id"),
+    assignments: await rows("SELECT fee_event_id, chunk_id, settlement_id FROM fee_event_settlements ORDER BY seq"),
+    parts: await rows("SELECT * FROM settlement_parts ORDER BY chunk_id, beneficiary_id, payer_uid, currency"),
+    chunks: await rows("SELECT * FROM settlement_chunks ORDER BY id"),
   };
 }
 
@@ -103,31 +105,53 @@ const doneRuns = () =>
     "SELECT period_from, period_to FROM settlement_runs WHERE status = 'done' ORDER BY finished_at DESC",
   );
 
+/** The settlement of one fee event (null: not settled, or waiting for an open settlement). */
+export async function settlementOf(feeEventId: string): Promise<string | null> {
+  const [row] = await rows<{ settlement_id: string | null }>(
+    "SELECT settlement_id FROM fee_event_settlements WHERE fee_event_id = ?",
+    feeEventId,
+  );
+  return row?.settlement_id ?? null;
+}
+
 /**
- * The settlement invariants, checked against the whole database:
- * 1. every assigned fee event points at an existing settlement of its own key;
- * 2. reconciliation: per currency, assigned event sums equal settlement totals (and counts);
+ * The settlement invariants, checked against the whole database (through the
+ * `fee_event_settlements` view, which applies the chunk rule of src/settlements/ledger.ts):
+ * 1. no fee event lies in two chunks; every event in a chunk has its key's part there; every
+ *    settled event's settlement exists, has its key and a period ending after the event;
+ * 2. reconciliation: per currency, settled event sums equal settlement totals (and counts);
  * 3. closed settlements equal their earlier snapshot (only `invoiced → paid` may happen);
- * 4. after a completed run of [from, to), no fee event created before `to` is unassigned unless
+ * 4. after a completed run of [from, to), no fee event created before `to` is unsettled unless
  *    its settlement key for that period is closed.
  * Returns the closed settlements, to compare with at the next step.
  */
 export async function checkInvariants(closedBefore: Record<string, any>[] = []): Promise<Record<string, any>[]> {
-  const orphans = await rows(
-    `SELECT fe.id FROM fee_events fe LEFT JOIN settlements s ON s.id = fe.settlement_id
-     WHERE fe.settlement_id IS NOT NULL AND (s.id IS NULL OR s.beneficiary_id <> fe.beneficiary_id
-       OR s.payer_uid <> fe.payer_uid OR s.currency <> fe.currency)`,
+  const twice = await rows(
+    `SELECT fe.id FROM fee_events fe JOIN settlement_chunks c ON ${IN_CHUNK_SQL} GROUP BY fe.seq HAVING COUNT(*) > 1`,
   );
-  expect(orphans, "fee events assigned to a settlement of another key").toEqual([]);
+  expect(twice, "fee events in two chunks").toEqual([]);
+  const partless = await rows(
+    `SELECT fe.id FROM fee_events fe JOIN settlement_chunks c ON ${IN_CHUNK_SQL}
+     WHERE NOT EXISTS (SELECT 1 FROM settlement_parts p WHERE p.chunk_id = c.id AND p.beneficiary_id = fe.beneficiary_id
+       AND p.payer_uid = fe.payer_uid AND p.currency = fe.currency)`,
+  );
+  expect(partless, "fee events in a chunk without their key's part").toEqual([]);
+  const orphans = await rows(
+    `SELECT fe.id FROM fee_event_settlements v JOIN fee_events fe ON fe.seq = v.seq LEFT JOIN settlements s ON s.id = v.settlement_id
+     WHERE v.settlement_id IS NOT NULL AND (s.id IS NULL OR s.beneficiary_id <> fe.beneficiary_id
+       OR s.payer_uid <> fe.payer_uid OR s.currency <> fe.currency OR fe.created_at >= s.period_to)`,
+  );
+  expect(orphans, "fee events settled into a settlement of another key or an earlier period").toEqual([]);
 
   const bySettlement = await rows(
     `SELECT s.currency, SUM(s.total_amount) AS total, SUM(s.item_count) AS items FROM settlements s GROUP BY s.currency ORDER BY s.currency`,
   );
   const byEvents = await rows(
-    `SELECT s.currency, SUM(fe.amount) AS total, COUNT(*) AS items FROM fee_events fe JOIN settlements s ON s.id = fe.settlement_id
+    `SELECT s.currency, SUM(fe.amount) AS total, COUNT(*) AS items FROM fee_event_settlements v
+       JOIN fee_events fe ON fe.seq = v.seq JOIN settlements s ON s.id = v.settlement_id
      GROUP BY s.currency ORDER BY s.currency`,
   );
-  expect(bySettlement, "reconciliation: settlement totals vs assigned fee events").toEqual(byEvents);
+  expect(bySettlement, "reconciliation: settlement totals vs settled fee events").toEqual(byEvents);
 
   const closed = await rows("SELECT * FROM settlements WHERE status <> 'open' ORDER BY id");
   const now = new Map(closed.map((s) => [s.id, s]));
@@ -143,14 +167,19 @@ export async function checkInvariants(closedBefore: Record<string, any>[] = []):
   const [last] = await doneRuns();
   if (last) {
     const left = await rows(
-      `SELECT fe.id FROM fee_events fe WHERE fe.settlement_id IS NULL AND fe.created_at < ?
+      `SELECT fe.id FROM fee_events fe WHERE fe.created_at < ?
+         AND NOT EXISTS (SELECT 1 FROM fee_event_settlements v WHERE v.seq = fe.seq AND v.settlement_id IS NOT NULL)
          AND NOT EXISTS (SELECT 1 FROM settlements s WHERE s.beneficiary_id = fe.beneficiary_id AND s.payer_uid = fe.payer_uid
            AND s.currency = fe.currency AND s.period_from = ? AND s.period_to = ? AND s.status <> 'open')`,
       last.period_to,
       last.period_from,
       last.period_to,
     );
-    expect(left, "fee events before the last run's end left unassigned").toEqual([]);
+    expect(left, "fee events before the last run's end left unsettled").toEqual([]);
   }
   return closed;
 }
+
+/** The chunk rule (as in migration 0009's view), joining `fee_events fe` to `settlement_chunks c`. */
+const IN_CHUNK_SQL = `fe.seq > c.seq_from AND fe.seq <= c.seq_to AND fe.created_at < c.period_to
+  AND NOT (fe.seq <= c.prev_seq AND fe.created_at < c.prev_to)`;
