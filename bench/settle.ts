@@ -42,7 +42,7 @@ interface Measured {
   runRssMb: number;
   settlements: number;
   chunks: number;
-  /** The run's own timing (ms): finding chunk boundaries, chunk batches, totals + reconciliation. */
+  /** The run's own timing (ms): lease and cut, chunk batches, adoption + totals + reconciliation. */
   phases: Record<string, number>;
   totalsMatch: boolean;
 }
@@ -52,11 +52,11 @@ stopServersOnExit();
 /** The SQL that inserts `n` fee events spread over the bench day. */
 function generatorSql(n: number): string {
   return `INSERT INTO fee_events (id, fee_id, kind, subject_type, subject_id, amount, currency, base_amount, rate_ppm,
-  fixed_amount, rounding, rule_version, payer_uid, beneficiary_id, reverses_id, settlement_id, created_at)
+  fixed_amount, rounding, rule_version, payer_uid, beneficiary_id, reverses_id, created_at)
 WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n < ${n - 1})
 SELECT printf('fe-bench-%09d', n), 'voucher.booking', 'charge', 'bench', printf('b-%09d', n),
   1 + (n * 7919) % 5000, CASE n % 3 WHEN 0 THEN 'EUR' WHEN 1 THEN 'USD' ELSE 'CHF' END,
-  0, 20000, 0, 'half_up', 1, printf('payer-%04d', (n / 3) % 1000), 'platform:together-systems', NULL, NULL,
+  0, 20000, 0, 'half_up', 1, printf('payer-%04d', (n / 3) % 1000), 'platform:together-systems', NULL,
   ${DAY} + (n * ${DAY_MS - 1000}) / ${n}
 FROM seq;`;
 }
@@ -201,7 +201,7 @@ function report(results: Measured[]): string {
   const row = (m: Measured) =>
     `| ${m.n.toLocaleString("en")} | ${(m.baselineMs[Math.floor(m.baselineMs.length / 2)] ?? 0).toFixed(0)} ms | ${(m.settleMs / 1000).toFixed(2)} s | **${m.ratio.toFixed(2)} ×** | ${((m.settleMs * 1000) / m.n).toFixed(1)} µs | ${m.chunks} | ${m.settlements} | ${m.idleRssMb.toFixed(0)} → ${m.peakRssMb.toFixed(0)} MB (+${m.runRssMb.toFixed(0)}) | ${phases(m)} | ${m.totalsMatch ? "yes" : "**NO**"} |`;
   const phases = (m: Measured) =>
-    ["boundaries", "chunks", "finalize"].map((k) => ((m.phases[k] ?? Number.NaN) / 1000).toFixed(2)).join(" / ");
+    ["begin", "chunks", "finalize"].map((k) => ((m.phases[k] ?? Number.NaN) / 1000).toFixed(2)).join(" / ");
   const small = results[0];
   const big = results[results.length - 1];
   const lines = [
@@ -209,7 +209,7 @@ function report(results: Measured[]): string {
     "",
     `Run ${new Date().toISOString()} on ${os.cpus().length} cores, Node ${process.version}, wrangler ${wrangler}. One UTC day of fee events (1,000 payers × 3 currencies), settled through \`POST /api/admin/settlements/run\` (the cron's code path, chunks of ${DEFAULT_CHUNK_SIZE.toLocaleString("en")} events = one D1 batch each) on the local stack; baseline: the bare \`SELECT … SUM … GROUP BY beneficiary, payer, currency\` over the same rows in the same D1 (median of 3 after a warm-up). Memory: VmRSS of all processes of the app (wrangler + workerd), idle → peak during the run. Phases: the run's own timing in seconds. Why the ratio is what it is: [README.md](README.md#settlement-run-npm-run-benchsettle).`,
     "",
-    "| fee events | bare aggregate | settlement | settle / aggregate | per event | chunks | settlements | RSS idle → peak | phases s: boundaries / chunks / finalize | totals = aggregate |",
+    "| fee events | bare aggregate | settlement | settle / aggregate | per event | chunks | settlements | RSS idle → peak | phases s: begin / chunks / finalize | totals = aggregate |",
     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
     ...results.map(row),
   ];

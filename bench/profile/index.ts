@@ -101,8 +101,8 @@ async function book(req: Request, env: ProfileEnv, roundTrips: number): Promise<
     statements.push(
       db
         .prepare(
-          `INSERT INTO fee_events (id, fee_id, kind, subject_type, subject_id, amount, currency, base_amount, rate_ppm, fixed_amount, rounding, rule_version, payer_uid, beneficiary_id, reverses_id, settlement_id, created_at)
-           VALUES (?1, ?2, 'charge', 'voucher_booking', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'platform:together-systems', NULL, NULL, ?12)`,
+          `INSERT INTO fee_events (id, fee_id, kind, subject_type, subject_id, amount, currency, base_amount, rate_ppm, fixed_amount, rounding, rule_version, payer_uid, beneficiary_id, reverses_id, created_at)
+           VALUES (?1, ?2, 'charge', 'voucher_booking', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'platform:together-systems', NULL, ?12)`,
         )
         .bind(
           id("fe"),
@@ -170,10 +170,10 @@ async function bookOneTrip(req: Request, env: ProfileEnv): Promise<Response> {
       ),
     db
       .prepare(
-        `INSERT INTO fee_events (id, fee_id, kind, subject_type, subject_id, amount, currency, base_amount, rate_ppm, fixed_amount, rounding, rule_version, payer_uid, beneficiary_id, reverses_id, settlement_id, created_at)
+        `INSERT INTO fee_events (id, fee_id, kind, subject_type, subject_id, amount, currency, base_amount, rate_ppm, fixed_amount, rounding, rule_version, payer_uid, beneficiary_id, reverses_id, created_at)
          SELECT ?1, f.id, 'charge', 'voucher_booking', ?2, (v.price_amount * f.rate_ppm + 500000) / 1000000 + f.fixed_amount,
                 v.price_currency, v.price_amount, f.rate_ppm, f.fixed_amount, f.rounding, f.version, v.issuer_uid,
-                'platform:together-systems', NULL, NULL, ?3
+                'platform:together-systems', NULL, ?3
          FROM vouchers v JOIN fees f ON f.id = 'voucher.booking'
          WHERE v.id = ?4 AND f.active = 1 AND f.rounding = 'half_up' AND v.price_amount IS NOT NULL
            AND (f.currency IS NULL OR f.currency = v.price_currency)`,

@@ -62,7 +62,7 @@ const money = async () => ({
   ),
   // Every fee event and settlement except the payer column.
   feeRows: await rows(
-    "SELECT id, fee_id, kind, subject_type, subject_id, amount, currency, base_amount, rate_ppm, fixed_amount, rounding, rule_version, beneficiary_id, reverses_id, settlement_id, created_at FROM fee_events ORDER BY id",
+    "SELECT id, fee_id, kind, subject_type, subject_id, amount, currency, base_amount, rate_ppm, fixed_amount, rounding, rule_version, beneficiary_id, reverses_id, seq, created_at, (SELECT settlement_id FROM fee_event_settlements AS v WHERE v.seq = fee_events.seq) AS settlement_id FROM fee_events ORDER BY id",
   ),
   settlementRows: await rows(
     "SELECT id, beneficiary_id, period_from, period_to, currency, total_amount, item_count, status, created_at, invoiced_at, paid_at FROM settlements ORDER BY id",
@@ -209,6 +209,7 @@ beforeAll(async () => {
       "rate_limits.key",
       "room_tickets.uid",
       "rooms.owner_uid",
+      "settlement_parts.payer_uid",
       "settlements.payer_uid",
       "transfers.actor_uid",
       "used_link_nonces.uid",
@@ -257,6 +258,8 @@ describe("DELETE /api/admin/thinkers/:uid", () => {
       // EUR: charge, reversal, charge; USD: charge; the late manual charge.
       "fee_events.payer_uid": 5,
       "settlements.payer_uid": 2,
+      // The settled ones: one part per settlement key, in the one chunk of the run.
+      "settlement_parts.payer_uid": 2,
       "transfers.actor_uid": 1,
       "contracts.created_by": 1,
     });
@@ -301,6 +304,7 @@ describe("DELETE /api/admin/thinkers/:uid", () => {
         "events.meta",
         "events.subject_id",
         "fee_events.payer_uid",
+        "settlement_parts.payer_uid",
         "settlements.payer_uid",
         "thinkers.id",
         "vouchers.issuer_uid",

@@ -206,7 +206,6 @@ describe("fee events", () => {
       payer_uid: issuer.uid,
       beneficiary_id: PLATFORM_ID,
       reverses_id: null,
-      settlement_id: null,
     });
     expect(fees[0]?.created_at).toBe(Date.parse(b.body.booking.createdAt));
   });
