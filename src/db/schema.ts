@@ -602,10 +602,7 @@ export const settlementChunks = sqliteTable(
     prevTo: integer("prev_to").notNull(),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [
-    check("ck_settlement_chunks_range", sql`${t.seqFrom} < ${t.seqTo}`),
-    index("ix_settlement_chunks_seq").on(t.seqTo),
-  ],
+  (t) => [check("ck_settlement_chunks_range", sql`${t.seqFrom} < ${t.seqTo}`), index("ix_settlement_chunks_seq").on(t.seqTo)],
 );
 
 /**

@@ -98,7 +98,11 @@ export async function listSettlements(ctx: Ctx<unknown, unknown>, f: SettlementF
  * are found from the settlement's parts: each names a chunk (a `seq` range) and a key, so the
  * walk is parts → chunk → that payer's events in the range (index `ix_fee_events_payer`).
  */
-export async function getSettlement(ctx: Ctx<unknown, unknown>, id: string, page: { limit: number; cursor?: number | undefined }) {
+export async function getSettlement(
+  ctx: Ctx<unknown, unknown>,
+  id: string,
+  page: { limit: number; cursor?: number | undefined },
+) {
   const p = alias(settlementParts, "p");
   const c = alias(settlementChunks, "c");
   const fe = alias(feeEvents, "fe");

@@ -153,17 +153,21 @@ export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
       const earlier = await finalize(db, pending.period, work, true);
       const ok = earlier.reconciliation.every((r) => r.ok);
       await record(db, pending.period, { status: ok ? "done" : "failed", runId: null, now: now(), settled: earlier.settled });
-      ledger = await readLedger(db);
-      pending = null;
+      const res = await rawBatch(db, [
+        work.lease(now()),
+        ABORT_UNLESS_CHANGED,
+        beginSql(period, runId),
+        sql`SELECT * FROM settlement_ledger WHERE id = 1`,
+      ]);
+      ledger = res[3]?.results[0] as Ledger;
+      pending = inProgress(ledger);
     }
-    let t = now();
     // Behind the cursor: everything created before `to` is settled already (late events go to
-    // the next period), so there is nothing to cut; the run only re-checks the period.
-    const behind = !pending && period.to < ledger.settled_to;
-    if (!pending && !behind) pending = await begin(db, period, ledger, work, now());
-    phases.begin = now() - t;
+    // the next period), so nothing was pinned; the run only re-checks the period.
+    const behind = !pending;
+    phases.begin = now() - started;
 
-    t = now();
+    let t = now();
     if (pending) ({ assigned, chunks } = await settleChunks(db, pending, work));
     phases.chunks = now() - t;
 
@@ -195,7 +199,14 @@ export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
       log("error", "settlement reconciliation failed", { periodId: id, reconciliation });
       return { status: "failed", periodId: id, error: "reconciliation_failed", reconciliation, durationMs };
     }
-    log("info", "settlement run done", { periodId: id, trigger: opts.trigger, assigned, chunks, settlements: settled, durationMs });
+    log("info", "settlement run done", {
+      periodId: id,
+      trigger: opts.trigger,
+      assigned,
+      chunks,
+      settlements: settled,
+      durationMs,
+    });
     return { status: "done", periodId: id, assigned, chunks, settlements: settled, reconciliation, durationMs, phases };
   } catch (err) {
     const durationMs = now() - started;
@@ -221,8 +232,9 @@ interface Work {
 }
 
 /**
- * Takes the ledger's lease by compare-and-swap (free or expired) and marks the period's run row
- * running, in one batch. Returns the ledger row, or null when another run holds the lease.
+ * Takes the ledger's lease by compare-and-swap (free or expired), marks the period's run row
+ * running and pins the run on the ledger if it can start now ({@link beginSql}), in one batch.
+ * Returns the ledger row, or null when another run holds the lease.
  */
 async function acquireLease(
   db: Db,
@@ -245,19 +257,14 @@ async function acquireLease(
           lease_until = excluded.lease_until, trigger = excluded.trigger, attempts = settlement_runs.attempts + 1,
           assigned = 0, chunks = 0, error = NULL, started_at = excluded.started_at, finished_at = NULL,
           updated_at = excluded.updated_at`,
+      beginSql(period, runId),
       sql`SELECT * FROM settlement_ledger WHERE id = 1`,
     ]);
-    return (res[3]?.results[0] as Ledger | undefined) ?? null;
+    return (res[4]?.results[0] as Ledger | undefined) ?? null;
   } catch (err) {
     if (isGuardAbort(err)) return null;
     throw err;
   }
-}
-
-async function readLedger(db: Db): Promise<Ledger> {
-  const [row] = await db.all<Ledger>(sql`SELECT * FROM settlement_ledger WHERE id = 1`);
-  if (!row) throw new Error("settlement_ledger row missing (migration 0009 creates it)");
-  return row;
 }
 
 function inProgress(l: Ledger): InProgress | null {
@@ -272,28 +279,21 @@ function inProgress(l: Ledger): InProgress | null {
 }
 
 /**
- * Pins the run on the ledger: it settles up to the ledger's current end (`MAX(seq)`; anything
+ * Pins a run of `period` on the ledger, unless a run is in progress or `to` is behind the cursor
+ * (then it changes nothing). The run settles up to the ledger's current end (`MAX(seq)`; anything
  * committed later has a larger seq and is the next run's), starting where unsettled events may
- * begin (`scan_from`). `run_scan_from` is where they will begin once this run is done: just
- * before the first event up to the end that was created at or after `to`, found through
+ * begin: `scan_from`, or the cursor itself when `to` is the cursor's (below it, only events
+ * created in `[settled_to, to)` can be new). `run_scan_from` is where they will begin once this
+ * run is done: just before the first event up to the end created at or after `to`, found through
  * `ix_fee_events_created` among the few events past the period.
  */
-async function begin(db: Db, period: Period, l: Ledger, work: Work, t: number): Promise<InProgress> {
-  const [row] = await db.all<{ end: number }>(sql`SELECT COALESCE(MAX(seq), 0) AS end FROM fee_events`);
-  const end = Math.max(row?.end ?? 0, l.settled_seq);
-  // Below the cursor only events created in [settled_to, to) can be new to this period; with the
-  // same `to` (a rerun) there are none, and the walk starts at the cursor.
-  const next = period.to === l.settled_to ? l.settled_seq : l.scan_from;
-  await rawBatch(db, [
-    work.lease(t),
-    ABORT_UNLESS_CHANGED,
-    sql`UPDATE settlement_ledger SET run_from = ${period.from}, run_to = ${period.to}, run_seq = ${end}, run_next = ${next},
-        run_scan_from = COALESCE((SELECT MIN(seq) - 1 FROM fee_events
-          WHERE created_at >= ${period.to} AND seq > ${l.scan_from} AND seq <= ${end}), ${end})
-      WHERE id = 1 AND lease_owner = ${work.runId} AND run_to IS NULL`,
-    ABORT_UNLESS_CHANGED,
-  ]);
-  return { period, next, end, prevSeq: l.settled_seq, prevTo: l.settled_to };
+function beginSql(period: Period, runId: string): SQL {
+  const end = sql`MAX(settled_seq, (SELECT COALESCE(MAX(seq), 0) FROM fee_events))`;
+  return sql`UPDATE settlement_ledger SET run_from = ${period.from}, run_to = ${period.to}, run_seq = ${end},
+      run_next = CASE WHEN settled_to = ${period.to} THEN settled_seq ELSE scan_from END,
+      run_scan_from = COALESCE((SELECT MIN(seq) - 1 FROM fee_events INDEXED BY ix_fee_events_created
+        WHERE created_at >= ${period.to} AND seq > settlement_ledger.scan_from AND seq <= ${end}), ${end})
+    WHERE id = 1 AND lease_owner = ${runId} AND run_to IS NULL AND settled_to <= ${period.to}`;
 }
 
 /** Writes the run's remaining chunks, one batch each; returns the events they settled. */
@@ -304,10 +304,19 @@ async function settleChunks(db: Db, run: InProgress, work: Work): Promise<{ assi
   for (let lo = run.next; lo < run.end; ) {
     const hi = Math.min(lo + work.chunkSize, run.end);
     const t = work.now();
-    const res = await rawBatch(db, chunkStatements(period, { seqFrom: lo, seqTo: hi, periodTo: period.to, prevSeq: run.prevSeq, prevTo: run.prevTo }, work.runId, t, work.lease));
+    const res = await rawBatch(
+      db,
+      chunkStatements(
+        period,
+        { seqFrom: lo, seqTo: hi, periodTo: period.to, prevSeq: run.prevSeq, prevTo: run.prevTo },
+        t,
+        work.lease,
+      ),
+    );
     assigned += Number((res[res.length - 1]?.results[0] as { n: number } | undefined)?.n ?? 0);
     chunks++;
-    if (chunks % LOG_EVERY_CHUNKS === 0) work.log("info", "settlement run progress", { periodId: periodId(period), chunks, assigned, seq: hi, end: run.end });
+    if (chunks % LOG_EVERY_CHUNKS === 0)
+      work.log("info", "settlement run progress", { periodId: periodId(period), chunks, assigned, seq: hi, end: run.end });
     lo = hi;
   }
   return { assigned, chunks };
@@ -324,7 +333,7 @@ const settlementKey = (t: string) =>
  * events per key into parts and per currency into chunk totals — `NOT INDEXED`, so each is a
  * rowid-range scan — create the open settlements its keys lack, link the parts to them, count.
  */
-export function chunkStatements(period: Period, c: ChunkBounds, runId: string, t: number, lease: (t: number) => SQL): SQL[] {
+export function chunkStatements(period: Period, c: ChunkBounds, t: number, lease: (t: number) => SQL): SQL[] {
   const events = chunkEvents(c);
   const prefix = `st-${t.toString(36).padStart(9, "0")}-`;
   const linked = sql`SELECT COALESCE(SUM(item_count), 0) AS n FROM settlement_parts WHERE chunk_id = ${CHUNK} AND settlement_id IS NOT NULL`;

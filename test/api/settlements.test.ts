@@ -90,10 +90,11 @@ describe("chunk query plans", () => {
       // Reaching back below the previous cursor adds the "not settled before" filter.
       { seqFrom: 2, seqTo: 20, periodTo: day(41), prevSeq: 5, prevTo: day(40) },
     ]) {
-      const stmts = chunkStatements(period, bounds, "run-x", day(42), lease);
+      const stmts = chunkStatements(period, bounds, day(42), lease);
       const scans = stmts.filter((q) => /FROM fee_events NOT INDEXED/.test(new SQLiteSyncDialect().sqlToQuery(q).sql));
       expect(scans).toHaveLength(2);
-      for (const q of scans) expect(await plan(q)).toMatch(/SEARCH fee_events USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/);
+      for (const q of scans)
+        expect(await plan(q)).toMatch(/SEARCH fee_events USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/);
     }
   });
 
@@ -217,7 +218,13 @@ describe("runSettlement", () => {
     const [s] = await mine(p);
     await admin(`/api/admin/settlements/${s?.id}/invoice`, { method: "POST" });
     const db = testEnv.DB;
-    const refuses = (q: string, ...args: unknown[]) => expect(db.prepare(q).bind(...args).run()).rejects;
+    const refuses = (q: string, ...args: unknown[]) =>
+      expect(
+        db
+          .prepare(q)
+          .bind(...args)
+          .run(),
+      ).rejects;
     await refuses("UPDATE settlements SET total_amount = 1 WHERE id = ?", s?.id).toThrow(/frozen/);
     await refuses("UPDATE settlements SET status = 'open' WHERE id = ?", s?.id).toThrow(/transition/);
     await refuses("DELETE FROM settlements WHERE id = ?", s?.id).toThrow(/never deleted/);
@@ -266,7 +273,10 @@ describe("runSettlement", () => {
     expect(open?.status).toBe("open");
     // Linking it by hand: only into an open settlement of its own key.
     const link = (sid: string | undefined) =>
-      db.prepare("UPDATE settlement_parts SET settlement_id = ? WHERE chunk_id = ? AND payer_uid = ?").bind(sid, waiting?.chunk_id, p).run();
+      db
+        .prepare("UPDATE settlement_parts SET settlement_id = ? WHERE chunk_id = ? AND payer_uid = ?")
+        .bind(sid, waiting?.chunk_id, p)
+        .run();
     await expect(link(s?.id)).rejects.toThrow(/not open/);
     await expect(link(open?.id)).rejects.toThrow(/keys differ/);
     await settle(day(62), day(63));
