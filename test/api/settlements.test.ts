@@ -369,6 +369,14 @@ describe("admin settlement routes", () => {
     expect(detail.body.feeEvents).toHaveLength(2);
     const rest = await admin(`/api/admin/settlements/${s.id}?limit=10&cursor=${detail.body.nextCursor}`);
     expect(detail.body.feeEvents.length + rest.body.feeEvents.length).toBe(5);
+    // Ledger order, each event naming the settlement; the cursor is the last event's seq.
+    const seqs = [...detail.body.feeEvents, ...rest.body.feeEvents].map((f: { seq: number }) => f.seq);
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    expect(detail.body.nextCursor).toBe(String(seqs[1]));
+    expect(rest.body.feeEvents.every((f: { settlementId: string }) => f.settlementId === s.id)).toBe(true);
+    expect(rest.body.nextCursor).toBeNull();
+    const badCursor = await admin(`/api/admin/settlements/${s.id}?cursor=fe-abc`);
+    expect([badCursor.status, badCursor.body.code]).toEqual([400, "validation_failed"]);
     expect((await admin("/api/admin/settlements/st-nope")).status).toBe(404);
 
     expect((await admin(`/api/admin/settlements/${s.id}/pay`, { method: "POST" })).body.code).toBe("invalid_transition");

@@ -16,6 +16,8 @@ export default defineConfig({
           TEST_MIGRATIONS: await readD1Migrations(path.join(root, "migrations")),
           ...TEST_BINDINGS,
         },
+        // An empty second database: the migration tests apply the migrations step by step to it.
+        d1Databases: { MIGRATION_DB: "migration-test" },
         // The backend Worker hosting the Room DO (ROOMS has script_name = "together-systems-backend").
         // A short leave grace, so the legacy /ws test sees `system leave` without waiting 10 s.
         workers: [backendWorker({ ROOM_LEAVE_GRACE_MS: "300" })],
