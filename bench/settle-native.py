@@ -58,13 +58,12 @@ def chunk_statements(lo, hi):
     key = "s.beneficiary_id = settlement_parts.beneficiary_id AND s.payer_uid = settlement_parts.payer_uid AND s.currency = settlement_parts.currency"
     return [
         ("lease", "UPDATE settlement_ledger SET lease_until = lease_until, updated_at = 1 WHERE id = 1 AND lease_owner = 'bench'"),
-        ("cut chunk", f"""INSERT INTO settlement_chunks (period_from, period_to, seq_from, seq_to, prev_seq, prev_to, created_at)
-          SELECT {FROM}, {TO}, {lo}, {hi}, settled_seq, settled_to, 1 FROM settlement_ledger"""),
+        ("cut chunk (with its events' sum)", f"""INSERT INTO settlement_chunks (period_from, period_to, seq_from, seq_to,
+            prev_seq, prev_to, event_total, event_count, created_at)
+          SELECT {FROM}, {TO}, {lo}, {hi}, 0, 0, COALESCE(SUM(amount), 0), COUNT(*), 1 FROM fee_events NOT INDEXED WHERE {events}"""),
         ("parts (per key)", f"""INSERT INTO settlement_parts (chunk_id, beneficiary_id, payer_uid, currency, total_amount, item_count)
           SELECT {CH}, beneficiary_id, payer_uid, currency, SUM(amount), COUNT(*) FROM fee_events NOT INDEXED
           WHERE {events} GROUP BY beneficiary_id, payer_uid, currency"""),
-        ("chunk totals (per currency)", f"""INSERT INTO settlement_chunk_totals (chunk_id, currency, total_amount, item_count)
-          SELECT {CH}, currency, SUM(amount), COUNT(*) FROM fee_events NOT INDEXED WHERE {events} GROUP BY currency"""),
         ("open settlements", f"""INSERT INTO settlements (id, beneficiary_id, payer_uid, period_from, period_to, currency,
             total_amount, item_count, status, created_at, updated_at)
           SELECT 'st-' || lower(hex(randomblob(10))), beneficiary_id, payer_uid, {FROM}, {TO}, currency, 0, 0, 'open', 1, 1

@@ -4,15 +4,6 @@
 -- instead of writing a settlement id onto every event. Existing assignments are carried over:
 -- the events are renumbered so that each settled period's events form one contiguous block,
 -- which becomes one chunk with one part per settlement.
-CREATE TABLE `settlement_chunk_totals` (
-	`chunk_id` integer NOT NULL,
-	`currency` text NOT NULL,
-	`total_amount` integer NOT NULL,
-	`item_count` integer NOT NULL,
-	PRIMARY KEY(`chunk_id`, `currency`),
-	FOREIGN KEY (`chunk_id`) REFERENCES `settlement_chunks`(`id`) ON UPDATE no action ON DELETE no action
-);
---> statement-breakpoint
 CREATE TABLE `settlement_chunks` (
 	`id` integer PRIMARY KEY NOT NULL,
 	`period_from` integer NOT NULL,
@@ -21,6 +12,8 @@ CREATE TABLE `settlement_chunks` (
 	`seq_to` integer NOT NULL,
 	`prev_seq` integer NOT NULL,
 	`prev_to` integer NOT NULL,
+	`event_total` integer NOT NULL,
+	`event_count` integer NOT NULL,
 	`created_at` integer NOT NULL,
 	CONSTRAINT "ck_settlement_chunks_range" CHECK("settlement_chunks"."seq_from" < "settlement_chunks"."seq_to")
 );
@@ -88,9 +81,10 @@ CREATE TABLE `__new_fee_events` (
 INSERT INTO `__new_fee_events`("seq", "id", "fee_id", "kind", "subject_type", "subject_id", "amount", "currency", "base_amount", "rate_ppm", "fixed_amount", "rounding", "rule_version", "payer_uid", "beneficiary_id", "reverses_id", "created_at")
 SELECT ROW_NUMBER() OVER (ORDER BY s.id IS NULL, s.period_to, s.period_from, fe.created_at, fe.id), fe."id", fe."fee_id", fe."kind", fe."subject_type", fe."subject_id", fe."amount", fe."currency", fe."base_amount", fe."rate_ppm", fe."fixed_amount", fe."rounding", fe."rule_version", fe."payer_uid", fe."beneficiary_id", fe."reverses_id", fe."created_at"
 FROM `fee_events` AS fe LEFT JOIN `settlements` AS s ON s.id = fe.settlement_id;--> statement-breakpoint
-INSERT INTO `settlement_chunks` (`id`, `period_from`, `period_to`, `seq_from`, `seq_to`, `prev_seq`, `prev_to`, `created_at`)
+INSERT INTO `settlement_chunks` (`id`, `period_from`, `period_to`, `seq_from`, `seq_to`, `prev_seq`, `prev_to`,
+  `event_total`, `event_count`, `created_at`)
 SELECT ROW_NUMBER() OVER (ORDER BY s.period_to, s.period_from), s.period_from, s.period_to, MIN(n.seq) - 1, MAX(n.seq), 0, 0,
-  CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+  SUM(n.amount), COUNT(*), CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
 FROM `fee_events` AS fe JOIN `settlements` AS s ON s.id = fe.settlement_id JOIN `__new_fee_events` AS n ON n.id = fe.id
 GROUP BY s.period_from, s.period_to;--> statement-breakpoint
 INSERT INTO `settlement_parts` (`chunk_id`, `beneficiary_id`, `payer_uid`, `currency`, `total_amount`, `item_count`, `settlement_id`)
@@ -98,11 +92,6 @@ SELECT c.id, fe.beneficiary_id, fe.payer_uid, fe.currency, SUM(fe.amount), COUNT
 FROM `fee_events` AS fe JOIN `settlements` AS s ON s.id = fe.settlement_id
   JOIN `settlement_chunks` AS c ON c.period_from = s.period_from AND c.period_to = s.period_to
 GROUP BY c.id, fe.beneficiary_id, fe.payer_uid, fe.currency;--> statement-breakpoint
-INSERT INTO `settlement_chunk_totals` (`chunk_id`, `currency`, `total_amount`, `item_count`)
-SELECT c.id, fe.currency, SUM(fe.amount), COUNT(*)
-FROM `fee_events` AS fe JOIN `settlements` AS s ON s.id = fe.settlement_id
-  JOIN `settlement_chunks` AS c ON c.period_from = s.period_from AND c.period_to = s.period_to
-GROUP BY c.id, fe.currency;--> statement-breakpoint
 -- Everything up to the last settled block is settled; later events are not.
 INSERT INTO `settlement_ledger` (`id`, `settled_seq`, `settled_to`, `scan_from`)
 SELECT 1, COALESCE(MAX(seq_to), 0), COALESCE(MAX(period_to), 0), COALESCE(MAX(seq_to), 0) FROM `settlement_chunks`;--> statement-breakpoint
@@ -115,9 +104,12 @@ CREATE INDEX `ix_fee_events_payer` ON `fee_events` (`payer_uid`,`seq`);--> state
 CREATE INDEX `ix_fee_events_created` ON `fee_events` (`created_at`);--> statement-breakpoint
 DROP TRIGGER IF EXISTS tg_settlements_closed;--> statement-breakpoint
 ALTER TABLE `settlements` DROP COLUMN `first_event_at`;--> statement-breakpoint
--- open → invoiced → paid, nothing else; a closed settlement's totals and key never change.
+-- open → invoiced → paid, nothing else; a closed settlement's totals and key never change. (As
+-- in 0005, but only evaluated where it can object: a settlement that is and stays open may change,
+-- which is what a run's totals update does to thousands of rows.)
 CREATE TRIGGER tg_settlements_closed
 BEFORE UPDATE ON settlements
+WHEN OLD.status <> 'open' OR NEW.status IS NOT OLD.status
 BEGIN
   SELECT RAISE(ABORT, 'settlement_guard: invalid status transition')
     WHERE NEW.status IS NOT OLD.status
@@ -239,18 +231,6 @@ CREATE TRIGGER tg_settlement_parts_no_delete
 BEFORE DELETE ON settlement_parts
 BEGIN
   SELECT RAISE(ABORT, 'settlement_guard: settlement parts are never deleted');
-END;
---> statement-breakpoint
-CREATE TRIGGER tg_settlement_chunk_totals_frozen
-BEFORE UPDATE ON settlement_chunk_totals
-BEGIN
-  SELECT RAISE(ABORT, 'settlement_guard: chunk totals are immutable');
-END;
---> statement-breakpoint
-CREATE TRIGGER tg_settlement_chunk_totals_no_delete
-BEFORE DELETE ON settlement_chunk_totals
-BEGIN
-  SELECT RAISE(ABORT, 'settlement_guard: chunk totals are immutable');
 END;
 --> statement-breakpoint
 -- Each fee event with its settlement (for audits, tests and ad-hoc queries): the part of its

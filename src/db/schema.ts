@@ -600,6 +600,12 @@ export const settlementChunks = sqliteTable(
     seqTo: integer("seq_to").notNull(),
     prevSeq: integer("prev_seq").notNull(),
     prevTo: integer("prev_to").notNull(),
+    /**
+     * Sum and count of the chunk's events, read straight from `fee_events` when the chunk is cut:
+     * the reconciliation checks them against the chunk's parts.
+     */
+    eventTotal: integer("event_total").notNull(),
+    eventCount: integer("event_count").notNull(),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [check("ck_settlement_chunks_range", sql`${t.seqFrom} < ${t.seqTo}`), index("ix_settlement_chunks_seq").on(t.seqTo)],
@@ -631,23 +637,6 @@ export const settlementParts = sqliteTable(
     // The right to deletion rewrites a payer's parts (erasure tombstone).
     index("ix_settlement_parts_payer").on(t.payerUid),
   ],
-);
-
-/**
- * Per chunk and currency, the sums of the chunk's fee events read straight from `fee_events` in
- * the chunk's batch — the event side of the reconciliation, independent of the parts.
- */
-export const settlementChunkTotals = sqliteTable(
-  "settlement_chunk_totals",
-  {
-    chunkId: integer("chunk_id")
-      .notNull()
-      .references(() => settlementChunks.id),
-    currency: text("currency").notNull(),
-    totalAmount: integer("total_amount").notNull(),
-    itemCount: integer("item_count").notNull(),
-  },
-  (t) => [primaryKey({ name: "pk_settlement_chunk_totals", columns: [t.chunkId, t.currency] })],
 );
 
 /** Run states of a settlement period. */

@@ -19,17 +19,18 @@
  * - **Closed periods stay closed**: a part links only to an *open* settlement (trigger
  *   `tg_settlement_parts_link`). If the key's settlement for this period is already
  *   invoiced/paid, the part stays unlinked and the next run's open settlement adopts it.
- * - **Chunks**: each chunk is ONE D1 batch (renew lease, cut chunk, sum its parts and its
- *   per-currency totals, create and link settlements, count progress). Memory holds nothing but
+ * - **Chunks**: each chunk is ONE D1 batch (renew lease, cut the chunk with its events' sum, sum
+ *   its parts, create and link settlements, count progress). Memory holds nothing but
  *   the cursor. A crash between chunks loses nothing: the run in progress is recorded on the
  *   ledger row, and the next run (after the lease expires) finishes it from its last chunk.
  * - **Totals** are recomputed at the end as the sum of each settlement's parts (each part an
  *   aggregate of its events), never incremented, and written only where they differ, so a
  *   rerun is byte-identical.
- * - **Reconciliation**: per currency, the period's settlement totals must equal the sum of the
- *   fee events settled into them, read from the chunks' own per-currency sums of `fee_events`
- *   (taken in the chunk's batch, independently of the parts). A mismatch fails the run and logs
- *   `settlement.reconciliation_failed`.
+ * - **Reconciliation**: per currency, the period's settlement totals must equal the sums of the
+ *   parts settled into them (each part the sum of its events); and every chunk feeding the
+ *   period must hold exactly its parts: the sum and count of its events, read straight from
+ *   `fee_events` when it was cut (a plain scan, no grouping), equal the sums of its parts. A
+ *   mismatch fails the run and logs `settlement.reconciliation_failed`.
  * - **Lease**: one lease on the ledger row, taken by compare-and-swap (free or expired) and
  *   renewed by every batch; a run that lost it aborts its batch (guard) instead of writing.
  *
@@ -46,7 +47,7 @@ import { type Period, periodId } from "./period";
 
 /**
  * Fee events per chunk: one D1 batch each. Each batch does two rowid-range scans of the chunk
- * (one grouped by key, one by currency) and writes one part per key, so larger chunks spread the
+ * (a plain sum, and one grouped by key) and writes one part per key, so larger chunks spread the
  * per-key rows and the round trip over more events; 100k keeps a batch well under a second
  * (and far inside D1's per-query limits) while 1M events take 10 batches.
  */
@@ -93,12 +94,21 @@ export type RunOutcome =
       /** Settlements of the period (all statuses). */
       settlements: number;
       reconciliation: CurrencyReconciliation[];
+      /** Chunks whose events disagree with their parts (always empty in a done run). */
+      chunkMismatches: number[];
       durationMs: number;
       /** Wall time per phase (ms): lease and cut, chunk batches, adoption + totals + reconciliation. */
       phases: { begin: number; chunks: number; finalize: number };
     }
   | { status: "skipped"; periodId: string; reason: "lease_held" }
-  | { status: "failed"; periodId: string; error: string; reconciliation?: CurrencyReconciliation[]; durationMs: number };
+  | {
+      status: "failed";
+      periodId: string;
+      error: string;
+      reconciliation?: CurrencyReconciliation[];
+      chunkMismatches?: number[];
+      durationMs: number;
+    };
 
 /** The `settlement_ledger` row. */
 interface Ledger {
@@ -151,7 +161,7 @@ export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
       log("warn", "finishing an interrupted settlement run first", { periodId: periodId(pending.period), next: id });
       await settleChunks(db, pending, work);
       const earlier = await finalize(db, pending.period, work, true);
-      const ok = earlier.reconciliation.every((r) => r.ok);
+      const ok = reconciled(earlier);
       await record(db, pending.period, { status: ok ? "done" : "failed", runId: null, now: now(), settled: earlier.settled });
       const res = await rawBatch(db, [
         work.lease(now()),
@@ -172,9 +182,10 @@ export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
     phases.chunks = now() - t;
 
     t = now();
-    const { reconciliation, settled } = await finalize(db, period, work, !behind);
+    const checked = await finalize(db, period, work, !behind);
+    const { reconciliation, chunkMismatches, settled } = checked;
     phases.finalize = now() - t;
-    const ok = reconciliation.every((r) => r.ok);
+    const ok = reconciled(checked);
     const durationMs = now() - started;
     const t2 = now();
     await db.batch([
@@ -190,14 +201,23 @@ export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
         actorUid: opts.trigger === "admin" ? "admin" : null,
         subjectType: "settlement_period",
         subjectId: id,
-        meta: { trigger: opts.trigger, from: period.from, to: period.to, assigned, chunks, settlements: settled, reconciliation },
+        meta: {
+          trigger: opts.trigger,
+          from: period.from,
+          to: period.to,
+          assigned,
+          chunks,
+          settlements: settled,
+          reconciliation,
+          chunkMismatches,
+        },
         requestId: opts.requestId ?? runId,
         now: t2,
       }),
     ]);
     if (!ok) {
-      log("error", "settlement reconciliation failed", { periodId: id, reconciliation });
-      return { status: "failed", periodId: id, error: "reconciliation_failed", reconciliation, durationMs };
+      log("error", "settlement reconciliation failed", { periodId: id, reconciliation, chunkMismatches });
+      return { status: "failed", periodId: id, error: "reconciliation_failed", reconciliation, chunkMismatches, durationMs };
     }
     log("info", "settlement run done", {
       periodId: id,
@@ -207,7 +227,17 @@ export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
       settlements: settled,
       durationMs,
     });
-    return { status: "done", periodId: id, assigned, chunks, settlements: settled, reconciliation, durationMs, phases };
+    return {
+      status: "done",
+      periodId: id,
+      assigned,
+      chunks,
+      settlements: settled,
+      reconciliation,
+      chunkMismatches,
+      durationMs,
+      phases,
+    };
   } catch (err) {
     const durationMs = now() - started;
     if (isGuardAbort(err)) {
@@ -329,9 +359,9 @@ const settlementKey = (t: string) =>
 
 /**
  * One chunk's batch (exported so tests can check the query plans): renew the lease, cut the
- * chunk from the ledger (the trigger checks it is the next slice and advances the run), sum its
- * events per key into parts and per currency into chunk totals — `NOT INDEXED`, so each is a
- * rowid-range scan — create the open settlements its keys lack, link the parts to them, count.
+ * chunk from the ledger (the trigger checks it is the next slice and advances the run) with the
+ * sum and count of its events, sum its events per key into parts — both `NOT INDEXED`, so each is
+ * a rowid-range scan — create the open settlements its keys lack, link the parts to them, count.
  */
 export function chunkStatements(period: Period, c: ChunkBounds, t: number, lease: (t: number) => SQL): SQL[] {
   const events = chunkEvents(c);
@@ -340,13 +370,13 @@ export function chunkStatements(period: Period, c: ChunkBounds, t: number, lease
   return [
     lease(t),
     ABORT_UNLESS_CHANGED,
-    sql`INSERT INTO settlement_chunks (period_from, period_to, seq_from, seq_to, prev_seq, prev_to, created_at)
-      VALUES (${period.from}, ${period.to}, ${c.seqFrom}, ${c.seqTo}, ${c.prevSeq}, ${c.prevTo}, ${t})`,
+    // An aggregate without GROUP BY: exactly one row, also for a chunk without events.
+    sql`INSERT INTO settlement_chunks (period_from, period_to, seq_from, seq_to, prev_seq, prev_to, event_total, event_count, created_at)
+      SELECT ${period.from}, ${period.to}, ${c.seqFrom}, ${c.seqTo}, ${c.prevSeq}, ${c.prevTo}, COALESCE(SUM(amount), 0), COUNT(*), ${t}
+      FROM fee_events NOT INDEXED WHERE ${events}`,
     sql`INSERT INTO settlement_parts (chunk_id, beneficiary_id, payer_uid, currency, total_amount, item_count)
       SELECT ${CHUNK}, beneficiary_id, payer_uid, currency, SUM(amount), COUNT(*) FROM fee_events NOT INDEXED
       WHERE ${events} GROUP BY beneficiary_id, payer_uid, currency`,
-    sql`INSERT INTO settlement_chunk_totals (chunk_id, currency, total_amount, item_count)
-      SELECT ${CHUNK}, currency, SUM(amount), COUNT(*) FROM fee_events NOT INDEXED WHERE ${events} GROUP BY currency`,
     openSettlements(period, sql`settlement_parts.chunk_id = ${CHUNK}`, prefix, t),
     linkParts(period, sql`settlement_parts.chunk_id = ${CHUNK}`),
     sql`UPDATE settlement_runs SET assigned = assigned + (${linked}), chunks = chunks + 1, updated_at = ${t}
@@ -405,22 +435,29 @@ async function finalize(db: Db, period: Period, work: Work, advance: boolean) {
     ...writes,
     sql`SELECT currency, COALESCE(SUM(total_amount), 0) AS total, COALESCE(SUM(item_count), 0) AS items
       FROM settlements WHERE ${periodSql(period)} GROUP BY currency`,
-    // The events in the chunks that feed this period (their own per-currency sums), minus the
-    // parts of those chunks that went elsewhere (another period, or still waiting).
-    sql`WITH fed AS (SELECT DISTINCT chunk_id FROM settlement_parts WHERE settlement_id IN (${mine})),
-      sides AS (
-        SELECT currency, total_amount AS total, item_count AS items FROM settlement_chunk_totals WHERE chunk_id IN fed
-        UNION ALL
-        SELECT currency, -total_amount, -item_count FROM settlement_parts
-        WHERE chunk_id IN fed AND (settlement_id IS NULL OR settlement_id NOT IN (${mine})))
-      SELECT currency, SUM(total) AS total, SUM(items) AS items FROM sides GROUP BY currency`,
+    sql`SELECT currency, SUM(total_amount) AS total, SUM(item_count) AS items FROM settlement_parts
+      WHERE settlement_id IN (${mine}) GROUP BY currency`,
+    // Every chunk that feeds the period or was cut for it: its events, as read from fee_events when
+    // it was cut, must be exactly its parts.
+    sql`SELECT id FROM settlement_chunks AS c
+      WHERE (id IN (SELECT chunk_id FROM settlement_parts WHERE settlement_id IN (${mine}))
+          OR (period_from = ${period.from} AND period_to = ${period.to}))
+        AND (event_total <> (SELECT COALESCE(SUM(total_amount), 0) FROM settlement_parts WHERE chunk_id = c.id)
+          OR event_count <> (SELECT COALESCE(SUM(item_count), 0) FROM settlement_parts WHERE chunk_id = c.id))`,
     sql`SELECT COUNT(*) AS n FROM settlements WHERE ${periodSql(period)}`,
   ]);
   const rows = <T>(i: number) => (res[res.length - i]?.results ?? []) as T[];
   type Sum = { currency: string; total: number; items: number };
-  const reconciliation = reconcile(rows<Sum>(3), rows<Sum>(2));
-  return { reconciliation, settled: Number(rows<{ n: number }>(1)[0]?.n ?? 0) };
+  return {
+    reconciliation: reconcile(rows<Sum>(4), rows<Sum>(3)),
+    chunkMismatches: rows<{ id: number }>(2).map((r) => r.id),
+    settled: Number(rows<{ n: number }>(1)[0]?.n ?? 0),
+  };
 }
+
+/** A period reconciles when every currency matches and every chunk's events equal its parts. */
+const reconciled = (c: { reconciliation: CurrencyReconciliation[]; chunkMismatches: number[] }) =>
+  c.reconciliation.every((r) => r.ok) && c.chunkMismatches.length === 0;
 
 /**
  * The period's `settlement_runs` row at the end of a run (only while `runId` holds it; null: the

@@ -123,12 +123,20 @@ describe("migration 0009", () => {
     ];
     // The old trigger admits assignment only into an open settlement: assign, then invoice b's.
     for (const [i, sid] of assign.entries()) {
-      if (sid) await db.prepare("UPDATE fee_events SET settlement_id = ? WHERE id = ?").bind(sid, `fe-${i + 1}`).run();
+      if (sid)
+        await db
+          .prepare("UPDATE fee_events SET settlement_id = ? WHERE id = ?")
+          .bind(sid, `fe-${i + 1}`)
+          .run();
     }
     await db.prepare("UPDATE settlements SET status = 'invoiced' WHERE id = 'st-b1'").run();
 
     await applyD1Migrations(db, all);
-    const q = <T>(sql: string) => db.prepare(sql).all<T>().then((r) => r.results);
+    const q = <T>(sql: string) =>
+      db
+        .prepare(sql)
+        .all<T>()
+        .then((r) => r.results);
     expect(await q("SELECT fee_event_id, settlement_id FROM fee_event_settlements ORDER BY seq")).toEqual([
       { fee_event_id: "fe-1", settlement_id: "st-a1" },
       { fee_event_id: "fe-2", settlement_id: "st-b1" },

@@ -242,7 +242,6 @@ describe("runSettlement", () => {
     await refuses(`DELETE FROM settlement_parts WHERE ${where}`, p).toThrow(/never deleted/);
     await refuses("UPDATE settlement_chunks SET seq_to = seq_to + 1 WHERE id = ?", part?.chunk_id).toThrow(/immutable/);
     await refuses("DELETE FROM settlement_chunks WHERE id = ?", part?.chunk_id).toThrow(/immutable/);
-    await refuses("UPDATE settlement_chunk_totals SET total_amount = 0 WHERE chunk_id = ?", part?.chunk_id).toThrow(/immutable/);
 
     // A chunk that is not the next slice of a run in progress (none is): refused.
     const l = await row<{ settled_seq: number; settled_to: number }>("SELECT * FROM settlement_ledger");
@@ -312,6 +311,31 @@ describe("runSettlement", () => {
     );
     expect(JSON.parse(ev?.meta ?? "{}").reconciliation.some((r: { ok: boolean }) => !r.ok)).toBe(true);
     expect((await row("SELECT status, error FROM settlement_runs WHERE id = ?", `${day(70)}-${day(71)}`))?.status).toBe("failed");
+  });
+
+  it("fails the run when a chunk's parts no longer add up to its events", async () => {
+    const p = payer("recon-part");
+    await feeEvent({ amount: 10, createdAt: day(72) + H, payer: p });
+    await feeEvent({ amount: 15, createdAt: day(72) + 2 * H, payer: p });
+    expect((await settle(day(72), day(73))).status).toBe("done");
+    // Tamper with a part behind the triggers' back: the settlement total follows the parts, but
+    // the chunk's own sum, read from fee_events when it was cut, does not.
+    const db = testEnv.DB;
+    const part = await row<{ chunk_id: number }>("SELECT chunk_id FROM settlement_parts WHERE payer_uid = ?", p);
+    const trig = await db
+      .prepare("SELECT sql FROM sqlite_master WHERE name = 'tg_settlement_parts_frozen'")
+      .first<{ sql: string }>();
+    await db.prepare("DROP TRIGGER tg_settlement_parts_frozen").run();
+    try {
+      await db.prepare("UPDATE settlement_parts SET total_amount = total_amount + 5 WHERE payer_uid = ?").bind(p).run();
+    } finally {
+      await db.prepare(trig?.sql ?? "").run();
+    }
+    const out = await settle(day(72), day(73));
+    expect(out).toMatchObject({ status: "failed", error: "reconciliation_failed", chunkMismatches: [part?.chunk_id] });
+    // The per-currency comparison alone would not have seen it: totals were recomputed from the parts.
+    if (out.status === "failed") expect(out.reconciliation?.every((r) => r.ok)).toBe(true);
+    expect((await mine(p))[0]).toMatchObject({ total_amount: 30 });
   });
 });
 
