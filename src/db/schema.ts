@@ -643,8 +643,9 @@ export const settlementParts = sqliteTable(
 export const SETTLEMENT_RUN_STATUSES = ["running", "done", "failed"] as const;
 
 /**
- * One row per settled period: the lease that keeps two runs of a period from overlapping
- * (compare-and-swap on `lease_owner` / `lease_until`), and the run's progress and outcome.
+ * One row per settled period: its latest run's progress and outcome (the health check and the
+ * admin page read it). The lease that serializes runs lives on `settlement_ledger`; the copy here
+ * only says which run had the period and until when.
  */
 export const settlementRuns = sqliteTable(
   "settlement_runs",
@@ -654,7 +655,7 @@ export const settlementRuns = sqliteTable(
     periodFrom: integer("period_from").notNull(),
     periodTo: integer("period_to").notNull(),
     status: text("status", { enum: SETTLEMENT_RUN_STATUSES }).notNull(),
-    /** Run id holding the lease; null when released. */
+    /** Run id that holds the ledger's lease for this period; null when done or failed. */
     leaseOwner: text("lease_owner"),
     leaseUntil: integer("lease_until").notNull().default(0),
     /** `cron` or `admin`. */

@@ -80,7 +80,7 @@ export const run = defineRoute({
     if (problem) throw badRequest("invalid_period", problem);
     const outcome = await runSettlement({ db: ctx.db, period, trigger: "admin", log: ctx.log, requestId: ctx.requestId });
     if (outcome.status === "skipped") {
-      throw new AppError(409, "run_in_progress", "another run of this period holds its lease; retry later", undefined, {
+      throw new AppError(409, "run_in_progress", "another settlement run holds the ledger's lease; retry later", undefined, {
         "retry-after": "30",
       });
     }
