@@ -3,7 +3,9 @@
  * timestamp), a fault-injecting D1 wrapper, and the invariant checker every step runs.
  */
 import { expect } from "vitest";
+import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 import { createDb } from "../../src/db/client";
+import { IN_CHUNK } from "../../src/settlements/ledger";
 import { runSettlement, type RunOptions } from "../../src/settlements/run";
 import { json, newUid, testEnv } from "./client";
 import { rows } from "./voucher-kit";
@@ -180,6 +182,5 @@ export async function checkInvariants(closedBefore: Record<string, any>[] = []):
   return closed;
 }
 
-/** The chunk rule (as in migration 0009's view), joining `fee_events fe` to `settlement_chunks c`. */
-const IN_CHUNK_SQL = `fe.seq > c.seq_from AND fe.seq <= c.seq_to AND fe.created_at < c.period_to
-  AND NOT (fe.seq <= c.prev_seq AND fe.created_at < c.prev_to)`;
+/** The chunk rule of src/settlements/ledger.ts (as in migration 0009's view), as SQL text. */
+const IN_CHUNK_SQL = new SQLiteSyncDialect().sqlToQuery(IN_CHUNK).sql;
