@@ -66,12 +66,9 @@ export function freeSlots(
   for (; start + duration <= v.validUntil; start += SLOT_STEP_MS) {
     if (booked.has(start)) continue;
     if (items.length === opts.limit) return { items, next: start };
-    items.push({
-      slotId: slotId(start),
-      voucherId: v.id,
-      start: new Date(start).toISOString(),
-      end: new Date(start + duration).toISOString(),
-    });
+    // One ISO rendering per instant: a page is up to 1,000 slots, and this loop is the route's CPU.
+    const iso = new Date(start).toISOString();
+    items.push({ slotId: `slot-${iso}`, voucherId: v.id, start: iso, end: new Date(start + duration).toISOString() });
   }
   return { items, next: null };
 }
