@@ -138,7 +138,7 @@ export const ERASURE_TARGETS: readonly ErasureTarget[] = [
   tombstoneColumn("events", "subject_id", "thinkerId"),
   tombstoneColumn("events", "subject_id"),
   rewriteJson("events", "meta"),
-  // The migration-0005 triggers allow exactly this change on the ledger: payer → 'erased-%'.
+  // The triggers (migrations 0005, 0009) allow exactly this change on the ledger: payer → 'erased-%'.
   tombstoneColumn("fee_events", "payer_uid"),
   tombstoneColumn("settlements", "payer_uid"),
   // Parts carry the settlement key too; rewritten with it, so the key still joins its events.
