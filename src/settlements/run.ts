@@ -326,7 +326,7 @@ function beginSql(period: Period, runId: string): SQL {
     WHERE id = 1 AND lease_owner = ${runId} AND run_to IS NULL AND settled_to <= ${period.to}`;
 }
 
-/** Writes the run's remaining chunks, one batch each; returns the events they settled. */
+/** Writes the run's remaining chunks, one batch each; returns the events the attempt has settled. */
 async function settleChunks(db: Db, run: InProgress, work: Work): Promise<{ assigned: number; chunks: number }> {
   const { period } = run;
   let assigned = 0;
@@ -343,7 +343,7 @@ async function settleChunks(db: Db, run: InProgress, work: Work): Promise<{ assi
         work.lease,
       ),
     );
-    assigned += Number((res[res.length - 1]?.results[0] as { n: number } | undefined)?.n ?? 0);
+    assigned = Number((res[res.length - 1]?.results[0] as { assigned: number } | undefined)?.assigned ?? assigned);
     chunks++;
     if (chunks % LOG_EVERY_CHUNKS === 0)
       work.log("info", "settlement run progress", { periodId: periodId(period), chunks, assigned, seq: hi, end: run.end });
@@ -366,7 +366,6 @@ const settlementKey = (t: string) =>
 export function chunkStatements(period: Period, c: ChunkBounds, t: number, lease: (t: number) => SQL): SQL[] {
   const events = chunkEvents(c);
   const prefix = `st-${t.toString(36).padStart(9, "0")}-`;
-  const linked = sql`SELECT COALESCE(SUM(item_count), 0) AS n FROM settlement_parts WHERE chunk_id = ${CHUNK} AND settlement_id IS NOT NULL`;
   return [
     lease(t),
     ABORT_UNLESS_CHANGED,
@@ -379,9 +378,11 @@ export function chunkStatements(period: Period, c: ChunkBounds, t: number, lease
       WHERE ${events} GROUP BY beneficiary_id, payer_uid, currency`,
     openSettlements(period, sql`settlement_parts.chunk_id = ${CHUNK}`, prefix, t),
     linkParts(period, sql`settlement_parts.chunk_id = ${CHUNK}`),
-    sql`UPDATE settlement_runs SET assigned = assigned + (${linked}), chunks = chunks + 1, updated_at = ${t}
-      WHERE id = ${periodId(period)}`,
-    linked,
+    // The attempt's running count of settled events (reset when the attempt took the lease).
+    sql`UPDATE settlement_runs SET chunks = chunks + 1, updated_at = ${t},
+        assigned = assigned + (SELECT COALESCE(SUM(item_count), 0) FROM settlement_parts
+          WHERE chunk_id = ${CHUNK} AND settlement_id IS NOT NULL)
+      WHERE id = ${periodId(period)} RETURNING assigned`,
   ];
 }
 
@@ -442,8 +443,8 @@ async function finalize(db: Db, period: Period, work: Work, advance: boolean) {
     sql`SELECT id FROM settlement_chunks AS c
       WHERE (id IN (SELECT chunk_id FROM settlement_parts WHERE settlement_id IN (${mine}))
           OR (period_from = ${period.from} AND period_to = ${period.to}))
-        AND (event_total <> (SELECT COALESCE(SUM(total_amount), 0) FROM settlement_parts WHERE chunk_id = c.id)
-          OR event_count <> (SELECT COALESCE(SUM(item_count), 0) FROM settlement_parts WHERE chunk_id = c.id))`,
+        AND (event_total, event_count) IS NOT
+          (SELECT COALESCE(SUM(total_amount), 0), COALESCE(SUM(item_count), 0) FROM settlement_parts WHERE chunk_id = c.id)`,
     sql`SELECT COUNT(*) AS n FROM settlements WHERE ${periodSql(period)}`,
   ]);
   const rows = <T>(i: number) => (res[res.length - i]?.results ?? []) as T[];
