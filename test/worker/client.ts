@@ -102,7 +102,26 @@ export class Client {
   }
 }
 
-/** Closes every socket opened by the tests (call in afterEach). */
-export function closeAll(): void {
-  for (const c of open.splice(0)) c.close();
+/**
+ * Closes every socket opened by the tests and waits (up to 2 s) until each close is done (call in
+ * afterEach), so no Room work outlives the test file and races the test runner's teardown.
+ */
+export async function closeAll(): Promise<void> {
+  const closing = open.splice(0).map((c) => {
+    c.close();
+    return c.closed;
+  });
+  await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 2000))]);
+}
+
+/**
+ * Polls `check` until it returns true, for up to `ms`: for state the Room reaches on its own
+ * schedule (a close handled after the client saw it), so a slow machine waits instead of failing.
+ */
+export async function eventually(check: () => Promise<boolean>, what: string, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not reached within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

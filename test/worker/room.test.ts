@@ -7,7 +7,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { afterEach, describe, expect, it } from "vitest";
 import { CLOSE, ServerFrame } from "../../src/rooms/protocol";
 import type { Attachment, Room, RoomEnv } from "../../src/rooms/room.do";
-import { Client, closeAll, type Frame, freshRoom, upgradeRequest } from "./client";
+import { Client, closeAll, eventually, type Frame, freshRoom, upgradeRequest } from "./client";
 
 afterEach(() => closeAll());
 
@@ -306,6 +306,8 @@ describe("rate limits", () => {
     // the room handles frames far faster than that (ms each), so a long wave always reaches it.
     for (let i = 150; i < 750; i++) client.send({ type: "chat", id: `s${i}`, text: "fast" });
     expect(await client.next((f) => f.type === "error")).toMatchObject({ code: "rate_limited" });
+    // Strikes are not scaled: the throttled wave ends the socket, as for an unscaled offender.
+    expect((await client.closed).code).toBe(CLOSE.POLICY);
   });
 });
 
@@ -455,7 +457,14 @@ describe("sweep alarm", () => {
     const { client } = await Client.connect(stub, roomId, "alice");
     client.close();
     await client.closed;
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(
+      () =>
+        runInDurableObject(
+          stub,
+          (_r: Room, s) => s.storage.sql.exec("SELECT 1 FROM members WHERE leaving_since IS NOT NULL").toArray().length === 1,
+        ),
+      "the Room handled the close",
+    );
     await runInDurableObject(stub, (_r: Room, s) => {
       s.storage.sql.exec("UPDATE members SET leaving_since = leaving_since - 60000");
     });
