@@ -386,42 +386,25 @@ describe("applyFrame", () => {
 describe("voucher events", () => {
   // Frames as src/vouchers/actions.ts pushes them (data of book, cancel, reschedule).
   const at = Date.UTC(2025, 5, 4, 9, 0);
-  const book = (seq: number, eventId = `ev-${seq}`) =>
-    ({
-      type: "event",
+  const event = <T extends string, D>(seq: number, eventType: T, subject: string, data: D, eventId = `ev-${seq}`) =>
+    ({ type: "event", seq, at, eventId, eventType, subject, data }) as const;
+  const book = (seq: number, eventId?: string) =>
+    event(
       seq,
-      at,
+      "voucher.book",
+      "b-1",
+      { voucherId: "v-1", bookingId: "b-1", holderUid: "holder-1", slotStart: "2025-06-04T12:00:00.000Z" },
       eventId,
-      eventType: "voucher.book",
-      subject: "b-1",
-      data: { voucherId: "v-1", bookingId: "b-1", holderUid: "holder-1", slotStart: "2025-06-04T12:00:00.000Z" },
-    }) as const;
-  const cancel = (seq: number) =>
-    ({
-      type: "event",
-      seq,
-      at,
-      eventId: `ev-${seq}`,
-      eventType: "voucher.cancel",
-      subject: "b-2",
-      data: { voucherId: "v-1", bookingId: "b-2", reason: "krank" },
-    }) as const;
+    );
+  const cancel = (seq: number) => event(seq, "voucher.cancel", "b-2", { voucherId: "v-1", bookingId: "b-2", reason: "krank" });
   const reschedule = (seq: number) =>
-    ({
-      type: "event",
-      seq,
-      at,
-      eventId: `ev-${seq}`,
-      eventType: "voucher.reschedule",
-      subject: "b-2",
-      data: {
-        voucherId: "v-1",
-        bookingId: "b-2",
-        fromBookingId: "b-1",
-        fromSlotStart: "2025-06-04T12:00:00.000Z",
-        slotStart: "2025-06-05T08:00:00.000Z",
-      },
-    }) as const;
+    event(seq, "voucher.reschedule", "b-2", {
+      voucherId: "v-1",
+      bookingId: "b-2",
+      fromBookingId: "b-1",
+      fromSlotStart: "2025-06-04T12:00:00.000Z",
+      slotStart: "2025-06-05T08:00:00.000Z",
+    });
 
   it("formatSlot: German date and time in the given zone; no date → the input", () => {
     expect(formatSlot("2025-06-04T12:00:00.000Z", "UTC")).toBe("Mi., 04.06.2025, 12:00");
