@@ -42,7 +42,9 @@ const JOBS: Readonly<Record<string, { name: string; run: Job }>> = {
     async run(env, scheduledTime, runId) {
       const db = createDb(env.DB);
       const totals = { periods: [] as string[], assigned: 0, settlements: 0, skipped: 0 };
-      // In order, and stop at the first failure: a later period must not take an earlier one's events.
+      // In order, and stop at the first period that did not run: a later period must not take
+      // an earlier one's events. A failure fails the invocation; a held lease is another run at
+      // work (a duplicate invocation goes on to the later periods itself), so this one just stops.
       for (const period of periodsToSettle(scheduledTime, periodLengthMs(env.SETTLEMENT_PERIOD_HOURS))) {
         const outcome = await runSettlement({
           db,
@@ -53,11 +55,12 @@ const JOBS: Readonly<Record<string, { name: string; run: Job }>> = {
         });
         if (outcome.status === "failed") throw new Error(`settlement ${periodId(period)} failed: ${outcome.error}`);
         totals.periods.push(periodId(period));
-        if (outcome.status === "skipped") totals.skipped++;
-        else {
-          totals.assigned += outcome.assigned;
-          totals.settlements += outcome.settlements;
+        if (outcome.status === "skipped") {
+          totals.skipped++;
+          break;
         }
+        totals.assigned += outcome.assigned;
+        totals.settlements += outcome.settlements;
       }
       return totals;
     },

@@ -131,6 +131,46 @@ describe("settle cron with periods shorter than a day", () => {
       })),
     );
   });
+
+  it("stops at a period whose lease is held: the later periods never take its events", async () => {
+    const payer = uniq("payer6held");
+    for (const h of [1, 7]) await feeEvent(10 + h, Date.UTC(2025, 2, 22, h), payer);
+    const sixHours = { ...testEnv, SETTLEMENT_PERIOD_HOURS: "6" };
+    // Another run holds the lease for the first period's attempt and lets go right after it, so
+    // the cron would be free to go on to the later periods.
+    await db
+      .prepare("UPDATE settlement_ledger SET lease_owner = 'other-run', lease_until = ? WHERE id = 1")
+      .bind(Date.now() + H)
+      .run();
+    let batches = 0;
+    const releasing = new Proxy(db, {
+      get(target, prop) {
+        if (prop !== "batch") {
+          const v = Reflect.get(target, prop);
+          return typeof v === "function" ? v.bind(target) : v;
+        }
+        return async (stmts: D1PreparedStatement[]) => {
+          try {
+            return await target.batch(stmts); // the first one is refused: the lease is held
+          } finally {
+            if (batches++ === 0)
+              await target.prepare("UPDATE settlement_ledger SET lease_owner = NULL, lease_until = 0 WHERE id = 1").run();
+          }
+        };
+      },
+    });
+    const at = Date.UTC(2025, 2, 23, 0, 10);
+    await worker.scheduled(createScheduledController({ cron: CRONS.settle, scheduledTime: at }), { ...sixHours, DB: releasing });
+    const settled = () =>
+      all("SELECT period_from, total_amount, item_count FROM settlements WHERE payer_uid = ? ORDER BY period_from", payer);
+    expect(await settled()).toEqual([]);
+    // The next invocation settles each period on its own.
+    await worker.scheduled(createScheduledController({ cron: CRONS.settle, scheduledTime: at }), sixHours);
+    expect(await settled()).toEqual([
+      { period_from: Date.UTC(2025, 2, 22, 0), total_amount: 11, item_count: 1 },
+      { period_from: Date.UTC(2025, 2, 22, 6), total_amount: 17, item_count: 1 },
+    ]);
+  });
 });
 
 describe("sweep cron", () => {
