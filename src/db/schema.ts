@@ -644,8 +644,9 @@ export const SETTLEMENT_RUN_STATUSES = ["running", "done", "failed"] as const;
 
 /**
  * One row per settled period: its latest run's progress and outcome (the health check and the
- * admin page read it). The lease that serializes runs lives on `settlement_ledger`; the copy here
- * only says which run had the period and until when.
+ * admin page read it). The lease that serializes runs lives on `settlement_ledger` (renewed there by
+ * every batch); `lease_owner` here names the attempt that may still close this row, and
+ * `lease_until` is only the lease that attempt started with.
  */
 export const settlementRuns = sqliteTable(
   "settlement_runs",

@@ -218,6 +218,9 @@ export interface RoomsErased {
   framesRewritten: number;
 }
 
+/** Room erasures in flight at once (each one Durable Object RPC). */
+const ROOM_ERASE_CONCURRENCY = 6;
+
 /**
  * Erases the person from every Room DO it entered (`room_members`, under the uid or, for legacy
  * compat clients, the thinker id) and from the used rooms of its vouchers. Throws on the first room that cannot be reached, before the
@@ -233,13 +236,19 @@ export async function eraseRooms(db: Db, s: ErasureSubject, erase: RoomEraser): 
       SELECT 'voucher:' || voucher_id FROM voucher_bookings WHERE holder_uid = ${s.uid} OR issuer_uid = ${s.uid}
       UNION SELECT 'voucher:' || id FROM vouchers WHERE holder_uid = ${s.uid} OR issuer_uid = ${s.uid})`);
   const sum: RoomsErased = { rooms: 0, socketsClosed: 0, messagesDeleted: 0, framesRewritten: 0 };
-  for (const m of entered) {
-    const r = await erase(m.roomId, m.uid, s.tombstone);
-    sum.rooms++;
-    sum.socketsClosed += r.closed;
-    sum.messagesDeleted += r.deleted;
-    sum.framesRewritten += r.rewritten;
-  }
+  // Rooms are independent Durable Objects: a few calls at a time, not one after another (a person
+  // with many voucher rooms would otherwise wait a round trip per room).
+  let next = 0;
+  const worker = async () => {
+    for (let m = entered[next++]; m; m = entered[next++]) {
+      const r = await erase(m.roomId, m.uid, s.tombstone);
+      sum.rooms++;
+      sum.socketsClosed += r.closed;
+      sum.messagesDeleted += r.deleted;
+      sum.framesRewritten += r.rewritten;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ROOM_ERASE_CONCURRENCY, entered.length) }, worker));
   return sum;
 }
 

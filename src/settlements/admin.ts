@@ -1,7 +1,7 @@
 /**
  * Settlement administration: listing, invoicing, paying and the CSV export (issue 4 §3).
  * Status changes are compare-and-swap updates (`open → invoiced → paid`) with their event in the
- * same batch; the D1 triggers of migration 0005 refuse anything else even if code tried.
+ * same batch; the D1 triggers of migrations 0005 and 0009 refuse anything else even if code tried.
  *
  * @module
  */
@@ -148,8 +148,8 @@ export async function transition(ctx: Ctx<unknown, unknown>, id: string, action:
           status: t.to,
           invoicedAt: now,
           updatedAt: now,
-          totalAmount: sqlTotal(),
-          itemCount: sqlCount(),
+          totalAmount: fromParts("total_amount"),
+          itemCount: fromParts("item_count"),
         }
       : { status: t.to, paidAt: now, updatedAt: now };
   try {
@@ -187,5 +187,3 @@ export async function transition(ctx: Ctx<unknown, unknown>, id: string, action:
 /** Totals recomputed from the settlement's parts (each the sum of its events), inside the invoicing UPDATE. */
 const fromParts = (column: "total_amount" | "item_count") =>
   sql`(SELECT COALESCE(SUM(${sql.identifier(column)}), 0) FROM settlement_parts WHERE settlement_id = ${settlements.id})`;
-const sqlTotal = () => fromParts("total_amount");
-const sqlCount = () => fromParts("item_count");

@@ -35,7 +35,9 @@ export function chunkEvents(c: ChunkBounds): SQL {
 export const IN_CHUNK = sql.raw(`fe.seq > c.seq_from AND fe.seq <= c.seq_to AND fe.created_at < c.period_to
   AND NOT (fe.seq <= c.prev_seq AND fe.created_at < c.prev_to)`);
 
+/** Rows `a` and `b` have the same settlement key (beneficiary × payer × currency). */
+export const sameKey = (a: string, b: string): SQL =>
+  sql.raw(`${a}.beneficiary_id = ${b}.beneficiary_id AND ${a}.payer_uid = ${b}.payer_uid AND ${a}.currency = ${b}.currency`);
+
 /** `fee_events AS fe` of a part `p` (same key), given {@link IN_CHUNK} with `c = p`'s chunk. */
-export const OF_PART = sql.raw(
-  "fe.payer_uid = p.payer_uid AND fe.beneficiary_id = p.beneficiary_id AND fe.currency = p.currency",
-);
+export const OF_PART = sameKey("fe", "p");

@@ -49,7 +49,7 @@ export function periodBefore(at: number, lengthMs: number): Period {
  * The periods one daily settle cron run settles, oldest first: with periods shorter than a day,
  * every period that ended in the 24 hours up to `at` (so a 6-hour period gets its own four
  * settlements a day from one daily cron); otherwise just {@link periodBefore}. Each run takes the
- * unassigned events created before its own `to`, so running them in order splits the day right.
+ * not yet settled events created before its own `to`, so running them in order splits the day right.
  */
 export function periodsToSettle(at: number, lengthMs: number): Period[] {
   const last = periodBefore(at, lengthMs);

@@ -67,7 +67,7 @@ export const run = defineRoute({
   path: "/api/admin/settlements/run",
   tag: "admin",
   summary:
-    "Settle a period now (same code path as the cron): unassigned fee events created before `to` → open settlements of [from, to).",
+    "Settle a period now (same code path as the cron): fee events created before `to` and not settled yet → open settlements of [from, to).",
   auth: "admin",
   access: "write",
   // The run is idempotent by construction (a rerun changes nothing), so no stored response.

@@ -38,11 +38,11 @@
  */
 import { type SQL, and, eq, sql } from "drizzle-orm";
 import { ABORT_UNLESS_CHANGED, type Db, abortUnlessChanged, isGuardAbort, rawBatch } from "../db/client";
-import { newId } from "../db/ids";
+import { newId, sqlNewId } from "../db/ids";
 import { settlementLedger, settlementRuns } from "../db/schema";
 import { eventStatement } from "../events/events";
 import type { Logger } from "../http/log";
-import { type ChunkBounds, chunkEvents } from "./ledger";
+import { type ChunkBounds, chunkEvents, sameKey } from "./ledger";
 import { type Period, periodId } from "./period";
 
 /**
@@ -114,7 +114,6 @@ export type RunOutcome =
 interface Ledger {
   settled_seq: number;
   settled_to: number;
-  scan_from: number;
   run_from: number | null;
   run_to: number | null;
   run_seq: number | null;
@@ -144,7 +143,7 @@ export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
   const lease = (t: number) =>
     sql`UPDATE settlement_ledger SET lease_until = ${t + leaseMs}, updated_at = ${t} WHERE id = 1 AND lease_owner = ${runId}`;
 
-  let ledger = await acquireLease(db, period, runId, opts.trigger, started, leaseMs);
+  const ledger = await acquireLease(db, period, runId, opts.trigger, started, leaseMs);
   if (!ledger) {
     log("info", "settlement run skipped: lease held", { periodId: id });
     return { status: "skipped", periodId: id, reason: "lease_held" };
@@ -161,16 +160,9 @@ export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
       log("warn", "finishing an interrupted settlement run first", { periodId: periodId(pending.period), next: id });
       await settleChunks(db, pending, work);
       const earlier = await finalize(db, pending.period, work, true);
-      const ok = reconciled(earlier);
-      await record(db, pending.period, { status: ok ? "done" : "failed", runId: null, now: now(), settled: earlier.settled });
-      const res = await rawBatch(db, [
-        work.lease(now()),
-        ABORT_UNLESS_CHANGED,
-        beginSql(period, runId),
-        sql`SELECT * FROM settlement_ledger WHERE id = 1`,
-      ]);
-      ledger = res[3]?.results[0] as Ledger;
-      pending = inProgress(ledger);
+      await record(db, pending.period, { ok: reconciled(earlier), runId: null, now: now(), settled: earlier.settled });
+      const again = pinned(await rawBatch(db, [work.lease(now()), ABORT_UNLESS_CHANGED, ...pin(period, runId)]));
+      pending = again && inProgress(again);
     }
     // Behind the cursor: everything created before `to` is settled already (late events go to
     // the next period), so nothing was pinned; the run only re-checks the period.
@@ -189,12 +181,9 @@ export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
     const durationMs = now() - started;
     const t2 = now();
     await db.batch([
-      record(db, period, { status: ok ? "done" : "failed", runId, now: t2, settled }),
+      record(db, period, { ok, runId, now: t2, settled }),
       abortUnlessChanged(db),
-      db
-        .update(settlementLedger)
-        .set({ leaseOwner: null, leaseUntil: 0, updatedAt: t2 })
-        .where(and(eq(settlementLedger.id, 1), eq(settlementLedger.leaseOwner, runId))),
+      releaseLease(db, runId, t2),
       abortUnlessChanged(db),
       eventStatement(db, {
         type: ok ? "settlement.run" : "settlement.reconciliation_failed",
@@ -287,10 +276,9 @@ async function acquireLease(
           lease_until = excluded.lease_until, trigger = excluded.trigger, attempts = settlement_runs.attempts + 1,
           assigned = 0, chunks = 0, error = NULL, started_at = excluded.started_at, finished_at = NULL,
           updated_at = excluded.updated_at`,
-      beginSql(period, runId),
-      sql`SELECT * FROM settlement_ledger WHERE id = 1`,
+      ...pin(period, runId),
     ]);
-    return (res[4]?.results[0] as Ledger | undefined) ?? null;
+    return pinned(res);
   } catch (err) {
     if (isGuardAbort(err)) return null;
     throw err;
@@ -307,6 +295,10 @@ function inProgress(l: Ledger): InProgress | null {
     prevTo: l.settled_to,
   };
 }
+
+/** Pins the run ({@link beginSql}) and reads the ledger row back; {@link pinned} picks the row out. */
+const pin = (period: Period, runId: string) => [beginSql(period, runId), sql`SELECT * FROM settlement_ledger WHERE id = 1`];
+const pinned = (res: D1Result[]) => (res[res.length - 1]?.results[0] as Ledger | undefined) ?? null;
 
 /**
  * Pins a run of `period` on the ledger, unless a run is in progress or `to` is behind the cursor
@@ -354,8 +346,6 @@ async function settleChunks(db: Db, run: InProgress, work: Work): Promise<{ assi
 
 /** The id of the chunk the current batch just cut. */
 const CHUNK = sql`(SELECT MAX(id) FROM settlement_chunks)`;
-const settlementKey = (t: string) =>
-  sql.raw(`s.beneficiary_id = ${t}.beneficiary_id AND s.payer_uid = ${t}.payer_uid AND s.currency = ${t}.currency`);
 
 /**
  * One chunk's batch (exported so tests can check the query plans): renew the lease, cut the
@@ -365,7 +355,6 @@ const settlementKey = (t: string) =>
  */
 export function chunkStatements(period: Period, c: ChunkBounds, t: number, lease: (t: number) => SQL): SQL[] {
   const events = chunkEvents(c);
-  const prefix = `st-${t.toString(36).padStart(9, "0")}-`;
   return [
     lease(t),
     ABORT_UNLESS_CHANGED,
@@ -376,7 +365,7 @@ export function chunkStatements(period: Period, c: ChunkBounds, t: number, lease
     sql`INSERT INTO settlement_parts (chunk_id, beneficiary_id, payer_uid, currency, total_amount, item_count)
       SELECT ${CHUNK}, beneficiary_id, payer_uid, currency, SUM(amount), COUNT(*) FROM fee_events NOT INDEXED
       WHERE ${events} GROUP BY beneficiary_id, payer_uid, currency`,
-    openSettlements(period, sql`settlement_parts.chunk_id = ${CHUNK}`, prefix, t),
+    openSettlements(period, sql`settlement_parts.chunk_id = ${CHUNK}`, t),
     linkParts(period, sql`settlement_parts.chunk_id = ${CHUNK}`),
     // The attempt's running count of settled events (reset when the attempt took the lease).
     sql`UPDATE settlement_runs SET chunks = chunks + 1, updated_at = ${t},
@@ -387,10 +376,10 @@ export function chunkStatements(period: Period, c: ChunkBounds, t: number, lease
 }
 
 /** Creates the period's open settlement for every key of the selected parts that has none yet. */
-function openSettlements(period: Period, parts: SQL, prefix: string, t: number): SQL {
+function openSettlements(period: Period, parts: SQL, t: number): SQL {
   return sql`INSERT INTO settlements (id, beneficiary_id, payer_uid, period_from, period_to, currency, total_amount,
       item_count, status, created_at, updated_at)
-    SELECT ${prefix} || lower(hex(randomblob(10))), beneficiary_id, payer_uid, ${period.from}, ${period.to}, currency,
+    SELECT ${sqlNewId("st", t)}, beneficiary_id, payer_uid, ${period.from}, ${period.to}, currency,
       0, 0, 'open', ${t}, ${t}
     FROM settlement_parts WHERE ${parts}
     ON CONFLICT (beneficiary_id, payer_uid, period_from, period_to, currency) DO NOTHING`;
@@ -399,7 +388,7 @@ function openSettlements(period: Period, parts: SQL, prefix: string, t: number):
 /** Links the selected parts to the period's settlement of their key, if that one is open. */
 function linkParts(period: Period, parts: SQL): SQL {
   return sql`UPDATE settlement_parts SET settlement_id = s.id FROM settlements AS s
-    WHERE ${parts} AND ${settlementKey("settlement_parts")} AND s.period_from = ${period.from} AND s.period_to = ${period.to}
+    WHERE ${parts} AND ${sameKey("s", "settlement_parts")} AND s.period_from = ${period.from} AND s.period_to = ${period.to}
       AND s.status = 'open'`;
 }
 
@@ -415,11 +404,10 @@ async function finalize(db: Db, period: Period, work: Work, advance: boolean) {
   const t = work.now();
   const waiting = sql`settlement_parts.settlement_id IS NULL
     AND settlement_parts.chunk_id IN (SELECT id FROM settlement_chunks WHERE period_to < ${period.to})`;
-  const prefix = `st-${t.toString(36).padStart(9, "0")}-`;
   const mine = sql`SELECT id FROM settlements WHERE ${periodSql(period)}`;
   const writes = advance
     ? [
-        openSettlements(period, waiting, prefix, t),
+        openSettlements(period, waiting, t),
         linkParts(period, waiting),
         sql`UPDATE settlement_ledger SET settled_seq = run_seq, settled_to = run_to, scan_from = run_scan_from,
             run_from = NULL, run_to = NULL, run_seq = NULL, run_next = NULL, run_scan_from = NULL
@@ -434,7 +422,7 @@ async function finalize(db: Db, period: Period, work: Work, advance: boolean) {
     work.lease(t),
     ABORT_UNLESS_CHANGED,
     ...writes,
-    sql`SELECT currency, COALESCE(SUM(total_amount), 0) AS total, COALESCE(SUM(item_count), 0) AS items
+    sql`SELECT currency, SUM(total_amount) AS total, SUM(item_count) AS items, COUNT(*) AS n
       FROM settlements WHERE ${periodSql(period)} GROUP BY currency`,
     sql`SELECT currency, SUM(total_amount) AS total, SUM(item_count) AS items FROM settlement_parts
       WHERE settlement_id IN (${mine}) GROUP BY currency`,
@@ -445,14 +433,14 @@ async function finalize(db: Db, period: Period, work: Work, advance: boolean) {
           OR (period_from = ${period.from} AND period_to = ${period.to}))
         AND (event_total, event_count) IS NOT
           (SELECT COALESCE(SUM(total_amount), 0), COALESCE(SUM(item_count), 0) FROM settlement_parts WHERE chunk_id = c.id)`,
-    sql`SELECT COUNT(*) AS n FROM settlements WHERE ${periodSql(period)}`,
   ]);
   const rows = <T>(i: number) => (res[res.length - i]?.results ?? []) as T[];
   type Sum = { currency: string; total: number; items: number };
+  const settlements = rows<Sum & { n: number }>(3);
   return {
-    reconciliation: reconcile(rows<Sum>(4), rows<Sum>(3)),
-    chunkMismatches: rows<{ id: number }>(2).map((r) => r.id),
-    settled: Number(rows<{ n: number }>(1)[0]?.n ?? 0),
+    reconciliation: reconcile(settlements, rows<Sum>(2)),
+    chunkMismatches: rows<{ id: number }>(1).map((r) => r.id),
+    settled: settlements.reduce((n, r) => n + Number(r.n), 0),
   };
 }
 
@@ -462,25 +450,34 @@ const reconciled = (c: { reconciliation: CurrencyReconciliation[]; chunkMismatch
 
 /**
  * The period's `settlement_runs` row at the end of a run (only while `runId` holds it; null: the
- * row of an interrupted run another run finished).
+ * row of an interrupted run another run finished). `ok` false is a failed reconciliation, an
+ * `error` any other failure (then the settlement count is left as it was).
  */
-function record(db: Db, period: Period, r: { status: "done" | "failed"; runId: string | null; now: number; settled: number }) {
+function record(db: Db, period: Period, r: { ok: boolean; error?: string; runId: string | null; now: number; settled?: number }) {
   return db
     .update(settlementRuns)
     .set({
-      status: r.status,
+      status: r.ok ? "done" : "failed",
       leaseOwner: null,
       leaseUntil: 0,
       settlements: r.settled,
-      error: r.status === "done" ? null : "reconciliation_failed",
+      error: r.ok ? null : (r.error ?? "reconciliation_failed").slice(0, 500),
       finishedAt: r.now,
       updatedAt: r.now,
     })
     .where(and(eq(settlementRuns.id, periodId(period)), r.runId === null ? undefined : eq(settlementRuns.leaseOwner, r.runId)));
 }
 
+/** Frees the ledger's lease, if `runId` still holds it. */
+function releaseLease(db: Db, runId: string, now: number) {
+  return db
+    .update(settlementLedger)
+    .set({ leaseOwner: null, leaseUntil: 0, updatedAt: now })
+    .where(and(eq(settlementLedger.id, 1), eq(settlementLedger.leaseOwner, runId)));
+}
+
 /**
- * Pure: compares per-currency settlement totals with the sums of their assigned events.
+ * Pure: compares per-currency settlement totals with the sums of the parts settled into them.
  * A currency present on one side only is a mismatch.
  */
 export function reconcile(
@@ -504,9 +501,5 @@ export function reconcile(
 
 /** Marks the run failed and releases the ledger's lease, so the next run can finish the job at once. */
 async function markFailed(db: Db, period: Period, runId: string, error: string, now: number): Promise<void> {
-  await rawBatch(db, [
-    sql`UPDATE settlement_runs SET status = 'failed', lease_owner = NULL, lease_until = 0, error = ${error.slice(0, 500)},
-        finished_at = ${now}, updated_at = ${now} WHERE id = ${periodId(period)} AND lease_owner = ${runId}`,
-    sql`UPDATE settlement_ledger SET lease_owner = NULL, lease_until = 0, updated_at = ${now} WHERE id = 1 AND lease_owner = ${runId}`,
-  ]);
+  await db.batch([record(db, period, { ok: false, error, runId, now }), releaseLease(db, runId, now)]);
 }

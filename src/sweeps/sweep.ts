@@ -20,6 +20,8 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, rawBatch } from "../db/client";
+import { sqlNewId } from "../db/ids";
+import { HISTORY_TTL_MS } from "../rooms/room.do";
 
 /** Rows per statement. */
 export const SWEEP_CHUNK = 500;
@@ -29,10 +31,10 @@ export const PRESENCE_OFFLINE_MS = 60_000;
 export const REDEEM_GRACE_MS = 7 * 24 * 3_600_000;
 export const NONCE_RETENTION_MS = 24 * 3_600_000;
 /**
- * `room_members` rows live a day longer than a Room's chat history (7 days, `HISTORY_TTL_MS` of
- * src/rooms/room.do.ts): after that the room holds nothing of the person for an erasure to find.
+ * `room_members` rows live a day longer than a Room's chat history (`HISTORY_TTL_MS`, 7 days):
+ * after that the room holds nothing of the person for an erasure to find.
  */
-export const ROOM_MEMBER_RETENTION_MS = 8 * 24 * 3_600_000;
+export const ROOM_MEMBER_RETENTION_MS = HISTORY_TTL_MS + 24 * 3_600_000;
 export const DEFAULT_EVENT_RETENTION_DAYS = 400;
 /**
  * Event types kept forever: everything that moves or prices money (bookings and their fees,
@@ -68,9 +70,6 @@ export function eventRetentionMs(raw: string | undefined): number {
   return days * 24 * 3_600_000;
 }
 
-/** `ev-<time>-<random>` inside SQL, matching `newId("ev", now)`. */
-const eventId = (now: number) => sql`${`ev-${now.toString(36).padStart(9, "0")}-`} || lower(hex(randomblob(10)))`;
-
 /** Runs one sweep at `now` (the cron's scheduled time). */
 export async function sweep(db: Db, now: number, opts: { eventRetentionMs: number; requestId: string }): Promise<SweepResult> {
   const issuedDue = sql`SELECT id FROM vouchers WHERE status = 'issued' AND valid_until <= ${now} ORDER BY valid_until, id LIMIT ${SWEEP_CHUNK}`;
@@ -85,14 +84,14 @@ export async function sweep(db: Db, now: number, opts: { eventRetentionMs: numbe
     // changes the chunk in between: a batch is one transaction).
     vouchersExpired: await chunked(db, [
       sql`INSERT INTO events (id, type, actor_uid, subject_type, subject_id, meta, request_id, created_at)
-        SELECT ${eventId(now)}, 'voucher.expire', NULL, 'voucher', id,
+        SELECT ${sqlNewId("ev", now)}, 'voucher.expire', NULL, 'voucher', id,
           json_object('from', 'issued', 'validUntil', valid_until), ${opts.requestId}, ${now}
         FROM vouchers WHERE id IN (${issuedDue})`,
       sql`UPDATE vouchers SET status = 'expired', updated_at = ${now} WHERE id IN (${issuedDue})`,
     ]),
     bookedVouchersExpired: await chunked(db, [
       sql`INSERT INTO events (id, type, actor_uid, subject_type, subject_id, meta, request_id, created_at)
-        SELECT ${eventId(now)}, 'voucher.expire', NULL, 'voucher', v.id,
+        SELECT ${sqlNewId("ev", now)}, 'voucher.expire', NULL, 'voucher', v.id,
           json_object('from', 'booked', 'validUntil', v.valid_until, 'bookingId', b.id, 'bookingStatus', 'completed'), ${opts.requestId}, ${now}
         FROM vouchers v LEFT JOIN voucher_bookings b ON b.voucher_id = v.id AND b.status = 'booked'
         WHERE v.id IN (${bookedDue})`,
