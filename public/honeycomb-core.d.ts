@@ -7,7 +7,13 @@ export declare const PING_INTERVAL_MS: number;
 export declare const PING_TEXT: '{"type":"ping"}';
 export declare const MAX_ENTRIES: number;
 export declare const CHAT_FRAME_CAP: number;
-export declare const CLOSE: { readonly UNSUPPORTED: 1003; readonly POLICY: 1008; readonly TOO_BIG: 1009; readonly IDLE: 4408; readonly ERASED: 4410 };
+export declare const CLOSE: {
+  readonly UNSUPPORTED: 1003;
+  readonly POLICY: 1008;
+  readonly TOO_BIG: 1009;
+  readonly IDLE: 4408;
+  readonly ERASED: 4410;
+};
 export declare const ROWS: readonly string[];
 export declare const MAX_ROOM_ID_LENGTH: number;
 export declare const COLS: readonly number[];

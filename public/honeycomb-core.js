@@ -124,7 +124,7 @@ export function ticketOutcome(status) {
  * @returns {string}
  */
 export function ticketRefusal(roomId, status, code) {
-  const voucherId = roomId.startsWith("voucher:") ? roomId.slice("voucher:".length) : null;
+  const voucherId = roomId.startsWith(VOUCHER_PREFIX) ? roomId.slice(VOUCHER_PREFIX.length) : null;
   switch (code) {
     case "not_allowed":
       return voucherId !== null
@@ -489,15 +489,28 @@ function trim(list) {
 export function formatSlot(iso, timeZone) {
   const d = new Date(iso);
   if (typeof iso !== "string" || Number.isNaN(d.getTime())) return String(iso);
-  return new Intl.DateTimeFormat("de-DE", {
-    weekday: "short",
-    day: "2-digit",
-    month: "2-digit",
-    year: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    ...(timeZone ? { timeZone } : {}),
-  }).format(d);
+  return slotFormat(timeZone).format(d);
+}
+
+/** One formatter per zone: the event list re-renders on every frame, and building one is costly. */
+const slotFormats = new Map();
+/** @param {string | undefined} timeZone @returns {Intl.DateTimeFormat} */
+function slotFormat(timeZone) {
+  const key = timeZone ?? "";
+  let f = slotFormats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat("de-DE", {
+      weekday: "short",
+      day: "2-digit",
+      month: "2-digit",
+      year: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      ...(timeZone ? { timeZone } : {}),
+    });
+    slotFormats.set(key, f);
+  }
+  return f;
 }
 
 /**

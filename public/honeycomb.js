@@ -89,13 +89,26 @@ function join(target) {
 function leave() {
   const c = conn;
   if (!c) return;
+  halt(c);
+  c.ws?.close(1000, "leave");
+  c.ws = null;
+  conn = null;
+}
+
+/** Stops `c` for good: no retry, no flush, no ping. */
+function halt(c) {
   c.stopped = true;
   clearTimeout(c.retryTimer);
   clearTimeout(c.flushTimer);
   clearInterval(c.pingTimer);
-  c.ws?.close(1000, "leave");
-  c.ws = null;
-  conn = null;
+}
+
+/** The server said not to come back: stop `c`, badge the connection, show why (`explain`). */
+function stopFor(c, badge, explain) {
+  halt(c);
+  setConn("stopped", badge);
+  explain();
+  render();
 }
 
 async function connect(c) {
@@ -113,24 +126,20 @@ async function connect(c) {
   if (!live(c)) return;
   const outcome = ticketOutcome(res.status);
   if (outcome === "auth") {
-    c.stopped = true;
-    setConn("stopped", "abgemeldet");
-    const status = $("status");
-    status.className = "error";
-    status.replaceChildren(
-      `Keine gültige Sitzung (HTTP ${res.status}). Öffne einen signierten Link im `,
-      Object.assign(document.createElement("a"), { href: "/", textContent: "Portal" }),
-      c.target.kind === "cell" ? ", dann wähle die Zelle erneut." : ", dann öffne den Raum erneut.",
-    );
-    render();
+    stopFor(c, "abgemeldet", () => {
+      const status = $("status");
+      status.className = "error";
+      status.replaceChildren(
+        `Keine gültige Sitzung (HTTP ${res.status}). Öffne einen signierten Link im `,
+        Object.assign(document.createElement("a"), { href: "/", textContent: "Portal" }),
+        c.target.kind === "cell" ? ", dann wähle die Zelle erneut." : ", dann öffne den Raum erneut.",
+      );
+    });
     return;
   }
   if (outcome === "denied") {
     // Not allowed, unknown voucher, bad id: another ticket would be refused alike, so no retry.
-    c.stopped = true;
-    setConn("stopped", "kein Zutritt");
-    say(ticketRefusal(c.roomId, res.status, data?.code), true);
-    render();
+    stopFor(c, "kein Zutritt", () => say(ticketRefusal(c.roomId, res.status, data?.code), true));
     return;
   }
   if (outcome !== "ok" || !data?.ok || typeof data.ticket !== "string") {
@@ -171,10 +180,7 @@ function open(c, ticket) {
     const info = closeInfo(ev.code, ev.reason);
     if (!info.retry) {
       // The server said not to come back (4410: this person was erased).
-      c.stopped = true;
-      setConn("stopped", "getrennt");
-      say(info.message, true);
-      render();
+      stopFor(c, "getrennt", () => say(info.message, true));
       return;
     }
     c.attempt = attemptAfterClose(c.attempt, c.openedAt, Date.now());
@@ -325,7 +331,6 @@ function eventItem(e) {
     " ",
     el("span", { className: "meta", textContent: `(${e.eventType})` }),
   );
-  li.dataset.eventId = e.eventId;
   li.dataset.eventType = e.eventType;
   if (d.fields.length > 0) {
     li.append(

@@ -54,7 +54,12 @@ async function verifyFromHash() {
   const params = new URLSearchParams(location.hash.slice(1));
   if (!params.get("sig")) return;
   history.replaceState(null, "", location.pathname);
-  const body = { mot: params.get("mot") ?? params.get("token"), uid: params.get("uid"), ts: Number(params.get("ts")), sig: params.get("sig") };
+  const body = {
+    mot: params.get("mot") ?? params.get("token"),
+    uid: params.get("uid"),
+    ts: Number(params.get("ts")),
+    sig: params.get("sig"),
+  };
   const data = await api("/api/presence/verify", body);
   uid = data.uid;
   localStorage.setItem(UID_KEY, uid);
@@ -77,7 +82,12 @@ async function loadVouchers() {
       const actions = document.createElement("td");
       if (v.status === "issued") actions.append(button("Termine", () => showSlots(v)));
       if (v.issuerUid === uid && (v.status === "issued" || v.status === "booked")) {
-        actions.append(button("Einlösen", async () => { await api("/api/voucher/redeem", { voucherId: v.voucherId }, `redeem:${v.voucherId}`); await refresh("Eingelöst."); }));
+        actions.append(
+          button("Einlösen", async () => {
+            await api("/api/voucher/redeem", { voucherId: v.voucherId }, `redeem:${v.voucherId}`);
+            await refresh("Eingelöst.");
+          }),
+        );
       }
       tr.append(actions);
       return tr;
@@ -92,10 +102,19 @@ async function showSlots(v, reschedule) {
   $("slots").replaceChildren(
     ...items.map((s) =>
       button(fmt(s.start), async () => {
-        if (reschedule) await api("/api/voucher/reschedule", { bookingId: reschedule, slotId: s.slotId }, `reschedule:${reschedule}:${s.slotId}`);
+        if (reschedule)
+          await api(
+            "/api/voucher/reschedule",
+            { bookingId: reschedule, slotId: s.slotId },
+            `reschedule:${reschedule}:${s.slotId}`,
+          );
         else {
           if (!confirm(`${v.title} am ${fmt(s.start)} buchen?`)) return;
-          await api("/api/voucher/book", { voucherId: v.voucherId, slotId: s.slotId, holderUid: uid }, `book:${v.voucherId}:${s.slotId}`);
+          await api(
+            "/api/voucher/book",
+            { voucherId: v.voucherId, slotId: s.slotId, holderUid: uid },
+            `book:${v.voucherId}:${s.slotId}`,
+          );
         }
         $("slotsBox").hidden = true;
         await refresh(reschedule ? "Verschoben." : "Gebucht.");
@@ -115,7 +134,10 @@ async function loadBookings() {
       if (b.status === "booked") {
         actions.append(
           button("Verschieben", () => showSlots({ voucherId: b.voucherId, title: b.voucherId }, b.bookingId)),
-          button("Stornieren", async () => { await api("/api/voucher/cancel", { bookingId: b.bookingId }, `cancel:${b.bookingId}`); await refresh("Storniert."); }),
+          button("Stornieren", async () => {
+            await api("/api/voucher/cancel", { bookingId: b.bookingId }, `cancel:${b.bookingId}`);
+            await refresh("Storniert.");
+          }),
         );
       }
       tr.append(actions);

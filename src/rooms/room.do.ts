@@ -169,7 +169,7 @@ type MemberRow = { uid: string; conns: string; meta: string; joined_at: number; 
 
 /**
  * One room. HTTP: `fetch` accepts WebSocket upgrades only. RPC (typed, from the Pages Function or
- * this Worker): {@link Room.push}, {@link Room.stats}, {@link Room.presence}.
+ * this Worker): {@link Room.push}, {@link Room.stats}, {@link Room.presence}, {@link Room.erase}.
  */
 export class Room extends DurableObject<RoomEnv> {
   /** Counter increments not yet written; flushed at the end of every entry point. */
@@ -507,8 +507,8 @@ export class Room extends DurableObject<RoomEnv> {
     try {
       const now = Date.now();
       let closed = 0;
-      for (const ws of this.ctx.getWebSockets()) {
-        if (readAttachment(ws)?.uid !== uid) continue;
+      for (const ws of this.ctx.getWebSockets(`uid:${uid}`)) {
+        if (ws.readyState !== OPEN) continue;
         this.#close(ws, CLOSE.ERASED, "erased");
         closed++;
       }

@@ -61,6 +61,16 @@ async function redeemTicket(db: Db, ticket: string, ref: RoomRef, now: number): 
   return row.uid;
 }
 
+/** 426 unless `req` asks for a WebSocket (both socket routes refuse before any other work). */
+function requireUpgrade(req: Request): void {
+  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    throw new AppError(426, "upgrade_required", "expected a WebSocket upgrade", undefined, { upgrade: "websocket" });
+  }
+}
+
+/** A cookie session from another origin (cross-site WebSocket hijacking, see `crossOriginCookie`). */
+const badOrigin = () => forbidden("bad_origin", "a cookie session connects only from this site's pages");
+
 export const ticket = defineRoute({
   id: "rooms.ticket",
   method: "POST",
@@ -121,15 +131,13 @@ export const ws = defineRoute({
   },
   async handler(ctx) {
     const ref = roomRef(ctx);
-    if (ctx.req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      throw new AppError(426, "upgrade_required", "expected a WebSocket upgrade", undefined, { upgrade: "websocket" });
-    }
+    requireUpgrade(ctx.req);
     // A verified session wins — from a cookie only on a page of our own origin (else the ticket
     // decides); an asserted (compat) uid is never enough for a room.
     const foreign = ctx.verified && crossOriginCookie(ctx.req);
     let uid = ctx.verified && !foreign ? ctx.caller : null;
     if (!uid && ctx.query.ticket) uid = await redeemTicket(ctx.db, ctx.query.ticket, ref, ctx.now);
-    if (!uid && foreign) throw forbidden("bad_origin", "a cookie session connects only from this site's pages");
+    if (!uid && foreign) throw badOrigin();
     if (!uid) throw unauthorized("unauthenticated", "a session or a ticket (POST /api/rooms/:roomId/ticket) is required");
 
     await authorize(ctx.read, ctx.db, ref, uid);
@@ -172,11 +180,9 @@ export const legacy = defineRoute({
   query: z.strictObject({}),
   errors: { upgrade_required: "426", unauthenticated: "401", bad_origin: "403" },
   async handler(ctx) {
-    if (ctx.req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      throw new AppError(426, "upgrade_required", "expected a WebSocket upgrade", undefined, { upgrade: "websocket" });
-    }
+    requireUpgrade(ctx.req);
     if (ctx.verified && crossOriginCookie(ctx.req)) {
-      throw forbidden("bad_origin", "a cookie session connects only from this site's pages");
+      throw badOrigin();
     }
     const sessionUid = ctx.verified ? ctx.caller : null;
     const compat = ctx.config.authMode === "compat";

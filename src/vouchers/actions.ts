@@ -435,8 +435,8 @@ interface VoucherPush {
 
 /**
  * Commits a booking change (`ctx.commit`) and then pushes its event into `voucher:<voucherId>` —
- * only if that room has been entered at least once (its D1 `rooms` row, registered on the first
- * ticket or socket, is read in the same batch). A room nobody ever opened has no one to tell, and
+ * only if that room has been entered at least once (its D1 `rooms` row, registered by the first
+ * socket into it, is read in the same batch). A room nobody ever opened has no one to tell, and
  * waking one Durable Object per booking for nothing halved booking throughput (`npm run bench`).
  * `result`, when a function, sees the statements' rows without the probe. The push never fails the
  * request (see `pushAfterCommit`).

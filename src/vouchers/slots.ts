@@ -24,8 +24,8 @@ export interface Slot {
   end: string;
 }
 
-/** `slot-<ISO>` for a start instant. */
-export const slotId = (start: number) => `slot-${new Date(start).toISOString()}`;
+/** `slot-<ISO>` for a start instant (epoch ms, or its ISO rendering when the caller has it already). */
+export const slotId = (start: number | string) => `slot-${typeof start === "string" ? start : new Date(start).toISOString()}`;
 
 /** Start instant of a slot id, or `null` if the id is not `slot-<ISO-8601 instant>`. */
 export function parseSlotId(id: string): number | null {
@@ -68,7 +68,7 @@ export function freeSlots(
     if (items.length === opts.limit) return { items, next: start };
     // One ISO rendering per instant: a page is up to 1,000 slots, and this loop is the route's CPU.
     const iso = new Date(start).toISOString();
-    items.push({ slotId: `slot-${iso}`, voucherId: v.id, start: iso, end: new Date(start + duration).toISOString() });
+    items.push({ slotId: slotId(iso), voucherId: v.id, start: iso, end: new Date(start + duration).toISOString() });
   }
   return { items, next: null };
 }
