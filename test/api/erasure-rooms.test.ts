@@ -7,18 +7,11 @@
 import { describe, expect, it } from "vitest";
 import { issueVoucher, login, slotAt } from "../support/client";
 import { admin } from "../support/settlement-kit";
-import { type Frame, collect, upgrade } from "../support/sockets";
+import { type Frame, enter as enterPath, wsPath } from "../support/sockets";
+
+/** A socket into a room, with its welcome and its close event. */
+const enter = (roomId: string, session: string) => enterPath(wsPath(roomId), session);
 import { post, rows } from "../support/voucher-kit";
-
-const enc = encodeURIComponent;
-
-/** A socket into a room with its frames and its close event. */
-async function enter(roomId: string, session: string) {
-  const s = collect(await upgrade(`/api/rooms/${enc(roomId)}/ws`, session));
-  const closed = new Promise<CloseEvent>((resolve) => s.ws.addEventListener("close", resolve));
-  const welcome = await s.next((f) => f.type === "welcome");
-  return { ...s, closed, welcome };
-}
 
 describe("DELETE /api/admin/thinkers/:uid and the rooms", () => {
   it("deletes the person's chat, rewrites frames naming them, closes their sockets", async () => {

@@ -7,7 +7,7 @@ import { allRoutes, app } from "../../src/app";
 import { sessionKeys } from "../../src/http/config";
 import { hmac, sha256Hex, toBase64Url, toHex } from "../../src/identity/crypto";
 import { signSession } from "../../src/identity/session";
-import { call, issueVoucher, json, login, newUid, signedLink, slotAt, testEnv } from "../support/client";
+import { call, issueVoucher, json, login, newUid, signedLink, slotAt, testEnv, compatEnv as compat } from "../support/client";
 import { countOf, rows } from "../support/voucher-kit";
 
 const VERIFY = "/api/presence/verify";
@@ -433,8 +433,6 @@ describe("uid claims must match the session", () => {
 });
 
 describe("AUTH_MODE=compat", () => {
-  const compat = { ...testEnv, AUTH_MODE: "compat" } as Env;
-
   it("an unsigned client may assert its issuerUid", async () => {
     const uid = newUid();
     const r = await json(ISSUE, { body: { issuerUid: uid, title: "legacy" } }, compat);
@@ -490,8 +488,6 @@ describe("AUTH_MODE=compat", () => {
 });
 
 describe("AUTH_MODE=compat never reaches rooms on an asserted uid", () => {
-  const compat = { ...testEnv, AUTH_MODE: "compat" } as Env;
-
   it("no ticket and no room view for X-MOT-User alone, even for the voucher's own issuer", async () => {
     const issuer = await login();
     const { voucher } = await issueVoucher(issuer);

@@ -6,10 +6,9 @@
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { LEGACY_FRAME_CAP } from "../../src/rooms/legacy";
-import { issueVoucher, login, newUid, testEnv } from "../support/client";
+import { issueVoucher, login, newUid, testEnv, compatEnv as compat } from "../support/client";
 import { collect, upgrade } from "../support/sockets";
 
-const compat = { ...testEnv, AUTH_MODE: "compat" } as Env;
 const pairRoom = () => `room-${newUid("pair").replace(/[^A-Za-z0-9_.-]/g, "")}`;
 
 /** A portal socket on /ws with the session as the browser sends it: the cookie. */

@@ -9,13 +9,12 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
 import { thinkerIdentity } from "../../src/identity/verify";
 import { MATCH_WINDOW_MS, type SessionView, planMatch } from "../../src/presence/match";
-import { json, login, newUid, signedLink, testEnv } from "../support/client";
+import { json, login, newUid, signedLink, testEnv, compatEnv as compat } from "../support/client";
 import { type Who, countOf, newRequestId, post, row, rows } from "../support/voucher-kit";
 import { check } from "../unit/seed";
 
 const HEARTBEAT = "/api/presence/heartbeat";
 const MATCH = "/api/presence/match";
-const compat = { ...testEnv, AUTH_MODE: "compat" } as Env;
 
 type Thinker = Who & { thinkerId: string };
 type SessionRow = {

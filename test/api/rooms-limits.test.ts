@@ -13,22 +13,12 @@
  * The rate-limit tests pin the clock (`vi.setSystemTime`) into a fresh window so the burst falls
  * into one known window and Retry-After is exact; nothing measures elapsed time.
  */
-import { listDurableObjectIds } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ROOM_FULL_RETRY_AFTER_S } from "../../src/rooms/room.do";
 import { json, login, testEnv } from "../support/client";
-import { collect, type Frame, upgrade } from "../support/sockets";
+import { collect, doExists, enter, type Frame, roomName as room, ticketFor, upgrade, wsPath } from "../support/sockets";
 import { row } from "../support/voucher-kit";
-
-const enc = encodeURIComponent;
-const room = (label: string) => `honeycomb:${label}-${crypto.randomUUID().slice(0, 8)}`;
-const wsPath = (roomId: string, query = "") => `/api/rooms/${enc(roomId)}/ws${query}`;
-
-async function doExists(roomId: string): Promise<boolean> {
-  const ns = testEnv.ROOMS;
-  const want = ns.idFromName(roomId);
-  return (await listDurableObjectIds(ns)).some((id) => id.equals(want));
-}
+import { eventually } from "../support/wait";
 
 const registered = async (roomId: string) => (await row("SELECT id FROM rooms WHERE id = ?", roomId)) !== undefined;
 
@@ -41,15 +31,6 @@ async function refusal(res: Response, status: number, code: string): Promise<Fra
   const body = JSON.parse(text) as Frame;
   expect(body).toMatchObject({ ok: false, code, error: expect.any(String) });
   return body;
-}
-
-/** Opens a socket through the route and waits for its welcome. */
-async function enter(path: string, session?: string, headers?: Record<string, string>, env?: Env) {
-  const res = await upgrade(path, session, headers, env);
-  if (res.status !== 101) throw new Error(`expected 101, got ${res.status}: ${await res.text()}`);
-  const c = collect(res);
-  await c.next((f) => f.type === "welcome");
-  return c;
 }
 
 // ── rate limit ──────────────────────────────────────────────────────────────────────────────
@@ -94,7 +75,7 @@ describe("GET /api/rooms/:roomId/ws: rate limit", () => {
     // The room the caller is already in refuses the same way, and no third socket appears.
     const again = await upgrade(wsPath(first), me.session, {}, limited);
     expectRateLimited(await refusal(again, 429, "rate_limited"), again.headers, 50);
-    const seen = await json(`/api/rooms/${enc(first)}`, { session: me.session });
+    const seen = await json(`/api/rooms/${encodeURIComponent(first)}`, { session: me.session });
     expect(seen.status, JSON.stringify(seen.body)).toBe(200);
     const members = (seen.body.presence as Frame[]).filter((m) => m.uid === me.uid);
     expect(members.map((m) => m.conns.length)).toEqual([LIMIT]);
@@ -119,7 +100,7 @@ describe("GET /api/rooms/:roomId/ws: rate limit", () => {
     const me = await login();
     const ip = "198.51.100.23";
     const ticket = async (roomId: string) => {
-      const t = await json(`/api/rooms/${enc(roomId)}/ticket`, { method: "POST", session: me.session, body: {} });
+      const t = await ticketFor(me.session, roomId);
       expect(t.status, JSON.stringify(t.body)).toBe(200);
       return t.body.ticket as string;
     };
@@ -127,12 +108,17 @@ describe("GET /api/rooms/:roomId/ws: rate limit", () => {
     const sockets = [];
     for (let i = 0; i < LIMIT; i++) {
       sockets.push(
-        await enter(wsPath(inside, `?ticket=${enc(await ticket(inside))}`), undefined, { "cf-connecting-ip": ip }, limited),
+        await enter(
+          wsPath(inside, `?ticket=${encodeURIComponent(await ticket(inside))}`),
+          undefined,
+          { "cf-connecting-ip": ip },
+          limited,
+        ),
       );
     }
     const outside = room("rl-u");
     const over = await upgrade(
-      wsPath(outside, `?ticket=${enc(await ticket(outside))}`),
+      wsPath(outside, `?ticket=${encodeURIComponent(await ticket(outside))}`),
       undefined,
       { "cf-connecting-ip": ip },
       limited,
@@ -142,7 +128,7 @@ describe("GET /api/rooms/:roomId/ws: rate limit", () => {
     expect(await registered(outside)).toBe(false);
     // The same ticket flow from another IP passes.
     const elsewhere = await enter(
-      wsPath(outside, `?ticket=${enc(await ticket(outside))}`),
+      wsPath(outside, `?ticket=${encodeURIComponent(await ticket(outside))}`),
       undefined,
       { "cf-connecting-ip": "198.51.100.99" },
       limited,
@@ -203,16 +189,18 @@ describe("GET /api/rooms/:roomId/ws: a full room", () => {
 
       // A place freed by a close admits exactly one more; the refusals above left no socket behind.
       open.shift()?.ws.close(1000);
-      const deadline = Date.now() + 5_000;
       let admitted: Response | undefined;
-      while (!admitted && Date.now() < deadline) {
-        const res = await upgrade(wsPath(roomId), session(1));
-        if (res.status === 101) admitted = res;
-        else {
-          await refusal(res, 503, "room_full");
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
+      await eventually(
+        async () => {
+          const res = await upgrade(wsPath(roomId), session(1));
+          if (res.status === 101) admitted = res;
+          else await refusal(res, 503, "room_full");
+          return admitted !== undefined;
+        },
+        "a place freed after a close",
+        5_000,
+        50,
+      );
       expect(admitted?.status, "no place freed after a close").toBe(101);
       if (admitted) open.push(collect(admitted));
       await refusal(await upgrade(wsPath(roomId), session(2)), 503, "room_full");

@@ -3,24 +3,12 @@
  * (an auxiliary worker in this project), access rules, GET room, and voucher events pushed into
  * `voucher:<id>` after the booking commits.
  */
-import { listDurableObjectIds } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { issueVoucher, json, login, newUid, slotAt, testEnv } from "../support/client";
-import { type Frame, collect, upgrade } from "../support/sockets";
-import { post, row } from "../support/voucher-kit";
+import { type Frame, collect, doExists, roomName as room, ticketFor, upgrade } from "../support/sockets";
+import { count, post, row } from "../support/voucher-kit";
 
-const room = (label = "t") => `honeycomb:${label}-${crypto.randomUUID().slice(0, 8)}`;
 const enc = encodeURIComponent;
-
-async function doExists(roomId: string): Promise<boolean> {
-  const ns = testEnv.ROOMS;
-  const want = ns.idFromName(roomId);
-  return (await listDurableObjectIds(ns)).some((id) => id.equals(want));
-}
-
-async function ticketFor(session: string, roomId: string) {
-  return json(`/api/rooms/${enc(roomId)}/ticket`, { method: "POST", session, body: {} });
-}
 
 describe("POST /api/rooms/:roomId/ticket", () => {
   it("issues a 30 s ticket bound to uid and room; only its hash is stored", async () => {
@@ -220,14 +208,7 @@ describe("voucher rooms", () => {
     const cancelled = await post("/api/voucher/cancel", holder, { bookingId: booked.body.booking.bookingId });
     expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
     // Both events are logged in D1; the room stays unregistered and its DO never exists.
-    expect(
-      (
-        await row(
-          "SELECT COUNT(*) AS n FROM events WHERE subject_id = ? AND type = 'voucher.book'",
-          booked.body.booking.bookingId,
-        )
-      )?.n,
-    ).toBe(1);
+    expect(await count("events", "subject_id = ? AND type = 'voucher.book'", booked.body.booking.bookingId)).toBe(1);
     expect(await row("SELECT id FROM rooms WHERE id = ?", roomId)).toBeUndefined();
     expect(await doExists(roomId)).toBe(false);
 

@@ -91,16 +91,19 @@ describe("migration 0009", () => {
     expect(upTo0008.length).toBe(9);
     await applyD1Migrations(db, upTo0008);
 
-    const fe = (id: string, payerUid: string, amount: number, at: number, settlement: string | null) =>
-      db
+    // Inserted unassigned, then assigned: the old trigger admits assignment only by UPDATE, into an
+    // open settlement.
+    const fe = async (id: string, payerUid: string, amount: number, at: number, settlement: string | null) => {
+      await db
         .prepare(
           `INSERT INTO fee_events (id, fee_id, kind, subject_type, subject_id, amount, currency, base_amount, rate_ppm,
              fixed_amount, rounding, rule_version, payer_uid, beneficiary_id, reverses_id, settlement_id, created_at)
            VALUES (?, 'voucher.booking', 'charge', 'test', ?, ?, 'EUR', 0, 0, 0, 'half_up', 1, ?, 'platform:test', NULL, NULL, ?)`,
         )
         .bind(id, `sub-${id}`, amount, payerUid, at)
-        .run()
-        .then(() => settlement);
+        .run();
+      if (settlement) await db.prepare("UPDATE fee_events SET settlement_id = ? WHERE id = ?").bind(settlement, id).run();
+    };
     const st = (id: string, payerUid: string, from: number, total: number, n: number) =>
       db
         .prepare(
@@ -114,21 +117,12 @@ describe("migration 0009", () => {
     await st("st-a1", "a", day(1), 30, 2);
     await st("st-b1", "b", day(1), 5, 1);
     await st("st-a2", "a", day(2), 7, 1);
-    const assign = [
-      await fe("fe-1", "a", 10, day(1) + H, "st-a1"),
-      await fe("fe-2", "b", 5, day(1) + 2 * H, "st-b1"),
-      await fe("fe-3", "a", 1000, day(2) + 3 * H, null),
-      await fe("fe-4", "a", 20, day(1) + 3 * H, "st-a1"),
-      await fe("fe-5", "a", 7, day(2) + H, "st-a2"),
-    ];
-    // The old trigger admits assignment only into an open settlement: assign, then invoice b's.
-    for (const [i, sid] of assign.entries()) {
-      if (sid)
-        await db
-          .prepare("UPDATE fee_events SET settlement_id = ? WHERE id = ?")
-          .bind(sid, `fe-${i + 1}`)
-          .run();
-    }
+    await fe("fe-1", "a", 10, day(1) + H, "st-a1");
+    await fe("fe-2", "b", 5, day(1) + 2 * H, "st-b1");
+    await fe("fe-3", "a", 1000, day(2) + 3 * H, null);
+    await fe("fe-4", "a", 20, day(1) + 3 * H, "st-a1");
+    await fe("fe-5", "a", 7, day(2) + H, "st-a2");
+    // Invoiced only now: assignment needed its settlement open.
     await db.prepare("UPDATE settlements SET status = 'invoiced' WHERE id = 'st-b1'").run();
 
     await applyD1Migrations(db, all);

@@ -9,6 +9,9 @@ import { toHex, hmac } from "../../src/identity/crypto";
 /** The test env (bindings from wrangler.toml + test secrets). */
 export const testEnv = env as unknown as Env;
 
+/** The same bindings with `AUTH_MODE=compat` (an asserted uid may stand in for a session). */
+export const compatEnv = { ...testEnv, AUTH_MODE: "compat" } as Env;
+
 /** Sends a request to the API app. */
 export function call(
   path: string,

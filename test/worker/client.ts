@@ -113,15 +113,3 @@ export async function closeAll(): Promise<void> {
   });
   await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 2000))]);
 }
-
-/**
- * Polls `check` until it returns true, for up to `ms`: for state the Room reaches on its own
- * schedule (a close handled after the client saw it), so a slow machine waits instead of failing.
- */
-export async function eventually(check: () => Promise<boolean>, what: string, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not reached within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

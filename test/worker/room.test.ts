@@ -7,7 +7,8 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { afterEach, describe, expect, it } from "vitest";
 import { CLOSE, ServerFrame } from "../../src/rooms/protocol";
 import type { Attachment, Room, RoomEnv } from "../../src/rooms/room.do";
-import { Client, closeAll, eventually, type Frame, freshRoom, upgradeRequest } from "./client";
+import { eventually } from "../support/wait";
+import { Client, closeAll, type Frame, freshRoom, upgradeRequest } from "./client";
 
 afterEach(() => closeAll());
 
