@@ -17,6 +17,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cpuBusy, cpuDelta, cpuTimes, groupCpu } from "./lib/cpu";
 import { dial, FanoutRoom, type SliceResult } from "./lib/fanout";
+import { envNumber, f0, f1, f2, machineLine, ratioMarkdown } from "./lib/format";
 import { percentile } from "./lib/load";
 import { sleep, stopAll, stopServersOnExit, waitForHttp, machineInfo, type Machine } from "./lib/proc";
 import { RESULTS_FILE, writeSection } from "./lib/results-file";
@@ -26,18 +27,14 @@ import { applyAppMigrations, type Served, startApp, startWorker } from "./lib/st
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(ROOT);
 
-const envNum = (name: string, dflt: number) => {
-  const n = Number(process.env[name]);
-  return Number.isFinite(n) && n > 0 ? n : dflt;
-};
-const MESSAGES = Math.floor(envNum("BENCH_ROOMS_MESSAGES", 2000));
-const WINDOW = Math.floor(envNum("BENCH_ROOMS_WINDOW", 8));
-const RECEIVERS = Math.floor(envNum("BENCH_ROOMS_RECEIVERS", 50));
-const ROUNDS = Math.floor(envNum("BENCH_ROOMS_ROUNDS", 4));
-const WARMUP = Math.floor(envNum("BENCH_ROOMS_WARMUP", 100));
+const MESSAGES = Math.floor(envNumber("BENCH_ROOMS_MESSAGES", 2000));
+const WINDOW = Math.floor(envNumber("BENCH_ROOMS_WINDOW", 8));
+const RECEIVERS = Math.floor(envNumber("BENCH_ROOMS_RECEIVERS", 50));
+const ROUNDS = Math.floor(envNumber("BENCH_ROOMS_ROUNDS", 4));
+const WARMUP = Math.floor(envNumber("BENCH_ROOMS_WARMUP", 100));
 const LATER_WARMUP = Math.min(WARMUP, 20);
-const TEXT_BYTES = Math.floor(envNum("BENCH_ROOMS_TEXT_BYTES", 100));
-const RATE_SCALE = envNum("BENCH_ROOMS_RATE_SCALE", 1000);
+const TEXT_BYTES = Math.floor(envNumber("BENCH_ROOMS_TEXT_BYTES", 100));
+const RATE_SCALE = envNumber("BENCH_ROOMS_RATE_SCALE", 1000);
 const TARGET_THROUGHPUT = 0.8;
 const TARGET_P99 = 2.0;
 
@@ -278,10 +275,6 @@ interface Report {
   rounds: RoundRow[];
 }
 
-const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : "–");
-const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "–");
-const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "–");
-
 function ratios(r: Report) {
   const throughput = r.room.rate / r.bare.rate;
   const p99 = r.room.p99 / r.bare.p99;
@@ -308,13 +301,7 @@ function resultTable(r: Report): string {
   ].join("\n");
 }
 
-function ratioTable(r: Report): string {
-  return [
-    "| Ratio | Value | Target | Result |",
-    "|---|---:|---:|---|",
-    ...ratios(r).map((x) => `| ${x.name} | ${f2(x.value)} | ${x.target} | ${x.pass ? "PASS" : "FAIL"} |`),
-  ].join("\n");
-}
+const ratioTable = (r: Report) => ratioMarkdown(ratios(r));
 
 function sectionMarkdown(r: Report): string {
   const m = r.machine;
@@ -326,7 +313,7 @@ replaced on every run; \`npm run bench\` keeps it. Method and how to read it:
 [README.md](README.md#rooms-websocket-fan-out-npm-run-benchrooms).
 
 - **Date:** ${r.date}
-- **Machine:** ${m.cores} × ${m.cpus}, ${m.memGiB} GiB RAM, ${m.os}
+- **Machine:** ${machineLine(m)}
 - **Runtime:** Node ${m.node} (built-in WebSocket client), wrangler ${m.wrangler} (local workerd)
 - **Load:** 1 sender + ${RECEIVERS} receivers per room, all in the bench process; ${MESSAGES} measured messages per target
   (${ROUNDS} slices, alternating Room ↔ bare, order swapped every round), each slice after a discarded

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { measureBundle } from "./lib/bundle";
 import { type LoadOptions, type RawRun, percentile, runLoad, summarize } from "./lib/load";
 import { D1Counter, total } from "./lib/d1count";
+import { envNumber } from "./lib/format";
 import { sleep, stopAll, stopServersOnExit, waitForHttp, machineInfo } from "./lib/proc";
 import { cpuBusy, cpuTimes } from "./lib/cpu";
 import { applyAppMigrations, executeSqlFile, startApp, startWorker } from "./lib/stack";
@@ -22,14 +23,10 @@ import { writeKeepingSections } from "./lib/results-file";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(ROOT);
 
-const envInt = (name: string, dflt: number) => {
-  const n = Number(process.env[name]);
-  return Number.isFinite(n) && n > 0 ? n : dflt;
-};
-const CONCURRENCY = envInt("BENCH_CONCURRENCY", 16);
-const WARMUP_S = envInt("BENCH_WARMUP_S", 3);
-const DURATION_S = envInt("BENCH_DURATION_S", 10);
-const ROUNDS = envInt("BENCH_ROUNDS", 5);
+const CONCURRENCY = envNumber("BENCH_CONCURRENCY", 16);
+const WARMUP_S = envNumber("BENCH_WARMUP_S", 3);
+const DURATION_S = envNumber("BENCH_DURATION_S", 10);
+const ROUNDS = envNumber("BENCH_ROUNDS", 5);
 
 const TMP = "bench/.tmp";
 const STATE = `${TMP}/state`;

@@ -58,6 +58,7 @@ def chunk_statements(lo, hi):
     key = "s.beneficiary_id = settlement_parts.beneficiary_id AND s.payer_uid = settlement_parts.payer_uid AND s.currency = settlement_parts.currency"
     return [
         ("lease", "UPDATE settlement_ledger SET lease_until = lease_until, updated_at = 1 WHERE id = 1 AND lease_owner = 'bench'"),
+        ("lease guard", "INSERT INTO write_guards (guard) SELECT NULL WHERE changes() = 0"),
         ("cut chunk (with its events' sum)", f"""INSERT INTO settlement_chunks (period_from, period_to, seq_from, seq_to,
             prev_seq, prev_to, event_total, event_count, created_at)
           SELECT {FROM}, {TO}, {lo}, {hi}, 0, 0, COALESCE(SUM(amount), 0), COUNT(*), 1 FROM fee_events NOT INDEXED WHERE {events}"""),
@@ -71,12 +72,19 @@ def chunk_statements(lo, hi):
           ON CONFLICT (beneficiary_id, payer_uid, period_from, period_to, currency) DO NOTHING"""),
         ("link parts", f"""UPDATE settlement_parts SET settlement_id = s.id FROM settlements AS s
           WHERE settlement_parts.chunk_id = {CH} AND {key} AND s.period_from = {FROM} AND s.period_to = {TO} AND s.status = 'open'"""),
+        ("count progress", f"""UPDATE settlement_runs SET chunks = chunks + 1, updated_at = 1,
+            assigned = assigned + (SELECT COALESCE(SUM(item_count), 0) FROM settlement_parts
+              WHERE chunk_id = {CH} AND settlement_id IS NOT NULL)
+          WHERE id = 'bench' RETURNING assigned"""),
     ]
 
 
 def run(c):
     phases = {}
     c.execute("UPDATE settlement_ledger SET lease_owner = 'bench', lease_until = 9e15")
+    c.execute(f"""INSERT INTO settlement_runs (id, period_from, period_to, status, lease_owner, lease_until, trigger,
+      attempts, assigned, chunks, settlements, started_at, updated_at)
+      VALUES ('bench', {FROM}, {TO}, 'running', 'bench', 9e15, 'admin', 1, 0, 0, 0, 1, 1)""")
     end = c.execute("SELECT MAX(seq) FROM fee_events").fetchone()[0]
     c.execute(f"""UPDATE settlement_ledger SET run_from = {FROM}, run_to = {TO}, run_seq = {end}, run_next = scan_from,
       run_scan_from = {end}""")
@@ -85,7 +93,7 @@ def run(c):
         c.execute("BEGIN")
         for name, q in chunk_statements(lo, min(lo + CHUNK, end)):
             t = time.perf_counter()
-            c.execute(q)
+            c.execute(q).fetchall()
             phases[name] = phases.get(name, 0.0) + time.perf_counter() - t
         t = time.perf_counter()
         c.execute("COMMIT")

@@ -18,9 +18,8 @@
  * peak memory not growing with N. Results go into the `bench:settle` section of RESULTS.md.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import { execFileSync } from "node:child_process";
-import { freePort, startServer, stopAll, stopServer, stopServersOnExit, waitForHttp, type Server } from "./lib/proc";
+import { machineLine } from "./lib/format";
+import { freePort, machineInfo, startServer, stopAll, stopServer, stopServersOnExit, waitForHttp, type Server } from "./lib/proc";
 import { writeSection } from "./lib/results-file";
 import { applyAppMigrations, executeSqlFile, startApp } from "./lib/stack";
 import { exampleVars } from "./lib/setup";
@@ -204,7 +203,7 @@ async function measure(n: number): Promise<Measured> {
 }
 
 function report(results: Measured[]): string {
-  const wrangler = execFileSync("npx", ["wrangler", "--version"], { encoding: "utf8" }).trim().split("\n").pop();
+  const m = machineInfo();
   const row = (m: Measured) =>
     `| ${m.n.toLocaleString("en")} | ${(m.baselineMs[Math.floor(m.baselineMs.length / 2)] ?? 0).toFixed(0)} ms | ${(m.settleMs / 1000).toFixed(2)} s | **${m.ratio.toFixed(2)} ×** | ${((m.settleMs * 1000) / m.n).toFixed(1)} µs | ${m.chunks} | ${m.settlements} | ${m.idleRssMb.toFixed(0)} → ${m.peakRssMb.toFixed(0)} MB (+${m.runRssMb.toFixed(0)}) | ${phases(m)} | ${m.totalsMatch ? "yes" : "**NO**"} |`;
   const phases = (m: Measured) =>
@@ -214,7 +213,7 @@ function report(results: Measured[]): string {
   const lines = [
     "## Settlement run (`npm run bench:settle`)",
     "",
-    `Run ${new Date().toISOString()} on ${os.cpus().length} cores, Node ${process.version}, wrangler ${wrangler}. One UTC day of fee events (1,000 payers × 3 currencies), settled through \`POST /api/admin/settlements/run\` (the cron's code path, chunks of ${DEFAULT_CHUNK_SIZE.toLocaleString("en")} events = one D1 batch each) on the local stack; baseline: the bare \`SELECT … SUM … GROUP BY beneficiary, payer, currency\` over the same rows in the same D1 (median of 3 after a warm-up). Memory: VmRSS of all processes of the app (wrangler + workerd), idle → peak during the run. Phases: the run's own timing in seconds. Why the ratio is what it is: [README.md](README.md#settlement-run-npm-run-benchsettle).`,
+    `Run ${new Date().toISOString()} on ${machineLine(m)}, Node ${m.node}, wrangler ${m.wrangler}. One UTC day of fee events (1,000 payers × 3 currencies), settled through \`POST /api/admin/settlements/run\` (the cron's code path, chunks of ${DEFAULT_CHUNK_SIZE.toLocaleString("en")} events = one D1 batch each) on the local stack; baseline: the bare \`SELECT … SUM … GROUP BY beneficiary, payer, currency\` over the same rows in the same D1 (median of 3 after a warm-up). Memory: VmRSS of all processes of the app (wrangler + workerd), idle → peak during the run. Phases: the run's own timing in seconds. Why the ratio is what it is: [README.md](README.md#settlement-run-npm-run-benchsettle).`,
     "",
     "| fee events | bare aggregate | settlement | settle / aggregate | per event | chunks | settlements | RSS idle → peak | phases s: begin / chunks / finalize | totals = aggregate |",
     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",

@@ -177,7 +177,7 @@ export function stopServersOnExit(): void {
 }
 
 /** The installed wrangler's version (for the results' header). */
-export function wranglerVersion(): string {
+function wranglerVersion(): string {
   return (JSON.parse(readFileSync("node_modules/wrangler/package.json", "utf8")) as { version: string }).version;
 }
 

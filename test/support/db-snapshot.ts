@@ -6,7 +6,7 @@
 import { testEnv } from "./client";
 
 /** Names of the user tables (SQLite's and Cloudflare's internal tables excluded). */
-export async function tableNames(db: D1Database = testEnv.DB): Promise<string[]> {
+async function tableNames(db: D1Database = testEnv.DB): Promise<string[]> {
   const { results } = await db
     .prepare(
       "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name",
