@@ -93,7 +93,6 @@ export async function bookVoucher(ctx: Ctx<z.output<typeof BookBody>>): Promise<
   const eventId = newId("ev", now);
   const writes = bookingWrites(ctx, b.voucherId, bookingId, start, caller, eventId);
   const push: VoucherPush = {
-    voucherId: b.voucherId,
     eventId,
     type: "voucher.book",
     subject: bookingId,
@@ -230,7 +229,6 @@ export async function cancelBooking(ctx: Ctx<z.output<typeof CancelBody>>): Prom
       ],
       { body: { ok: true, alreadyCancelled: false, booking: toBooking(cancelled), voucher: toVoucher(after) } },
       {
-        voucherId: booking.voucherId,
         eventId,
         type: "voucher.cancel",
         subject: booking.id,
@@ -315,7 +313,7 @@ export async function rescheduleBooking(ctx: Ctx<z.output<typeof RescheduleBody>
           voucher: toVoucher(v),
         },
       },
-      { voucherId: v.id, eventId, type: "voucher.reschedule", subject: next.id, data: pushData },
+      { eventId, type: "voucher.reschedule", subject: next.id, data: pushData },
     );
   } catch (err) {
     if (isUniqueViolation(err, "voucher_bookings")) throw conflict("slot_taken", "this slot is already booked");
@@ -423,18 +421,17 @@ function voucherEvent(
   });
 }
 
-/** A booking change's event for the room `voucher:<voucherId>` (issue 3 §3). */
+/** A booking change's event for the room `voucher:<data.voucherId>` (issue 3 §3). */
 interface VoucherPush {
-  voucherId: string;
   /** The id of the `events` row written in the batch: the Room deduplicates retried pushes by it. */
   eventId: string;
   type: string;
   subject: string;
-  data: Record<string, string | null>;
+  data: { voucherId: string } & Record<string, string | null>;
 }
 
 /**
- * Commits a booking change (`ctx.commit`) and then pushes its event into `voucher:<voucherId>` —
+ * Commits a booking change (`ctx.commit`) and then pushes its event into `voucher:<data.voucherId>` —
  * only if that room has been entered at least once (its D1 `rooms` row, registered by the first
  * socket into it, is read in the same batch). A room nobody ever opened has no one to tell, and
  * waking one Durable Object per booking for nothing halved booking throughput (`npm run bench`).
@@ -447,7 +444,7 @@ async function commitAndPush<R extends HandlerResult>(
   result: R | ((rows: unknown[]) => R),
   push: VoucherPush,
 ): Promise<R> {
-  const roomId = `voucher:${push.voucherId}`;
+  const roomId = `voucher:${push.data.voucherId}`;
   if (!isRoomId(roomId)) return ctx.commit(statements, result);
   let entered = false;
   const probe = ctx.db.select({ id: rooms.id }).from(rooms).where(eq(rooms.id, roomId));
@@ -458,10 +455,7 @@ async function commitAndPush<R extends HandlerResult>(
       entered = ((rows[rows.length - 1] ?? []) as unknown[]).length > 0;
     },
   );
-  if (entered) {
-    const { voucherId: _, ...event } = push;
-    await pushAfterCommit(ctx, roomId, event);
-  }
+  if (entered) await pushAfterCommit(ctx, roomId, push);
   return res;
 }
 
