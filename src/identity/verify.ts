@@ -13,15 +13,15 @@ import { badRequest, conflict } from "../http/errors";
 import { defineRoute } from "../http/route";
 import { hmac, sha256Hex, toHex } from "./crypto";
 import { verifyLink } from "./link";
-import { Uid } from "./schemas";
+import { Mot, Uid } from "./schemas";
 import { sessionCookie, signSession } from "./session";
 
 /** Link fields; `token` and `thinker_token` are the legacy names of `mot`. */
 const VerifyBody = z
   .strictObject({
-    mot: z.string().min(1).max(256).optional(),
-    token: z.string().min(1).max(256).optional(),
-    thinker_token: z.string().min(1).max(256).optional(),
+    mot: Mot.optional(),
+    token: Mot.optional(),
+    thinker_token: Mot.optional(),
     uid: Uid,
     ts: z.union([
       z.number().int().nonnegative(),

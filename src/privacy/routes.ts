@@ -8,7 +8,7 @@ import { isGuardAbort } from "../db/client";
 import { identityHashKey } from "../http/config";
 import { AppError, badRequest, notFound } from "../http/errors";
 import { type AnyRoute, defineRoute } from "../http/route";
-import { Uid } from "../identity/schemas";
+import { StoredUid } from "../identity/schemas";
 import { thinkerIdentity } from "../identity/verify";
 import { roomStub } from "../rooms/stub";
 import { ERASURE_TARGETS, type RoomsErased, eraseRooms, newTombstone, runErasure } from "./erase";
@@ -46,7 +46,7 @@ export const erase = defineRoute({
   },
   async handler(ctx) {
     const uid = ctx.params.uid ?? "";
-    if (!Uid.safeParse(uid).success) throw badRequest("bad_uid", "uid must be 1-128 characters of A-Z a-z 0-9 . _ -");
+    if (!StoredUid.safeParse(uid).success) throw badRequest("bad_uid", "uid must be 1-128 characters of A-Z a-z 0-9 . _ -");
     const { publicId, thinkerId } = await thinkerIdentity(uid, identityHashKey(ctx.env));
     const subject = { uid, thinkerId, publicId, tombstone: newTombstone() };
     let rooms: RoomsErased;

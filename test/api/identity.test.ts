@@ -205,6 +205,24 @@ describe("POST /api/presence/verify: signature", () => {
     expect((await json(VERIFY, { body: link })).status).toBe(200);
   });
 
+  it("a link for uid `x.<victim>` cannot be re-split into mot `m.x` + uid `<victim>` (400, no session, nothing stored)", async () => {
+    const victim = newUid("victim");
+    const ts = Date.now();
+    // A genuine signature the attacker could obtain: the link for uid "x.<victim>" with mot "m".
+    const sig = toHex(await hmac(testEnv.MOT_SHARED_SECRET, `m.x.${victim}.${ts}`));
+    for (const body of [
+      { mot: "m.x", uid: victim, ts, sig },
+      { mot: "m", uid: `x.${victim}`, ts, sig },
+      { token: "m.x", uid: victim, ts, sig },
+    ]) {
+      const r = await json(VERIFY, { body });
+      expectError(r, 400, "validation_failed");
+      expect(r.body.session).toBeUndefined();
+    }
+    expect(await countOf("SELECT count(*) n FROM used_link_nonces WHERE uid = ?", victim)).toBe(0);
+    expect(await verifiedEvents(victim)).toBe(0);
+  });
+
   it.each([
     ["63 hex digits", (s: string) => s.slice(0, 63)],
     ["62 hex digits", (s: string) => s.slice(0, 62)],

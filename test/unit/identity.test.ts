@@ -26,6 +26,17 @@ describe("verifyLink", () => {
     expect(LINK_MAX_SKEW_MS).toBe(30 * S);
   });
 
+  it("refuses a link re-split at a '.' inside mot or uid (a signature for uid `x.victim` is not one for uid `victim`)", async () => {
+    // The attacker holds a genuine signature over "m.x.victim.<ts>" (a link for uid "x.victim").
+    const sig = toHex(await hmac(SECRET, `m.x.victim.${NOW}`));
+    await expect(verifyLink({ mot: "m.x", uid: "victim", ts: NOW, sig }, [SECRET], NOW)).rejects.toMatchObject({
+      status: 400,
+    });
+    await expect(verifyLink({ mot: "m", uid: "x.victim", ts: NOW, sig }, [SECRET], NOW)).rejects.toMatchObject({ status: 400 });
+    expect(() => linkMessage({ mot: "m", uid: "u", ts: 1.5 })).toThrow();
+    expect(() => linkMessage({ mot: "", uid: "u", ts: 1 })).toThrow();
+  });
+
   it("accepts links up to 300 s old and 30 s ahead; rejects 301 s old and 31 s ahead", async () => {
     for (const offset of [0, -299 * S, -300 * S, 29 * S, 30 * S]) {
       await expect(verifyLink(await link("alice", NOW + offset), [SECRET], NOW), `offset ${offset}`).resolves.toBeUndefined();
