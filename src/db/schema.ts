@@ -43,6 +43,13 @@ export const thinkers = sqliteTable("thinkers", {
   /** Set when the thinker was anonymized (right to deletion); the row stays as a tombstone. */
   deletedAt: integer("deleted_at"),
   meta: text("meta").notNull().default("{}"),
+  /**
+   * Session generation: every session token carries the value current when it was signed, and a
+   * request is served only while the row still holds it. Logging out moves it on (all devices end);
+   * erasure renames the row (no token finds it). Starts at the creation instant (epoch ms) and only
+   * grows, so a row re-created after erasure never matches a token of the erased one.
+   */
+  sessionGen: integer("session_gen").notNull().default(0),
 });
 
 export const presenceSessions = sqliteTable(
@@ -720,5 +727,13 @@ export const rateLimits = sqliteTable(
  * whole batch back: how a compare-and-swap that matched nothing stops the rest of the batch.
  */
 export const writeGuards = sqliteTable("write_guards", {
+  guard: text("guard").notNull(),
+});
+
+/**
+ * Like `write_guards`, but only for the session check of a write batch: a revoked session aborts
+ * with an error naming this table, which no domain guard can be mistaken for.
+ */
+export const sessionGuards = sqliteTable("session_guards", {
   guard: text("guard").notNull(),
 });
