@@ -141,7 +141,10 @@ describe("read your own writes", () => {
     const answer = new Headers({ "set-cookie": "ts_session=abc; Path=/" });
     applyBookmark(answer, rs, API);
     // getSetCookie exists in workerd; the workers-types in use do not declare it yet.
-    expect((answer as Headers & { getSetCookie(): string[] }).getSetCookie()).toEqual(["ts_session=abc; Path=/", bookmarkCookie(BM2, API)]);
+    expect((answer as Headers & { getSetCookie(): string[] }).getSetCookie()).toEqual([
+      "ts_session=abc; Path=/",
+      bookmarkCookie(BM2, API),
+    ]);
   });
 });
 
