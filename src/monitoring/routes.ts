@@ -146,6 +146,25 @@ export const events = defineRoute({
   }),
 });
 
+const DashboardOut = z.object({
+  ok,
+  productionReadiness: z.number(),
+  qualityScore: z.number(),
+  systemStability: z.number(),
+  activityCount: z.number().int(),
+  productionTimeline: z.array(z.object({ date: z.string(), count: z.number().int() })),
+  errorStats: z.object({
+    rate: z.number(),
+    count: z.number().int(),
+    total: z.number().int(),
+    topErrors: z.array(z.object({ type: z.string(), count: z.number().int() })),
+  }),
+  fixStats: z.object({ rate: z.number(), fixesPerWeek: z.number().int(), openErrors: z.number().int() }),
+  featureMaturity: z.array(z.object({ name: z.string(), events: z.number().int(), errorRate: z.number() })),
+  recentEvents: z.array(EventItemOut),
+  backupHealth: z.object({ status: z.literal("not_tracked"), lastBackup: z.null(), backupFrequency: z.null() }),
+});
+
 export const dashboard = defineRoute({
   id: "admin.dashboard",
   method: "GET",
@@ -155,6 +174,7 @@ export const dashboard = defineRoute({
     "The original production dashboard (readiness, quality, stability, 7-day timeline, errors, fixes, features, 20 recent events), computed from the events of the last 30 days.",
   auth: "admin",
   access: "read",
+  response: DashboardOut,
   errors: ADMIN_ERRORS,
   handler: async (ctx) => ({ body: await buildDashboardFromDb(ctx.db, ctx.now) }),
 });

@@ -127,7 +127,8 @@ export const ws = defineRoute({
     not_allowed: "403",
     room_not_available: "403",
     voucher_not_found: "404",
-    room_full: "503",
+    room_full: "503 answered by the room itself",
+    room_unavailable: "503",
   },
   async handler(ctx) {
     const ref = roomRef(ctx);

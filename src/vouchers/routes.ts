@@ -65,6 +65,9 @@ const ok = z.literal(true);
 const Page = <T extends z.ZodType>(item: T) => z.object({ ok, items: z.array(item), nextCursor: z.string().nullable() });
 
 const TRANSITION_ERRORS = { invalid_transition: "409 status does not allow this action ({from, to} in details)" };
+const NOT_FOUND = { voucher_not_found: "404" };
+const RACE = { concurrent_update: "409 the voucher changed while the request ran; retry" };
+const CURSOR = { invalid_cursor: "400 not a nextCursor of a previous page" };
 
 export const issue = defineRoute({
   id: "voucher.issue",
@@ -91,6 +94,7 @@ export const list = defineRoute({
   access: "read",
   query: ListQuery,
   response: Page(VoucherOut),
+  errors: CURSOR,
   claims: ({ query }) => [query.issuerUid, query.holderUid],
   async handler({ query: q, db, caller }) {
     const me = caller ?? "";
@@ -187,6 +191,8 @@ export const book = defineRoute({
     not_holder: "403",
     invalid_slot: "400",
     slot_in_past: "400",
+    ...NOT_FOUND,
+    ...RACE,
     ...TRANSITION_ERRORS,
   },
   claims: ({ body }) => [body.holderUid],
@@ -203,7 +209,7 @@ export const cancel = defineRoute({
   access: "write",
   body: CancelBody,
   response: z.object({ ok, alreadyCancelled: z.boolean(), booking: BookingOut, voucher: VoucherOut.nullable() }),
-  errors: { booking_not_found: "404", not_allowed: "403", ...TRANSITION_ERRORS },
+  errors: { booking_not_found: "404", not_allowed: "403", ...NOT_FOUND, ...TRANSITION_ERRORS },
   handler: cancelBooking,
 });
 
@@ -217,6 +223,7 @@ export const bookings = defineRoute({
   access: "read",
   query: BookingsQuery,
   response: Page(BookingOut),
+  errors: CURSOR,
   claims: ({ query }) => [query.holderUid, query.issuerUid],
   async handler({ query: q, db, caller }) {
     const me = caller ?? "";
@@ -247,7 +254,15 @@ export const reschedule = defineRoute({
   access: "write",
   body: RescheduleBody,
   response: z.object({ ok, booking: BookingOut, previous: BookingOut, voucher: VoucherOut }),
-  errors: { slot_taken: "409", booking_not_found: "404", not_allowed: "403", invalid_slot: "400", ...TRANSITION_ERRORS },
+  errors: {
+    slot_taken: "409",
+    booking_not_found: "404",
+    not_allowed: "403",
+    invalid_slot: "400",
+    slot_in_past: "400",
+    ...NOT_FOUND,
+    ...TRANSITION_ERRORS,
+  },
   handler: rescheduleBooking,
 });
 
@@ -261,7 +276,7 @@ export const redeem = defineRoute({
   access: "write",
   body: RedeemBody,
   response: z.object({ ok, voucher: VoucherOut }),
-  errors: { not_issuer: "403", ...TRANSITION_ERRORS },
+  errors: { not_issuer: "403", ...NOT_FOUND, ...RACE, ...TRANSITION_ERRORS },
   handler: redeemVoucher,
 });
 
@@ -275,6 +290,6 @@ export const transfer = defineRoute({
   access: "write",
   body: TransferBody,
   response: z.object({ ok, voucher: VoucherOut }),
-  errors: { not_holder: "403", not_transferable: "409", same_holder: "400", ...TRANSITION_ERRORS },
+  errors: { not_holder: "403", not_transferable: "409", same_holder: "400", ...NOT_FOUND, ...RACE, ...TRANSITION_ERRORS },
   handler: transferVoucher,
 });
