@@ -7,8 +7,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { thinkerIdentity } from "../identity/verify";
-import { DEMO_UIDS, devVars } from "./vars";
+import { thinkerIdentity } from "../identity/thinker";
+import { DEMO_UIDS, devVars, wranglerEnv } from "./vars";
 
 const HOUR = 3_600_000;
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -50,6 +50,7 @@ export async function seedLocal(): Promise<void> {
   writeFileSync(file, sqlText);
   execFileSync("npx", ["wrangler", "d1", "execute", "DB", "--local", `--file=${file}`], {
     stdio: ["ignore", "ignore", "inherit"],
+    env: wranglerEnv(),
   });
   console.log(`seeded ${DEMO_UIDS.length} demo identities and 3 demo vouchers`);
 }

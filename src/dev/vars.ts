@@ -30,5 +30,21 @@ export async function portalLink(base: string, uid: string, secret: string, ts =
   return `${base}/#${hash}`;
 }
 
+/**
+ * Environment for every wrangler the dev scripts start: no usage metrics, no banner (in wrangler 4
+ * the npm update check runs only while printing the banner) and no download of the `Request.cf`
+ * sample object (the app never reads `request.cf`; offline, the download failed with a stack trace
+ * on every start). A value already set in the shell wins, so any of them can be turned back on.
+ */
+export function wranglerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_HIDE_BANNER: "true",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    ...process.env,
+    ...extra,
+  };
+}
+
 /** Demo identities seeded by `npm start`. */
 export const DEMO_UIDS = ["demoIssuerAnna000000001", "demoHolderBen0000000001", "demoBankClara000000001"] as const;
