@@ -1,5 +1,5 @@
 /**
- * `npm run bench:rooms` (issue 3 §8): WebSocket fan-out of the Room Durable Object as `npm start`
+ * `npm run bench:rooms`: WebSocket fan-out of the Room Durable Object as `npm start`
  * serves it, against a bare Hibernation-API broadcast DO (bench/rooms-baseline/, the floor), in one
  * run. 1 sender + 50 receivers per room; delivered messages/s and fan-out latency (send → last
  * receipt) p50/p95/p99. Writes its own section of bench/RESULTS.md. See bench/README.md.

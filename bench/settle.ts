@@ -1,5 +1,5 @@
 /**
- * `npm run bench:settle` (issue 4 §5): a settlement run over 100,000 and 1,000,000 fee events in
+ * `npm run bench:settle`: a settlement run over 100,000 and 1,000,000 fee events in
  * the local D1, next to the bare aggregate over the same rows, in the same run.
  *
  * For each size N, on a fresh state directory:

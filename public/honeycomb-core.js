@@ -1,4 +1,4 @@
-// Pure parts of the honeycomb client (issue 3 §7): reconnect backoff, close/ticket classification,
+// Pure parts of the honeycomb client: reconnect backoff, close/ticket classification,
 // URL building, room targets (cells and voucher rooms, ids checked by the server's rule), the
 // room-state reducer and the German wording of pushed voucher events. No DOM, no timers, no I/O:
 // the page module (honeycomb.js) owns those, and test/unit/honeycomb.test.ts covers these. Frame

@@ -1,4 +1,4 @@
-// Honeycomb client (issue 3 §7): pick a cell, join its room `honeycomb:<cell>`, see who is present,
+// Honeycomb client: pick a cell, join its room `honeycomb:<cell>`, see who is present,
 // chat, and see pushed events. A voucher's room `voucher:<id>` (where the API pushes voucher.book /
 // .cancel / .reschedule) is opened by id through the form or `#voucher=<id>`; only the voucher's
 // issuer and holder get in, others are told why and the page stops. Every (re)connect fetches a

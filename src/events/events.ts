@@ -7,7 +7,10 @@ import type { Db, Statement } from "../db/client";
 import { newId } from "../db/ids";
 import { events } from "../db/schema";
 
-/** Event types written by the API (seed 000 §2.1 plus the new voucher actions and presence matches). */
+/**
+ * Event types written by the API, one per successful write: the original event log's types plus the
+ * new voucher actions and presence matches.
+ */
 export type EventType =
   | "auth.verified"
   | "voucher.issue"

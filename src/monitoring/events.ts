@@ -36,7 +36,7 @@ export interface EventFilter {
   startingAfter?: string | undefined;
 }
 
-/** An event as the original admin API shows it (original-api §3.6), meta parsed. */
+/** An event in the original admin API's shape (`GET /api/admin/events` items), meta parsed. */
 export interface EventItem {
   id: string;
   type: string;

@@ -1,5 +1,5 @@
 /**
- * Monitoring routes (issue 4 §3): stats, the event log, the dashboard and health. Admin routes
+ * Monitoring routes: stats, the event log, the dashboard and health. Admin routes
  * need the `ADMIN_TOKEN` bearer; health is public. All are reads: handlers only parse, call one
  * function of this folder and return its body.
  *

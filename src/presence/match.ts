@@ -1,5 +1,5 @@
 /**
- * The presence matching rule, pure (original-api §3.2, made deterministic). `actions.ts` runs the
+ * The presence matching rule, pure (the original's rule, made deterministic). `actions.ts` runs the
  * same rule as SQL inside one D1 batch; `test/api/presence.test.ts` checks the SQL against
  * {@link planMatch} on random session sets.
  *

@@ -1,5 +1,5 @@
 /**
- * Route declarations of the presence API on D1 (original-api §3.2): heartbeat and pair-code
+ * Route declarations of the presence API on D1 (the original routes): heartbeat and pair-code
  * match. The original's `GET /api/presence/debug` (it listed every session with its token) is
  * deliberately not served.
  *

@@ -1,5 +1,5 @@
 /**
- * Right to deletion (seed 003 §5 "Right-to-deletion Implementation"): one uid's personal data is
+ * Right to deletion: one uid's personal data is
  * anonymized across every table in ONE D1 batch (one transaction), money records keep their
  * amounts, and every identity column that named the person gets the same tombstone
  * `erased-<32 hex>`, so a payer's fee events and settlements still group under one key.

@@ -1,5 +1,5 @@
 /**
- * Right to deletion (issue 4 §3, seed 003 §5): `DELETE /api/admin/thinkers/:uid`.
+ * Right to deletion: `DELETE /api/admin/thinkers/:uid` (admin bearer).
  *
  * @module
  */

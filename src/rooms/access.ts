@@ -1,5 +1,5 @@
 /**
- * Who may enter a room, and how a verified caller is connected to its Durable Object (issue 3 §2).
+ * Who may enter a room, and how a verified caller is connected to its Durable Object.
  * Shared by the room routes and the legacy `/ws` bridge, so both apply the same rules.
  *
  * Access rules:

@@ -1,5 +1,5 @@
 /**
- * The original portal's `/ws` protocol (original-api §4, issue 3 §6) served over the new rooms.
+ * The original portal's `/ws` protocol, served over the new rooms.
  *
  * The portal dials `/ws` without a room and names it in its first frame, so this cannot be a plain
  * pass-through to one Room: the Pages Function accepts the browser's socket itself, and on `join`

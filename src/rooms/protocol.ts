@@ -1,5 +1,5 @@
 /**
- * The room WebSocket protocol (issue 3 §3), pure: frame schemas, size caps, rate limits and the
+ * The room WebSocket protocol, pure: frame schemas, size caps, rate limits and the
  * inbound pipeline `raw string → size check → JSON.parse → schema`. Imported by the Room DO, and by
  * clients/tests that want the types.
  *

@@ -1,5 +1,5 @@
 /**
- * Room ids (seed 002 §2.5, issue 3 §2). Pure: no I/O, safe to import from Pages Functions and the
+ * Room ids: which rooms exist and how their ids are spelled. Pure: no I/O, safe to import from Pages Functions and the
  * Room Durable Object alike. A room id is also the Durable Object name (`ROOMS.getByName(id)`), so
  * every id that reaches the namespace must have passed {@link parseRoomId}.
  *
@@ -46,7 +46,7 @@ export interface RoomRef {
  */
 const SUBJECT = /^[A-Za-z0-9_.-]+$/;
 /**
- * `room-<name>`: the original portal's rooms (original-api §4.2): a presence match gives
+ * `room-<name>`: the original portal's rooms: a presence match gives
  * `room-<pair_code>-<6 base36>`, the "Live initialisieren" button `room-<pairCode>` or
  * `room-<thinker_id>`. All are public; the name is everything after `room-`.
  */

@@ -1,6 +1,6 @@
 /**
  * The Room Durable Object: one instance per room id, carrying chat, WebRTC signaling, pushed domain
- * events and presence for the sockets in that room (issue 3 §1, §3, §4).
+ * events and presence for the sockets in that room.
  *
  * ## Why the raw Hibernation API and not partyserver
  * partyserver would give us hooks and a `broadcast`, but every requirement below is either outside

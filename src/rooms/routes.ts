@@ -1,5 +1,5 @@
 /**
- * Room routes on the Pages side (issue 3 §2, §6): tickets, the WebSocket upgrade, the room with its
+ * Room routes on the Pages side: tickets, the WebSocket upgrade, the room with its
  * presence, and the original portal's `/ws`. Authentication and the room's access rule
  * (`./access.ts`) are decided here, before the Room Durable Object is touched; the DO only ever
  * sees the trusted `x-room-id` / `x-room-uid` headers set by `connectRoom`.

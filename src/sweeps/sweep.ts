@@ -1,5 +1,5 @@
 /**
- * The sweep (issue 4 §1): expired state out of the hot tables. Every step is a set-based,
+ * The sweep (a cron job of the backend Worker): expired state out of the hot tables. Every step is a set-based,
  * conditional statement in chunks of {@link SWEEP_CHUNK} rows (one D1 batch each), so a sweep can
  * die anywhere, run twice or overlap with another and the result is the same. `now` is the cron's
  * `scheduledTime`, never the wall clock, so a retried run sweeps exactly what the original would.

@@ -421,7 +421,7 @@ function voucherEvent(
   });
 }
 
-/** A booking change's event for the room `voucher:<data.voucherId>` (issue 3 §3). */
+/** A booking change's event, pushed into the room `voucher:<data.voucherId>` as an `event` frame. */
 interface VoucherPush {
   /** The id of the `events` row written in the batch: the Room deduplicates retried pushes by it. */
   eventId: string;

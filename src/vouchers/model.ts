@@ -1,5 +1,5 @@
 /**
- * Voucher and booking shapes on the wire (original-api §3.0, §3.1) and the status rules.
+ * Voucher and booking shapes on the wire (the original API's field names) and the status rules.
  *
  * @module
  */

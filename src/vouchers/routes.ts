@@ -1,5 +1,5 @@
 /**
- * Route declarations of the voucher & slot API (original-api §3.1, plus list, templates,
+ * Route declarations of the voucher & slot API (the original routes, plus list, templates,
  * reschedule, redeem and transfer). Handlers stay small: reads are here, state changes in
  * `actions.ts`.
  *

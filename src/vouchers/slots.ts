@@ -1,5 +1,5 @@
 /**
- * The slot grid of a voucher (original-api §7.1, kept): the first slot starts at `validFrom`,
+ * The slot grid of a voucher (the original API's grid, kept): the first slot starts at `validFrom`,
  * slots start every 60 minutes, each lasts `durationMinutes`, and a slot must end by
  * `validUntil`. All instants are UTC epoch ms; a slot id is `slot-<ISO start>`.
  *

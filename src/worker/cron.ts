@@ -1,5 +1,5 @@
 /**
- * The scheduled jobs of the backend Worker (issue 4 §1). One table maps each cron expression of
+ * The scheduled jobs of the backend Worker (settlements, sweeps). One table maps each cron expression of
  * `wrangler.toml` to its job; an unknown expression is an error (a renamed trigger must not
  * silently run nothing). Every period comes from `controller.scheduledTime`, never `Date.now()`,
  * so a retried invocation does exactly what the original would have. One `cron run` JSON summary

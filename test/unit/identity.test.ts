@@ -1,6 +1,6 @@
 /**
- * Signed portal links (seed 002 §1.3) and stateless session tokens: freshness window, signature
- * format, secret rotation, tampering, expiry and key rotation.
+ * Signed portal links (HMAC-SHA256 of `mot.uid.ts` under MOT_SHARED_SECRET) and stateless session
+ * tokens: freshness window, signature format, secret rotation, tampering, expiry and key rotation.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";

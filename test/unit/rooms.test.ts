@@ -28,7 +28,7 @@ describe("parseRoomId", () => {
     ["mortgage:offer:mort-offer-2025-0001", { kind: "mortgage", object: "offer", id: "mort-offer-2025-0001", public: false }],
     ["mortgage:tranche:mort-tranche-2025-0001-A", { kind: "mortgage", object: "tranche", public: false }],
     ["room-ABC123-k3j9zq", { kind: "pair", id: "ABC123-k3j9zq", public: true }],
-    // The original portal's own rooms (original-api §4.2): room-<pairCode>, room-<thinker_id>.
+    // The original portal's own rooms: room-<pairCode>, room-<thinker_id>.
     ["room-abc", { kind: "pair", id: "abc", public: true }],
     ["room-thinker-0123456789abcdef", { kind: "pair", id: "thinker-0123456789abcdef", public: true }],
   ])("accepts %s", (raw, expected) => {

@@ -1,5 +1,5 @@
 /**
- * The slot grid (original-api §7.1): first slot at validFrom, a start every 60 minutes, each as
+ * The slot grid (the original API's): first slot at validFrom, a start every 60 minutes, each as
  * long as the voucher's duration, ending by validUntil; past and booked slots are not offered.
  */
 import fc from "fast-check";

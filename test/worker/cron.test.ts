@@ -1,5 +1,5 @@
 /**
- * The backend Worker's scheduled handler (issue 4 §1) against real D1: the cron table matches
+ * The backend Worker's scheduled handler against real D1: the cron table matches
  * wrangler.toml, an unknown cron fails, periods come from `scheduledTime`, and the sweep applies
  * the retention policy exactly once.
  */
