@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type CpuSnapshot, cpuDelta, groupCpu } from "./lib/cpu";
 import { type LoadResult, type RequestFactory, runLoad, summarize } from "./lib/load";
-import { D1Counter, total } from "./lib/d1count";
+import { D1Counter, type D1Tally } from "./lib/d1count";
 import { sleep, stopAll, stopServersOnExit, waitForHttp } from "./lib/proc";
 import { HOUR, bookingGrid, exampleVars, issuePool, login, slotsHistorySql } from "./lib/setup";
 import { type Served, applyAppMigrations, executeSqlFile, startApp, startWorker } from "./lib/stack";
@@ -36,7 +36,7 @@ interface Row {
   result: LoadResult;
   cpu: Map<string, number>;
   sent: number;
-  d1Calls: number;
+  d1: D1Tally;
 }
 
 async function main(): Promise<void> {
@@ -152,7 +152,7 @@ SELECT 'pv-' || i, 'profileIssuer', NULL, NULL, 'generic.service', 'Profile vouc
       const result = summarize([raw]);
       cpu.set("client (node)", raw.cpuMs / 1000);
       const sent = raw.latencies.length + raw.warmupRequests;
-      rows.push({ name: w.name, concurrency, result, cpu, sent, d1Calls: total(d1.since(logMark)) });
+      rows.push({ name: w.name, concurrency, result, cpu, sent, d1: d1.since(logMark) });
       console.log(
         `  c=${concurrency} ${w.name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(1)} ms, failures ${JSON.stringify(result.failures)}`,
       );
@@ -167,12 +167,12 @@ SELECT 'pv-' || i, 'profileIssuer', NULL, NULL, 'generic.service', 'Profile vouc
     return (s * 1000) / (l === "client (node)" ? Math.max(1, r.result.requests) : Math.max(1, r.sent));
   };
   const table = [
-    `| Workload | Clients | req/s | p50 ms | p99 ms | Non-200 | D1 calls/req | ${labels.map((l) => `${l} CPU ms/req`).join(" | ")} | server CPU ms/req |`,
-    `|---|---:|---:|---:|---:|---:|---:|${labels.map(() => "---:").join("|")}|---:|`,
+    `| Workload | Clients | req/s | p50 ms | p99 ms | Non-200 | D1 calls/req | D1 writes/req | ${labels.map((l) => `${l} CPU ms/req`).join(" | ")} | server CPU ms/req |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|${labels.map(() => "---:").join("|")}|---:|`,
     ...rows.map((r) => {
       const server = labels.slice(1).reduce((a, l) => a + perReq(r, l), 0);
       const fails = r.result.requests - r.result.ok;
-      return `| ${r.name} | ${r.concurrency} | ${r.result.rps.toFixed(0)} | ${r.result.p50.toFixed(1)} | ${r.result.p99.toFixed(1)} | ${fails} | ${(r.d1Calls / Math.max(1, r.sent)).toFixed(2)} | ${labels.map((l) => perReq(r, l).toFixed(2)).join(" | ")} | ${server.toFixed(2)} |`;
+      return `| ${r.name} | ${r.concurrency} | ${r.result.rps.toFixed(0)} | ${r.result.p50.toFixed(1)} | ${r.result.p99.toFixed(1)} | ${fails} | ${(r.d1.calls / Math.max(1, r.sent)).toFixed(2)} | ${(r.d1.writeCalls / Math.max(1, r.sent)).toFixed(2)} | ${labels.map((l) => perReq(r, l).toFixed(2)).join(" | ")} | ${server.toFixed(2)} |`;
     }),
   ].join("\n");
   const md = `# Booking profile

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { measureBundle } from "./lib/bundle";
 import { type LoadOptions, type RawRun, percentile, runLoad, summarize } from "./lib/load";
-import { D1Counter, total } from "./lib/d1count";
+import { D1Counter, type D1Tally } from "./lib/d1count";
 import { envNumber } from "./lib/format";
 import { sleep, stopAll, stopServersOnExit, waitForHttp, machineInfo } from "./lib/proc";
 import { cpuBusy, cpuTimes } from "./lib/cpu";
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   ];
   const raw = new Map<string, RawRun[]>();
   const d1 = new D1Counter(WRANGLER_LOGS);
-  const d1Calls = new Map<string, number>();
+  const d1Seen = new Map<string, D1Tally>();
   const d1Sent = new Map<string, number>();
   const rounds: RoundStat[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
       const r = await runLoad({ ...w, concurrency: CONCURRENCY, warmupMs, durationMs });
       const busy = cpuBusy(cpuBefore, cpuTimes());
       await sleep(500); // wrangler appends its debug log asynchronously
-      d1Calls.set(w.name, (d1Calls.get(w.name) ?? 0) + total(d1.since(logMark)));
+      d1Seen.set(w.name, addTally(d1Seen.get(w.name), d1.since(logMark)));
       d1Sent.set(w.name, (d1Sent.get(w.name) ?? 0) + r.latencies.length + r.warmupRequests);
       raw.set(w.name, [...(raw.get(w.name) ?? []), r]);
       const s = summarize([r]);
@@ -184,7 +184,10 @@ async function main(): Promise<void> {
     machine: machineInfo(),
     config: { concurrency: CONCURRENCY, warmupS: WARMUP_S, durationS: DURATION_S, rounds: ROUNDS },
     rounds,
-    d1PerRequest: Object.fromEntries([...d1Calls].map(([k, n]) => [k, n / Math.max(1, d1Sent.get(k) ?? 0)])),
+    d1PerRequest: perRequest(d1Seen, d1Sent, (t) => t.calls),
+    d1WritesPerRequest: perRequest(d1Seen, d1Sent, (t) => t.writeCalls),
+    d1RowsWrittenPerRequest: perRequest(d1Seen, d1Sent, (t) => t.rowsWritten),
+    d1Unread: [...d1Seen.values()].reduce((a, t) => a + t.unread, 0),
     setup: {
       holders: holders.length,
       poolVouchers: pool.ids.length,
@@ -214,6 +217,22 @@ async function main(): Promise<void> {
     console.error(`non-200 / failed requests in: ${failed.map((r) => r.name).join(", ")}`);
     process.exitCode = 1;
   }
+}
+
+/** Sum of two tallies (`a` may be missing: the first slice of a workload). */
+function addTally(a: D1Tally | undefined, b: D1Tally): D1Tally {
+  if (!a) return b;
+  return {
+    calls: a.calls + b.calls,
+    writeCalls: a.writeCalls + b.writeCalls,
+    rowsWritten: a.rowsWritten + b.rowsWritten,
+    unread: a.unread + b.unread,
+  };
+}
+
+/** One figure of the D1 tallies per request sent (warm-up included: its D1 calls are in the log too), by workload. */
+function perRequest(seen: Map<string, D1Tally>, sent: Map<string, number>, pick: (t: D1Tally) => number): Record<string, number> {
+  return Object.fromEntries([...seen].map(([k, t]) => [k, pick(t) / Math.max(1, sent.get(k) ?? 0)]));
 }
 
 /** Handler times from the app's own request log lines (`{"msg":"request","route":…,"ms":…}`). */
