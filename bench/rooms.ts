@@ -137,7 +137,7 @@ async function connectRoom(base: string, roomId: string, ids: Identity[]): Promi
   const wsBase = base.replace(/^http/, "ws");
   const sockets: WebSocket[] = [];
   for (const id of ids) {
-    const t = await postJson<{ ticket: string }>(`${base}/api/rooms/${roomId}/ticket`, {}, id.session);
+    const t = await postJson(base, "/api/rooms/{roomId}/ticket", { params: { roomId }, session: id.session });
     sockets.push(await dial(`${wsBase}/api/rooms/${roomId}/ws?ticket=${encodeURIComponent(t.ticket)}`));
   }
   return sockets;

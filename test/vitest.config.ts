@@ -8,6 +8,7 @@ export default defineConfig({
       "test/api/vitest.config.ts",
       "test/smoke/vitest.config.ts",
       "test/worker/vitest.config.ts",
+      "test/contract/vitest.config.ts",
     ],
   },
 });

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { hmac, toHex } from "../../src/identity/crypto";
 import { DEMO_MOT } from "../../src/dev/vars";
+import type { paths } from "../../public/api-types";
 
 export const HOUR = 3_600_000;
 
@@ -24,21 +25,43 @@ export function exampleVars(path = ".dev.vars.example"): Record<string, string> 
   return vars;
 }
 
-/** POSTs JSON, returns the parsed body, throws on a non-200 answer. */
-export async function postJson<T>(url: string, body: unknown, session?: string): Promise<T> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (session) headers.authorization = `Bearer ${session}`;
-  const res = await fetch(url, { method: "POST", headers, body: JSON.stringify(body) });
+/** API paths served with POST (types generated from the OpenAPI document: public/api-types.d.ts). */
+export type PostPath = { [P in keyof paths]: paths[P] extends { post: object } ? P : never }[keyof paths];
+type PostOperation<P extends PostPath> = paths[P]["post"];
+/** The JSON body a POST takes (`undefined` for a route without one). */
+export type PostBody<P extends PostPath> =
+  PostOperation<P> extends { requestBody: { content: { "application/json": infer B } } } ? B : undefined;
+/** The JSON answer of a successful POST. */
+export type PostResult<P extends PostPath> =
+  PostOperation<P> extends { responses: { 200: { content: { "application/json": infer R } } } } ? R : never;
+/** The path parameters of a POST (`/api/rooms/{roomId}/ticket` → `{ roomId }`). */
+export type PostParams<P extends PostPath> = PostOperation<P> extends { parameters: { path: infer A } } ? A : never;
+
+/**
+ * POSTs to an API path, typed by the generated API types: the body must be the route's request
+ * body, the answer is its success body. Throws on a non-200 answer.
+ */
+export async function postJson<P extends PostPath>(
+  base: string,
+  path: P,
+  req: { body?: PostBody<P>; params?: PostParams<P>; session?: string } = {},
+): Promise<PostResult<P>> {
+  const params = (req.params ?? {}) as Record<string, string>;
+  const url = `${base}${path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ""))}`;
+  const headers: Record<string, string> = {};
+  if (req.body !== undefined) headers["content-type"] = "application/json";
+  if (req.session) headers.authorization = `Bearer ${req.session}`;
+  const res = await fetch(url, { method: "POST", headers, body: req.body === undefined ? undefined : JSON.stringify(req.body) });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`POST ${url} → ${res.status}: ${text.slice(0, 500)}`);
-  return JSON.parse(text) as T;
+  return JSON.parse(text) as PostResult<P>;
 }
 
 /** Verifies a freshly signed manifest link for `uid` (sig = HMAC-SHA256(secret, mot.uid.ts)). */
 export async function login(base: string, uid: string, secret: string): Promise<Identity> {
   const ts = Date.now();
   const sig = toHex(await hmac(secret, `${DEMO_MOT}.${uid}.${ts}`));
-  const body = await postJson<{ session: string }>(`${base}/api/presence/verify`, { mot: DEMO_MOT, uid, ts, sig });
+  const body = await postJson(base, "/api/presence/verify", { body: { mot: DEMO_MOT, uid, ts, sig } });
   return { uid, session: body.session };
 }
 
@@ -55,7 +78,7 @@ export async function issuePool(
   opts: { concurrency: number; budgetMs: number; max: number; now: number },
 ): Promise<{ ids: string[]; ms: number }> {
   const grid = bookingGrid(opts.now);
-  const body = {
+  const body: PostBody<"/api/voucher/issue"> = {
     issuerUid: issuer.uid,
     title: "Bench session",
     durationMinutes: 60,
@@ -71,7 +94,7 @@ export async function issuePool(
     Array.from({ length: opts.concurrency }, async () => {
       while (issued < opts.max && Date.now() < deadline) {
         issued++;
-        const res = await postJson<{ voucher: { voucherId: string } }>(`${base}/api/voucher/issue`, body, issuer.session);
+        const res = await postJson(base, "/api/voucher/issue", { body, session: issuer.session });
         ids.push(res.voucher.voucherId);
       }
     }),

@@ -99,6 +99,8 @@ export const ERROR_CODES = {
   upgrade_required: { status: 426, description: "the request is not a WebSocket upgrade" },
   room_unavailable: { status: 503, description: "the room could not be reached; `Retry-After` says when to retry" },
   room_full: { status: 503, description: "the room has no free connection; `Retry-After` says when to retry" },
+  no_identity: { status: 403, description: "internal: a connection reached a room without coming through the API" },
+  wrong_room: { status: 400, description: "internal: a room was asked for under another room's id" },
 
   // ── administration ──
   bad_settlement_id: { status: 400, description: "not a valid settlement id" },

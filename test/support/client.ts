@@ -4,7 +4,9 @@
  */
 import { env } from "cloudflare:workers";
 import { app } from "../../src/app";
+import { apiDocument } from "../../src/docs/openapi";
 import { toHex, hmac } from "../../src/identity/crypto";
+import { type ContractDoc, ResponseContract } from "./openapi";
 
 /** The test env (bindings from wrangler.toml + test secrets). */
 export const testEnv = env as unknown as Env;
@@ -12,8 +14,20 @@ export const testEnv = env as unknown as Env;
 /** The same bindings with `AUTH_MODE=compat` (an asserted uid may stand in for a session). */
 export const compatEnv = { ...testEnv, AUTH_MODE: "compat" } as Env;
 
-/** Sends a request to the API app. */
-export function call(
+let contract: ResponseContract | null = null;
+
+/**
+ * Fails the test unless `res` is what the OpenAPI document declares for this request: the
+ * operation's success schema, or the error envelope of that status with a declared code.
+ */
+export async function checkContract(method: string, path: string, res: Response): Promise<void> {
+  contract ??= new ResponseContract(apiDocument() as unknown as ContractDoc);
+  const body = res.status === 101 ? "" : await res.clone().text();
+  contract.check({ method, path, status: res.status, contentType: res.headers.get("content-type"), body });
+}
+
+/** Sends a request to the API app; every response is checked against the OpenAPI document. */
+export async function call(
   path: string,
   init: { method?: string; body?: unknown; headers?: Record<string, string>; session?: string; raw?: string } = {},
   e: Env = testEnv,
@@ -26,12 +40,13 @@ export function call(
     body = JSON.stringify(init.body);
     headers["content-type"] ??= "application/json";
   }
-  return Promise.resolve(
-    app.request(`http://localhost${path}`, { method: init.method ?? (body === undefined ? "GET" : "POST"), headers, body }, e),
-  );
+  const method = init.method ?? (body === undefined ? "GET" : "POST");
+  const res = await app.request(`http://localhost${path}`, { method, headers, body }, e);
+  await checkContract(method, path, res);
+  return res;
 }
 
-/** Sends a request and returns status and parsed JSON. */
+/** Sends a request and returns status and parsed JSON (checked against the OpenAPI document by `call`). */
 export async function json<T = Record<string, any>>(
   path: string,
   init?: Parameters<typeof call>[1],
