@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { measureBundle } from "./lib/bundle";
 import { type LoadOptions, type RawRun, percentile, runLoad, summarize } from "./lib/load";
-import { D1Counter, type D1Tally } from "./lib/d1count";
+import { D1Counter, type D1Tally, EMPTY_TALLY, addTally } from "./lib/d1count";
 import { envNumber } from "./lib/format";
 import { sleep, stopAll, stopServersOnExit, waitForHttp, machineInfo } from "./lib/proc";
 import { cpuBusy, cpuTimes } from "./lib/cpu";
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
       const r = await runLoad({ ...w, concurrency: CONCURRENCY, warmupMs, durationMs });
       const busy = cpuBusy(cpuBefore, cpuTimes());
       await sleep(500); // wrangler appends its debug log asynchronously
-      d1Seen.set(w.name, addTally(d1Seen.get(w.name), d1.since(logMark)));
+      d1Seen.set(w.name, addTally(d1Seen.get(w.name) ?? EMPTY_TALLY, d1.since(logMark)));
       d1Sent.set(w.name, (d1Sent.get(w.name) ?? 0) + r.latencies.length + r.warmupRequests);
       raw.set(w.name, [...(raw.get(w.name) ?? []), r]);
       const s = summarize([r]);
@@ -217,17 +217,6 @@ async function main(): Promise<void> {
     console.error(`non-200 / failed requests in: ${failed.map((r) => r.name).join(", ")}`);
     process.exitCode = 1;
   }
-}
-
-/** Sum of two tallies (`a` may be missing: the first slice of a workload). */
-function addTally(a: D1Tally | undefined, b: D1Tally): D1Tally {
-  if (!a) return b;
-  return {
-    calls: a.calls + b.calls,
-    writeCalls: a.writeCalls + b.writeCalls,
-    rowsWritten: a.rowsWritten + b.rowsWritten,
-    unread: a.unread + b.unread,
-  };
 }
 
 /** One figure of the D1 tallies per request sent (warm-up included: its D1 calls are in the log too), by workload. */

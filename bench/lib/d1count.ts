@@ -11,23 +11,13 @@
  */
 import { closeSync, existsSync, openSync, readSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { type D1Tally, EMPTY_TALLY, addTally, tallyLog } from "./d1log";
+
+export type { D1Tally } from "./d1log";
+export { EMPTY_TALLY, addTally } from "./d1log";
 
 /** Byte offsets of the log files at one moment. */
 export type LogMark = Map<string, number>;
-
-/** What the D1 calls logged in some interval did. */
-export interface D1Tally {
-  /** D1 binding calls (round trips). */
-  calls: number;
-  /** Calls of which at least one statement changed the database. */
-  writeCalls: number;
-  /** Sum of `meta.rows_written` over all statements (index rows included, as D1 counts them). */
-  rowsWritten: number;
-  /** Calls whose response body was not found or not readable (counted in `calls` only). */
-  unread: number;
-}
-
-const EMPTY: D1Tally = { calls: 0, writeCalls: 0, rowsWritten: 0, unread: 0 };
 
 export class D1Counter {
   constructor(private readonly dir: string) {}
@@ -42,7 +32,7 @@ export class D1Counter {
 
   /** What the D1 calls logged since `since` did, over all files (one file per wrangler process). */
   since(since: LogMark): D1Tally {
-    const sum = { ...EMPTY };
+    let sum: D1Tally = { ...EMPTY_TALLY };
     if (!existsSync(this.dir)) return sum;
     for (const f of readdirSync(this.dir)) {
       const path = join(this.dir, f);
@@ -56,65 +46,8 @@ export class D1Counter {
       } finally {
         closeSync(fd);
       }
-      const t = tallyLog(buf.toString("utf8"));
-      sum.calls += t.calls;
-      sum.writeCalls += t.writeCalls;
-      sum.rowsWritten += t.rowsWritten;
-      sum.unread += t.unread;
+      sum = addTally(sum, tallyLog(buf.toString("utf8")));
     }
     return sum;
-  }
-}
-
-/**
- * Tallies the D1 calls of one stretch of a debug log. Entries are separated by `---` lines; a
- * call's `Network.requestWillBeSent` names its URL, its `Network.loadingFinished` carries the body,
- * matched by the DevTools `requestId`.
- */
-export function tallyLog(text: string): D1Tally {
-  const t = { ...EMPTY };
-  const d1Requests = new Set<string>();
-  for (const entry of text.split("\n---\n")) {
-    if (entry.includes("'Network.requestWillBeSent'")) {
-      const url = /url: '(http:\/\/d1\/[^']*)'/.exec(entry)?.[1];
-      const id = /requestId: '([^']+)'/.exec(entry)?.[1];
-      if (!url || id === undefined) continue;
-      t.calls++;
-      d1Requests.add(id);
-    } else if (entry.includes("'Network.loadingFinished'")) {
-      const id = /requestId: '([^']+)'/.exec(entry)?.[1];
-      if (id === undefined || !d1Requests.delete(id)) continue;
-      const body = /body: '([A-Za-z0-9+/=]*)'/.exec(entry)?.[1];
-      const effect = body === undefined ? null : d1Effect(body);
-      if (!effect) {
-        t.unread++;
-        continue;
-      }
-      t.rowsWritten += effect.rowsWritten;
-      if (effect.changed) t.writeCalls++;
-    }
-  }
-  // A call whose finish fell outside the interval (or was never logged) could not be read.
-  t.unread += d1Requests.size;
-  return t;
-}
-
-/** Whether one D1 response (base64 JSON: one result per statement) changed the database, and how many rows it wrote. */
-export function d1Effect(base64: string): { changed: boolean; rowsWritten: number } | null {
-  try {
-    const parsed = JSON.parse(Buffer.from(base64, "base64").toString("utf8")) as unknown;
-    const results = Array.isArray(parsed) ? parsed : [parsed];
-    let changed = false;
-    let rowsWritten = 0;
-    for (const r of results) {
-      const meta = (r as { meta?: { changed_db?: unknown; rows_written?: unknown } } | null)?.meta;
-      if (!meta) continue;
-      const written = typeof meta.rows_written === "number" ? meta.rows_written : 0;
-      rowsWritten += written;
-      if (meta.changed_db === true || written > 0) changed = true;
-    }
-    return { changed, rowsWritten };
-  } catch {
-    return null;
   }
 }

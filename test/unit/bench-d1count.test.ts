@@ -1,13 +1,13 @@
 /**
- * bench/lib/d1count.ts reads D1 calls and their writes out of wrangler's debug log. The entries
+ * bench/lib/d1log.ts (used by bench/lib/d1count.ts) reads D1 calls and their writes out of wrangler's debug log. The entries
  * below have the exact layout wrangler 4.86 writes (captured from a `pages dev` run: one D1
  * `run()` of a CREATE TABLE that changed nothing, one INSERT, one SELECT); a change in that layout
  * must fail here rather than silently report "0 writes" in RESULTS.md.
  */
 import { describe, expect, it } from "vitest";
-import { d1Effect, tallyLog } from "../../bench/lib/d1count";
+import { d1Effect, tallyLog } from "../../bench/lib/d1log";
 
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64");
+const b64 = (value: unknown) => btoa(JSON.stringify(value));
 const meta = (changed: boolean, rowsWritten: number) => ({
   served_by: "miniflare.db",
   duration: 0,
