@@ -190,7 +190,7 @@ export const health = defineRoute({
     "Public health: D1 answers, bundled migrations applied, newest settlement run and its age. 200 healthy, 503 (same body) when D1 fails or migrations are behind.",
   auth: "none",
   access: "read",
-  // Must answer while D1 is down: no rate-limit counter write (see README, Monitoring).
+  // Must answer while D1 is down: no rate-limit counter write (docs/operations.md, Monitoring).
   rateLimited: false,
   response: z.object({ ok: z.boolean(), at: z.string(), checks: z.object({ d1: Check, migrations: Check, settlement: Check }) }),
   handler: async (ctx) => {

@@ -6,7 +6,7 @@
  *
  * The person is named in three forms: the raw uid, the thinker id and the public id verify
  * derives from it (`thinkerIdentity`, a keyed hash: pseudonymous, not anonymous). {@link ERASURE_TARGETS}
- * lists, table by table, where each form lives and what happens to it (README, Right to deletion).
+ * lists, table by table, where each form lives and what happens to it (docs/operations.md, Right to deletion).
  *
  * The batch starts with a guard that aborts it when none of those places names the person (an
  * unknown uid, or one already erased — also by a concurrent request): the route answers 404
