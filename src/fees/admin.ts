@@ -1,5 +1,5 @@
 /**
- * Fee rule administration (issue 4 §3). A change bumps the rule's `version` in the same UPDATE;
+ * Fee rule administration. A change bumps the rule's `version` in the same UPDATE;
  * fee events already written keep the snapshot they were computed with (rate, fixed part,
  * rounding, version), so editing a rule never rewrites history.
  *
@@ -12,7 +12,7 @@ import { ROUNDING_MODES, fees } from "../db/schema";
 import { eventStatement } from "../events/events";
 import { conflict, notFound } from "../http/errors";
 import type { HandlerContext } from "../http/route";
-import { Currency } from "../money/money";
+import { Currency, MAX_AMOUNT } from "../money/money";
 
 type FeeRow = typeof fees.$inferSelect;
 
@@ -44,8 +44,8 @@ export const FeeUpdateBody = z
   .strictObject({
     /** Parts per million of the base amount (2 % = 20000). */
     ratePpm: z.int().min(0).max(1_000_000).optional(),
-    /** Minor units, added to every charge. */
-    fixedAmount: z.int().min(0).max(1_000_000_000_000).optional(),
+    /** Minor units, added to every charge; at most MAX_AMOUNT, so a charge stays at most MAX_FEE. */
+    fixedAmount: z.int().min(0).max(MAX_AMOUNT).optional(),
     /** Currency the rule applies to; null: any (the fee follows the base amount's currency). */
     currency: Currency.nullable().optional(),
     rounding: z.enum(ROUNDING_MODES).optional(),

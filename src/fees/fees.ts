@@ -1,5 +1,5 @@
 /**
- * Fee rules turn successful writes into fee events (seed 000 §3): one immutable charge per
+ * Fee rules turn successful writes into fee events: one immutable charge per
  * (subject, rule), reversals as exact negations pointing at their charge, never deletes.
  *
  * @module
@@ -22,6 +22,8 @@ export interface FeeQuote {
 /**
  * Pure fee function: `round(base × rate) + fixed` in BigInt with the rule's rounding mode.
  * Rules with a currency apply only to amounts in that currency; inactive rules never apply.
+ * Within the API's input bounds (base and fixed part ≤ MAX_AMOUNT, rate ≤ 100 %) the fee is at
+ * most MAX_FEE, a safe integer; a fee a JS number cannot hold exactly throws instead of rounding.
  */
 export function quoteFee(
   rule: Pick<FeeRule, "ratePpm" | "fixedAmount" | "currency" | "rounding" | "active">,

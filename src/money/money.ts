@@ -1,7 +1,28 @@
 /**
- * Money kernel: fiat in integer minor units (JS numbers kept below 2^53), crypto in canonical
- * base-10 strings of base units computed with BigInt, and named rounding modes. No floats and
- * no `Math.round` anywhere near money.
+ * Money kernel: fiat in integer minor units, crypto in canonical base-10 strings of base units
+ * computed with BigInt, and named rounding modes. No floats and no `Math.round` anywhere near money.
+ *
+ * How amounts stay exact (the rule every module that stores, sums or sends money follows):
+ *
+ * - **A single amount is bounded where it enters.** A voucher price and a fee rule's fixed part
+ *   are at most {@link MAX_AMOUNT} (10^12 minor units: 10 billion of a 2-decimal currency), so a
+ *   fee computed from them (price × rate ≤ 100 % + fixed part) is at most {@link MAX_FEE}
+ *   (2 × 10^12 < 2^41). Every single amount — a price, a fee event, a fixed part — is therefore a
+ *   safe integer and travels in JSON as a number. Anything larger is a 400 `validation_failed`.
+ * - **A sum over a bounded number of rows stays a SQLite integer.** A settlement chunk holds at
+ *   most {@link MAX_CHUNK_EVENTS} fee events, so its sum (and each part of it) is provably inside
+ *   int64 (`MAX_CHUNK_EVENTS × MAX_FEE < 2^63`); such sums are stored in INTEGER columns.
+ * - **A total over an unbounded number of rows is a decimal string.** Statistics, per-currency
+ *   reconciliation sums and settlement totals can pass 2^53 (where a JS number, and D1's
+ *   conversion of an INTEGER result to one, stops being exact). They are read from D1 as TEXT
+ *   (`CAST(x AS TEXT)`), summed in SQL without relying on 64 bits (`exactSumSql` in ./totals.ts:
+ *   the high and the low 32 bits of every value summed separately, joined with BigInt), added in
+ *   TypeScript as BigInt, and sent as a canonical decimal string (`MinorTotal`). The CSV export
+ *   prints the same digits.
+ * - **A settlement's own total** is stored as a SQLite INTEGER (the sum of its parts): exact up
+ *   to 2^63 − 1 minor units, i.e. at least 4,611,686 fees of the largest size in one settlement.
+ *   Beyond that SQLite's SUM raises "integer overflow" and the run fails; a total is never
+ *   stored rounded or wrapped.
  *
  * @module
  */
@@ -25,8 +46,24 @@ export const currencyScale = (code: string): number | undefined => SCALE.get(cod
 /** An ISO 4217 currency code. */
 export const Currency = z.string().refine((c) => SCALE.has(c), { message: "must be an ISO 4217 currency code, e.g. EUR" });
 
-/** A non-negative amount in minor units that a JS number holds exactly. */
-export const MinorUnits = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/**
+ * Largest single amount the API accepts, in minor units (a price, a fee rule's fixed part):
+ * 10^12, i.e. 10 billion of a 2-decimal currency. Chosen so that every fee computed from it and
+ * every settlement chunk's sum stay exact (see the module comment).
+ */
+export const MAX_AMOUNT = 1_000_000_000_000;
+
+/** Largest single fee event: a price of {@link MAX_AMOUNT} at a 100 % rate plus the largest fixed part. */
+export const MAX_FEE = 2 * MAX_AMOUNT;
+
+/**
+ * Most fee events one settlement chunk may hold: ⌊(2^63 − 1) / MAX_FEE⌋, so no chunk sum (and no
+ * part of one) can leave SQLite's 64-bit integers, whatever its events' signs.
+ */
+export const MAX_CHUNK_EVENTS = Number((2n ** 63n - 1n) / BigInt(MAX_FEE));
+
+/** A non-negative amount in minor units, at most {@link MAX_AMOUNT}. */
+export const MinorUnits = z.number().int().min(0).max(MAX_AMOUNT);
 
 /** `{amount, currency}` as the API speaks it. */
 export const Price = z.strictObject({ amount: MinorUnits, currency: Currency });

@@ -4,6 +4,7 @@
  * reverse it with a negative event pointing at the charge. Refusals write nothing.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { MAX_AMOUNT } from "../../src/money/money";
 import { issueVoucher, login, newUid, slotAt, testEnv } from "../support/client";
 import { type Who, eventsOfRequest, feeRowsOfVoucher, newRequestId, post, row, rows } from "../support/voucher-kit";
 
@@ -222,7 +223,8 @@ describe("fee events", () => {
     [1234, "USD"], // 24.68 → 25
     [1225, "JPY"], // zero-decimal currency: same minor-unit math
     [999_999, "EUR"],
-    [Number.MAX_SAFE_INTEGER, "EUR"], // beyond float precision of amount × 0.02
+    [MAX_AMOUNT, "EUR"], // the largest price the API accepts
+    [MAX_AMOUNT - 25, "EUR"], // a tie near it: (10^12 − 25) × 0.02 = 19 999 999 999.5 → 20 000 000 000
   ])("price %i %s → fee 2 %% rounded half up", async (amount, currency) => {
     const issuer = await login();
     const holder = await login();
@@ -242,6 +244,7 @@ describe("fee events", () => {
     expect(expectedFee(24)).toBe(0);
     expect(expectedFee(1225)).toBe(25);
     expect(expectedFee(Number.MAX_SAFE_INTEGER)).toBe(180_143_985_094_820);
+    expect(expectedFee(MAX_AMOUNT - 25)).toBe(20_000_000_000);
   });
 
   it("an unpriced voucher is booked and cancelled without any fee event", async () => {

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { type FeeRule, quoteFee } from "../../src/fees/fees";
 import {
   Currency,
+  MAX_AMOUNT,
   PPM,
   Price,
   type RoundingMode,
@@ -411,14 +412,16 @@ describe("currencies", () => {
     }
   });
 
-  it("the Price schema takes integer minor units only", () => {
+  it("the Price schema takes integer minor units up to MAX_AMOUNT only", () => {
     expect(Price.safeParse({ amount: 5000, currency: "EUR" }).success).toBe(true);
     expect(Price.safeParse({ amount: 0, currency: "JPY" }).success).toBe(true);
+    expect(Price.safeParse({ amount: MAX_AMOUNT, currency: "EUR" }).success).toBe(true);
     for (const bad of [
       { amount: 50.5, currency: "EUR" },
       { amount: -1, currency: "EUR" },
       { amount: "5000", currency: "EUR" },
       { amount: Number.MAX_SAFE_INTEGER + 1, currency: "EUR" },
+      { amount: MAX_AMOUNT + 1, currency: "EUR" },
       { amount: 5000, currency: "eur" },
       { amount: 5000, currency: "EUR", extra: 1 },
     ]) {
