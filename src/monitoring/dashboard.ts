@@ -1,5 +1,5 @@
 /**
- * `GET /api/admin/dashboard`: the original's response shape (original-api §3.6, its
+ * `GET /api/admin/dashboard`: the original's response shape (its
  * `functions/api/admin/dashboard.js`) with every number computed from the event log.
  *
  * The original loaded all events of 30 days into memory; here D1 aggregates them (one batch of

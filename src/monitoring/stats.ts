@@ -1,13 +1,14 @@
 /**
- * Admin statistics (seed 000 §2.2): presence, bookings and template utilization, fees and
+ * Admin statistics: presence, bookings and template utilization, fees and
  * settlements. SQL aggregates in D1 (one batch per route, each query an index range where the
- * window allows one), shaped by pure functions; every count and amount is an integer, ratios are
- * integer basis points.
+ * window allows one), shaped by pure functions; every count is an integer, every money total a
+ * decimal string summed exactly (see src/money/money.ts), ratios are integer basis points.
  *
  * @module
  */
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, rawBatch } from "../db/client";
+import { type MinorTotal, exactSumSql, joinExactSum, minorTotal, toMinor } from "../money/totals";
 import { DAY_MS, type Range, dayKey, daysOf, eventIdAt } from "./time";
 
 /** How recent a heartbeat must be for an active session: the match rule's 60 s. */
@@ -152,13 +153,26 @@ export async function voucherStats(db: Db, range: Range) {
 
 // ── fees ──────────────────────────────────────────────────────────────────────────────────────
 
-/** Count and sum of minor units. */
+/**
+ * Count and sum of minor units. The sum is a decimal string ({@link MinorTotal}): it adds an
+ * unbounded number of rows, so it may pass 2^53 (and 2^63), where a JSON number stops being exact.
+ */
 export interface Tally {
   count: number;
-  amount: number;
+  amount: MinorTotal;
 }
 
-const tally = (): Tally => ({ count: 0, amount: 0 });
+/** An amount as the SQL rows carry it: exact BigInt, a decimal string, or a safe JS integer. */
+type Amount = bigint | string | number;
+
+/** A tally while it is being added up. */
+interface Acc {
+  count: number;
+  amount: bigint;
+}
+
+const acc = (): Acc => ({ count: 0, amount: 0n });
+const tallyOf = (a: Acc): Tally => ({ count: a.count, amount: minorTotal(a.amount) });
 
 /** One UTC day × currency of the fee ledger. */
 export interface FeeDay {
@@ -167,40 +181,61 @@ export interface FeeDay {
   charges: Tally;
   reversals: Tally;
   /** charges + reversals (reversals are negative). */
-  net: number;
+  net: MinorTotal;
+}
+
+/** Per-currency totals of the fee days. */
+export interface FeeTotal {
+  currency: string;
+  charges: Tally;
+  reversals: Tally;
+  net: MinorTotal;
 }
 
 /** Rows `(day number, currency, kind, n, amount)` → days with fee events, by day then currency. */
 export function feeDays(
-  rows: ReadonlyArray<{ day: number; currency: string; kind: string; n: number; amount: number }>,
+  rows: ReadonlyArray<{ day: number; currency: string; kind: string; n: number; amount: Amount }>,
 ): FeeDay[] {
-  const out = new Map<string, FeeDay>();
+  const out = new Map<string, { day: string; currency: string; charges: Acc; reversals: Acc }>();
   for (const r of rows) {
     const day = dayKey(r.day * DAY_MS);
     const key = `${day}|${r.currency}`;
-    const e = out.get(key) ?? { day, currency: r.currency, charges: tally(), reversals: tally(), net: 0 };
+    const e = out.get(key) ?? { day, currency: r.currency, charges: acc(), reversals: acc() };
     const t = r.kind === "reversal" ? e.reversals : e.charges;
     t.count += r.n;
-    t.amount += r.amount;
-    e.net += r.amount;
+    t.amount += toMinor(r.amount);
     out.set(key, e);
   }
-  return [...out.values()].sort((a, b) => a.day.localeCompare(b.day) || a.currency.localeCompare(b.currency));
+  return [...out.values()]
+    .sort((a, b) => a.day.localeCompare(b.day) || a.currency.localeCompare(b.currency))
+    .map((e) => ({
+      day: e.day,
+      currency: e.currency,
+      charges: tallyOf(e.charges),
+      reversals: tallyOf(e.reversals),
+      net: minorTotal(e.charges.amount + e.reversals.amount),
+    }));
 }
 
-/** Per currency totals of the fee days. */
-export function feeTotals(days: readonly FeeDay[]) {
-  const out = new Map<string, { currency: string; charges: Tally; reversals: Tally; net: number }>();
+/** Per currency totals of the fee days (BigInt sums of their exact amounts). */
+export function feeTotals(days: readonly FeeDay[]): FeeTotal[] {
+  const out = new Map<string, { charges: Acc; reversals: Acc }>();
   for (const d of days) {
-    const e = out.get(d.currency) ?? { currency: d.currency, charges: tally(), reversals: tally(), net: 0 };
+    const e = out.get(d.currency) ?? { charges: acc(), reversals: acc() };
     e.charges.count += d.charges.count;
-    e.charges.amount += d.charges.amount;
+    e.charges.amount += toMinor(d.charges.amount);
     e.reversals.count += d.reversals.count;
-    e.reversals.amount += d.reversals.amount;
-    e.net += d.net;
+    e.reversals.amount += toMinor(d.reversals.amount);
     out.set(d.currency, e);
   }
-  return [...out.values()].sort((a, b) => a.currency.localeCompare(b.currency));
+  return [...out.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([currency, e]) => ({
+      currency,
+      charges: tallyOf(e.charges),
+      reversals: tallyOf(e.reversals),
+      net: minorTotal(e.charges.amount + e.reversals.amount),
+    }));
 }
 
 /** Settlement totals of one currency, by status. */
@@ -213,44 +248,49 @@ export interface SettlementTotals {
 
 /** Rows `(currency, status, n, amount)` → per currency open / invoiced / paid. */
 export function settlementTotals(
-  rows: ReadonlyArray<{ currency: string; status: string; n: number; amount: number }>,
+  rows: ReadonlyArray<{ currency: string; status: string; n: number; amount: Amount }>,
 ): SettlementTotals[] {
-  const out = new Map<string, SettlementTotals>();
+  const out = new Map<string, { open: Acc; invoiced: Acc; paid: Acc }>();
   for (const r of rows) {
-    const e = out.get(r.currency) ?? { currency: r.currency, open: tally(), invoiced: tally(), paid: tally() };
+    const e = out.get(r.currency) ?? { open: acc(), invoiced: acc(), paid: acc() };
     if (r.status === "open" || r.status === "invoiced" || r.status === "paid") {
       e[r.status].count += r.n;
-      e[r.status].amount += r.amount;
+      e[r.status].amount += toMinor(r.amount);
     }
     out.set(r.currency, e);
   }
-  return [...out.values()].sort((a, b) => a.currency.localeCompare(b.currency));
+  return [...out.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([currency, e]) => ({ currency, open: tallyOf(e.open), invoiced: tallyOf(e.invoiced), paid: tallyOf(e.paid) }));
 }
 
-/** `GET /api/admin/stats/fees`. */
+/**
+ * `GET /api/admin/stats/fees`. Every amount is summed in SQL with {@link exactSumSql} (a window
+ * may hold any number of fee events and settlements) and added up as BigInt.
+ */
 export async function feeStats(db: Db, range: Range) {
   const [ledger, settled] = await reads<
     [
-      { day: number; currency: string; kind: string; n: number; amount: number }[],
-      { currency: string; status: string; n: number; amount: number }[],
+      { day: number; currency: string; kind: string; n: number; amount: string | null }[],
+      { currency: string; status: string; n: number; amount: string | null }[],
     ]
   >(db, [
     // ix_fee_events_created: the window is a range.
-    sql`SELECT created_at / ${PER_DAY} AS day, currency, kind, count(*) AS n, sum(amount) AS amount
+    sql`SELECT created_at / ${PER_DAY} AS day, currency, kind, count(*) AS n, ${exactSumSql(sql`amount`)} AS amount
         FROM fee_events WHERE created_at >= ${range.from} AND created_at < ${range.to}
         GROUP BY day, currency, kind`,
     // ix_settlements_period: settlements whose period starts in the window.
-    sql`SELECT currency, status, count(*) AS n, sum(total_amount) AS amount
+    sql`SELECT currency, status, count(*) AS n, ${exactSumSql(sql`total_amount`)} AS amount
         FROM settlements WHERE period_from >= ${range.from} AND period_from < ${range.to}
         GROUP BY currency, status`,
   ]);
-  const days = feeDays(ledger);
+  const days = feeDays(ledger.map((r) => ({ ...r, amount: joinExactSum(r.amount) })));
   return {
     ok: true as const,
     from: new Date(range.from).toISOString(),
     to: new Date(range.to).toISOString(),
     days,
     totals: feeTotals(days),
-    settlements: settlementTotals(settled),
+    settlements: settlementTotals(settled.map((r) => ({ ...r, amount: joinExactSum(r.amount) }))),
   };
 }

@@ -1,27 +1,38 @@
 /**
- * Settlement administration: listing, invoicing, paying and the CSV export (issue 4 §3).
+ * Settlement administration: listing, invoicing, paying and the CSV export.
  * Status changes are compare-and-swap updates (`open → invoiced → paid`) with their event in the
  * same batch; the D1 triggers of migrations 0005 and 0009 refuse anything else even if code tried.
  *
  * @module
  */
-import { type SQL, and, asc, eq, getTableColumns, gt, gte, lte, sql } from "drizzle-orm";
+import { type SQL, and, asc, desc, eq, getTableColumns, gt, gte, lte, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
-import { abortUnlessChanged, isGuardAbort } from "../db/client";
-import { newestFirst } from "../db/pagination";
+import { type Db, abortUnlessChanged, isGuardAbort } from "../db/client";
+import { afterCursor, encodeCursor } from "../db/pagination";
 import { feeEvents, settlementChunks, settlementParts, settlements } from "../db/schema";
 import { eventStatement } from "../events/events";
 import { conflict, notFound } from "../http/errors";
 import type { HandlerContext } from "../http/route";
+import { integerText, minorTotal, toMinor } from "../money/totals";
 import { IN_CHUNK, OF_PART } from "./ledger";
 
-type SettlementRow = typeof settlements.$inferSelect;
+/**
+ * A settlement row as the API reads it: every column, the total as TEXT. A settlement's total is
+ * the sum of all its fee events, so it may pass 2^53, where D1 would hand it over rounded.
+ */
+export const SETTLEMENT_FIELDS = { ...getTableColumns(settlements), totalAmount: integerText(settlements.totalAmount) };
+
+/** A row selected with {@link SETTLEMENT_FIELDS}. */
+export type SettlementRow = Omit<typeof settlements.$inferSelect, "totalAmount"> & { totalAmount: string };
 type FeeEventRow = typeof feeEvents.$inferSelect;
 type Ctx<B, Q> = HandlerContext<B, Q>;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** A settlement as the API shows it (instants ISO, amounts integer minor units). */
+/**
+ * A settlement as the API shows it: instants ISO, `totalAmount` a decimal string of minor units
+ * (exact at any size), `itemCount` a number.
+ */
 export function toSettlement(s: SettlementRow) {
   return {
     id: s.id,
@@ -30,7 +41,7 @@ export function toSettlement(s: SettlementRow) {
     periodFrom: iso(s.periodFrom),
     periodTo: iso(s.periodTo),
     currency: s.currency,
-    totalAmount: s.totalAmount,
+    totalAmount: minorTotal(toMinor(s.totalAmount)),
     itemCount: s.itemCount,
     status: s.status,
     createdAt: iso(s.createdAt),
@@ -40,7 +51,11 @@ export function toSettlement(s: SettlementRow) {
   };
 }
 
-/** A fee event as the API shows it (with the settlement it was settled into, if any). */
+/**
+ * A fee event as the API shows it (with the settlement it was settled into, if any). Its amounts
+ * are single amounts, bounded at the input (a fee at most MAX_FEE of src/money/money.ts), so they
+ * stay JSON numbers.
+ */
 export function toFeeEvent(f: FeeEventRow, settlementId: string | null) {
   return {
     id: f.id,
@@ -87,9 +102,26 @@ export function settlementWhere(f: SettlementFilter): SQL | undefined {
   );
 }
 
+/**
+ * One newest-first page of settlements matching `where` (keyset cursor over `created_at, id`),
+ * read with {@link SETTLEMENT_FIELDS}.
+ */
+export async function settlementPage(db: Db, where: SQL | undefined, page: { limit: number; cursor?: string | undefined }) {
+  const rows = await db
+    .select(SETTLEMENT_FIELDS)
+    .from(settlements)
+    .where(and(where, afterCursor(settlements, page.cursor)))
+    .orderBy(desc(settlements.createdAt), desc(settlements.id))
+    .limit(page.limit + 1)
+    .all();
+  const items = rows.slice(0, page.limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last.createdAt, last.id) : null };
+}
+
 /** One newest-first page of settlements. */
 export async function listSettlements(ctx: Ctx<unknown, unknown>, f: SettlementFilter, page: { limit: number; cursor?: string }) {
-  const p = await newestFirst(ctx.db, settlements, settlementWhere(f), page);
+  const p = await settlementPage(ctx.db, settlementWhere(f), page);
   return { ok: true as const, items: p.items.map(toSettlement), nextCursor: p.nextCursor };
 }
 
@@ -107,7 +139,7 @@ export async function getSettlement(
   const c = alias(settlementChunks, "c");
   const fe = alias(feeEvents, "fe");
   const [[s], events] = await ctx.read([
-    ctx.db.select().from(settlements).where(eq(settlements.id, id)),
+    ctx.db.select(SETTLEMENT_FIELDS).from(settlements).where(eq(settlements.id, id)),
     ctx.db
       .select(getTableColumns(fe))
       .from(p)
@@ -169,7 +201,7 @@ export async function transition(ctx: Ctx<unknown, unknown>, id: string, action:
           requestId: ctx.requestId,
           now,
         }),
-        db.select().from(settlements).where(eq(settlements.id, id)),
+        db.select(SETTLEMENT_FIELDS).from(settlements).where(eq(settlements.id, id)),
       ],
       (rows) => ({ body: { ok: true, settlement: toSettlement((rows[3] as SettlementRow[])[0] as SettlementRow) } }),
     );
@@ -184,6 +216,10 @@ export async function transition(ctx: Ctx<unknown, unknown>, id: string, action:
   }
 }
 
-/** Totals recomputed from the settlement's parts (each the sum of its events), inside the invoicing UPDATE. */
+/**
+ * Totals recomputed from the settlement's parts (each the sum of its events), inside the invoicing
+ * UPDATE. A settlement's total is a SQLite integer: past 2^63 − 1 the SUM raises an error and the
+ * invoice fails instead of storing a wrong total.
+ */
 const fromParts = (column: "total_amount" | "item_count") =>
   sql`(SELECT COALESCE(SUM(${sql.identifier(column)}), 0) FROM settlement_parts WHERE settlement_id = ${settlements.id})`;

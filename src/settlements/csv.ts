@@ -5,8 +5,12 @@
  *
  * @module
  */
+import { toMinor } from "../money/totals";
 
-/** Column order of the export; amounts are integer minor units of `currency`. */
+/**
+ * Column order of the export; `total_minor` is the settlement's exact total in integer minor units
+ * of `currency` (all its digits, also past 2^53).
+ */
 export const SETTLEMENT_CSV_COLUMNS = [
   "id",
   "beneficiary_id",
@@ -22,16 +26,16 @@ export const SETTLEMENT_CSV_COLUMNS = [
   "paid_at",
 ] as const;
 
-/** One CSV cell. */
-export function csvCell(value: string | number | null): string {
+/** One CSV cell. Numbers and BigInts are written as plain integers (never neutralised or quoted). */
+export function csvCell(value: string | number | bigint | null): string {
   if (value === null) return "";
-  if (typeof value === "number") return String(value);
+  if (typeof value === "number" || typeof value === "bigint") return String(value);
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
 /** One CSV line, CRLF-terminated. */
-export function csvLine(values: ReadonlyArray<string | number | null>): string {
+export function csvLine(values: ReadonlyArray<string | number | bigint | null>): string {
   return `${values.map(csvCell).join(",")}\r\n`;
 }
 
@@ -43,7 +47,8 @@ export function settlementCsvLine(s: {
   periodFrom: string | null;
   periodTo: string | null;
   currency: string;
-  totalAmount: number;
+  /** Decimal string of minor units (as `toSettlement` sends it). */
+  totalAmount: string;
   itemCount: number;
   status: string;
   createdAt: string | null;
@@ -57,7 +62,8 @@ export function settlementCsvLine(s: {
     s.periodFrom,
     s.periodTo,
     s.currency,
-    s.totalAmount,
+    // A BigInt cell: a negative total (reversals exceeding charges) is a number, not a formula to neutralise.
+    toMinor(s.totalAmount),
     s.itemCount,
     s.status,
     s.createdAt,

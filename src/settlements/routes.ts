@@ -1,5 +1,5 @@
 /**
- * Settlement and fee administration routes (issue 4 §3), all behind the `ADMIN_TOKEN` bearer.
+ * Settlement and fee administration routes, all behind the `ADMIN_TOKEN` bearer.
  *
  * @module
  */
@@ -9,9 +9,16 @@ import { AppError, badRequest } from "../http/errors";
 import { CursorParam, LimitParam } from "../http/query";
 import { type AnyRoute, defineRoute } from "../http/route";
 import { Currency } from "../money/money";
-import { newestFirst } from "../db/pagination";
-import { settlements } from "../db/schema";
-import { type SettlementFilter, getSettlement, listSettlements, settlementWhere, toSettlement, transition } from "./admin";
+import { MinorTotal } from "../money/totals";
+import {
+  type SettlementFilter,
+  getSettlement,
+  listSettlements,
+  settlementPage,
+  settlementWhere,
+  toSettlement,
+  transition,
+} from "./admin";
 import { SETTLEMENT_CSV_COLUMNS, csvLine, settlementCsvLine } from "./csv";
 import { periodProblem } from "./period";
 import { runSettlement } from "./run";
@@ -46,7 +53,8 @@ const SettlementOut = z.object({
   periodFrom: z.string(),
   periodTo: z.string(),
   currency: z.string(),
-  totalAmount: z.number().int(),
+  /** Decimal string: a settlement sums any number of fee events, so its total may pass 2^53. */
+  totalAmount: MinorTotal,
   itemCount: z.number().int(),
   status: z.enum(["open", "invoiced", "paid"]),
   createdAt: z.string(),
@@ -108,7 +116,7 @@ export const exportCsv = defineRoute({
   method: "GET",
   path: "/api/admin/settlements/export.csv",
   tag: "admin",
-  summary: "All settlements matching the filters as CSV (amounts in minor units), streamed page by page.",
+  summary: "All settlements matching the filters as CSV (total_minor: exact integer minor units), streamed page by page.",
   auth: "admin",
   access: "read",
   query: ExportQuery,
@@ -126,7 +134,7 @@ export const exportCsv = defineRoute({
           headerSent = true;
           controller.enqueue(enc.encode(csvLine([...SETTLEMENT_CSV_COLUMNS])));
         }
-        const page = await newestFirst(db, settlements, where, { limit: 500, ...(cursor ? { cursor } : {}) });
+        const page = await settlementPage(db, where, { limit: 500, cursor });
         if (page.items.length > 0)
           controller.enqueue(enc.encode(page.items.map((s) => settlementCsvLine(toSettlement(s))).join("")));
         if (!page.nextCursor) controller.close();

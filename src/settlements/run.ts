@@ -1,5 +1,5 @@
 /**
- * The settlement run (issue 4 §1–§2): fee events → one settlement per beneficiary × payer ×
+ * The settlement run: fee events → one settlement per beneficiary × payer ×
  * period × currency. The cron and `POST /api/admin/settlements/run` call the same function.
  *
  * The model: the fee ledger is append-only with a commit-order sequence `seq`, and one cursor row
@@ -25,7 +25,9 @@
  *   ledger row, and the next run (after the lease expires) finishes it from its last chunk.
  * - **Totals** are recomputed at the end as the sum of each settlement's parts (each part an
  *   aggregate of its events), never incremented, and written only where they differ, so a
- *   rerun is byte-identical.
+ *   rerun is byte-identical. A chunk's sums are SQLite integers (a chunk is small enough that
+ *   they cannot overflow, see `MAX_CHUNK_EVENTS`); the per-currency sums across a period are
+ *   exact at any size (`exactSumSql`) and reported as decimal strings.
  * - **Reconciliation**: per currency, the period's settlement totals must equal the sums of the
  *   parts settled into them (each part the sum of its events); and every chunk feeding the
  *   period must hold exactly its parts: the sum and count of its events, read straight from
@@ -42,6 +44,8 @@ import { newId, sqlNewId } from "../db/ids";
 import { settlementLedger, settlementRuns } from "../db/schema";
 import { eventStatement } from "../events/events";
 import type { Logger } from "../http/log";
+import { MAX_CHUNK_EVENTS } from "../money/money";
+import { type MinorTotal, exactSumSql, joinExactSum, minorTotal } from "../money/totals";
 import { type ChunkBounds, chunkEvents, sameKey } from "./ledger";
 import { type Period, periodId } from "./period";
 
@@ -49,7 +53,8 @@ import { type Period, periodId } from "./period";
  * Fee events per chunk: one D1 batch each. Each batch does two rowid-range scans of the chunk
  * (a plain sum, and one grouped by key) and writes one part per key, so larger chunks spread the
  * per-key rows and the round trip over more events; 100k keeps a batch well under a second
- * (and far inside D1's per-query limits) while 1M events take 10 batches.
+ * (and far inside D1's per-query limits) while 1M events take 10 batches. A run refuses a chunk
+ * size above `MAX_CHUNK_EVENTS`, where a chunk's sum could leave SQLite's 64-bit integers.
  */
 export const DEFAULT_CHUNK_SIZE = 100_000;
 /** A run's lease; renewed by every batch, so only a dead run's lease expires. */
@@ -74,11 +79,11 @@ export interface RunOptions {
 /** Per-currency sums compared by the reconciliation. */
 export interface CurrencyReconciliation {
   currency: string;
-  /** Sum of the period's settlement totals / their item counts. */
-  settlementTotal: number;
+  /** Sum of the period's settlement totals (minor units, decimal string: exact past 2^53) / their item counts. */
+  settlementTotal: MinorTotal;
   settlementItems: number;
-  /** Sum / count of the fee events settled into those settlements. */
-  eventTotal: number;
+  /** Sum (decimal string) / count of the fee events settled into those settlements. */
+  eventTotal: MinorTotal;
   eventCount: number;
   ok: boolean;
 }
@@ -140,6 +145,10 @@ export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
   const runId = newId("run", now());
   const started = now();
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_EVENTS) {
+    throw new RangeError(`chunkSize must be 1…${MAX_CHUNK_EVENTS}: a larger chunk's sum could overflow SQLite's integers`);
+  }
   const lease = (t: number) =>
     sql`UPDATE settlement_ledger SET lease_until = ${t + leaseMs}, updated_at = ${t} WHERE id = 1 AND lease_owner = ${runId}`;
 
@@ -148,7 +157,7 @@ export async function runSettlement(opts: RunOptions): Promise<RunOutcome> {
     log("info", "settlement run skipped: lease held", { periodId: id });
     return { status: "skipped", periodId: id, reason: "lease_held" };
   }
-  const work = { lease, runId, chunkSize: opts.chunkSize ?? DEFAULT_CHUNK_SIZE, now, log };
+  const work = { lease, runId, chunkSize, now, log };
   let assigned = 0;
   let chunks = 0;
   const phases = { begin: 0, chunks: 0, finalize: 0 };
@@ -422,9 +431,10 @@ async function finalize(db: Db, period: Period, work: Work, advance: boolean) {
     work.lease(t),
     ABORT_UNLESS_CHANGED,
     ...writes,
-    sql`SELECT currency, SUM(total_amount) AS total, SUM(item_count) AS items, COUNT(*) AS n
+    // Per currency across the period: any number of rows, so summed exactly (see exactSumSql).
+    sql`SELECT currency, ${exactSumSql(sql`total_amount`)} AS total, SUM(item_count) AS items, COUNT(*) AS n
       FROM settlements WHERE ${periodSql(period)} GROUP BY currency`,
-    sql`SELECT currency, SUM(total_amount) AS total, SUM(item_count) AS items FROM settlement_parts
+    sql`SELECT currency, ${exactSumSql(sql`total_amount`)} AS total, SUM(item_count) AS items FROM settlement_parts
       WHERE settlement_id IN (${mine}) GROUP BY currency`,
     // Every chunk that feeds the period or was cut for it: its events, as read from fee_events when
     // it was cut, must be exactly its parts.
@@ -435,10 +445,11 @@ async function finalize(db: Db, period: Period, work: Work, advance: boolean) {
           (SELECT COALESCE(SUM(total_amount), 0), COALESCE(SUM(item_count), 0) FROM settlement_parts WHERE chunk_id = c.id)`,
   ]);
   const rows = <T>(i: number) => (res[res.length - i]?.results ?? []) as T[];
-  type Sum = { currency: string; total: number; items: number };
+  type Sum = { currency: string; total: string | null; items: number };
+  const exact = (r: Sum) => ({ currency: r.currency, total: joinExactSum(r.total), items: Number(r.items) });
   const settlements = rows<Sum & { n: number }>(3);
   return {
-    reconciliation: reconcile(settlements, rows<Sum>(2)),
+    reconciliation: reconcile(settlements.map(exact), rows<Sum>(2).map(exact)),
     chunkMismatches: rows<{ id: number }>(1).map((r) => r.id),
     settled: settlements.reduce((n, r) => n + Number(r.n), 0),
   };
@@ -477,22 +488,23 @@ function releaseLease(db: Db, runId: string, now: number) {
 }
 
 /**
- * Pure: compares per-currency settlement totals with the sums of the parts settled into them.
- * A currency present on one side only is a mismatch.
+ * Pure: compares per-currency settlement totals with the sums of the parts settled into them
+ * (exact BigInt sums; reported as decimal strings). A currency present on one side only is a
+ * mismatch.
  */
 export function reconcile(
-  settled: ReadonlyArray<{ currency: string; total: number; items: number }>,
-  events: ReadonlyArray<{ currency: string; total: number; items: number }>,
+  settled: ReadonlyArray<{ currency: string; total: bigint; items: number }>,
+  events: ReadonlyArray<{ currency: string; total: bigint; items: number }>,
 ): CurrencyReconciliation[] {
   const currencies = [...new Set([...settled.map((s) => s.currency), ...events.map((e) => e.currency)])].sort();
   return currencies.map((currency) => {
-    const s = settled.find((x) => x.currency === currency) ?? { total: 0, items: 0 };
-    const e = events.find((x) => x.currency === currency) ?? { total: 0, items: 0 };
+    const s = settled.find((x) => x.currency === currency) ?? { total: 0n, items: 0 };
+    const e = events.find((x) => x.currency === currency) ?? { total: 0n, items: 0 };
     return {
       currency,
-      settlementTotal: s.total,
+      settlementTotal: minorTotal(s.total),
       settlementItems: s.items,
-      eventTotal: e.total,
+      eventTotal: minorTotal(e.total),
       eventCount: e.items,
       ok: s.total === e.total && s.items === e.items,
     };

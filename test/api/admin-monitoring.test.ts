@@ -1,5 +1,5 @@
 /**
- * Monitoring (issue 4 §3): admin auth on every admin route, the stats against hand-computed
+ * Monitoring: admin auth on every admin route, the stats against hand-computed
  * fixtures, the event log's filters and pagination (and the query plan of every filter
  * combination), the dashboard moving with the data, and health (200, 503 on a D1 failure or
  * pending migrations, no rate-limit write).
@@ -384,29 +384,30 @@ describe("GET /api/admin/stats/fees", () => {
 
     const r = await admin(`/api/admin/stats/fees?from=${new Date(day(0)).toISOString()}&to=${day(2)}`);
     expect(r.status).toBe(200);
-    const none = { count: 0, amount: 0 };
+    // Money totals are decimal strings (exact past 2^53); counts are numbers.
+    const none = { count: 0, amount: "0" };
     expect(r.body.days).toEqual([
       {
         day: "2002-06-10",
         currency: "EUR",
-        charges: { count: 2, amount: 1250 },
-        reversals: { count: 1, amount: -250 },
-        net: 1000,
+        charges: { count: 2, amount: "1250" },
+        reversals: { count: 1, amount: "-250" },
+        net: "1000",
       },
-      { day: "2002-06-10", currency: "USD", charges: { count: 1, amount: 700 }, reversals: none, net: 700 },
-      { day: "2002-06-11", currency: "EUR", charges: { count: 1, amount: 99 }, reversals: none, net: 99 },
+      { day: "2002-06-10", currency: "USD", charges: { count: 1, amount: "700" }, reversals: none, net: "700" },
+      { day: "2002-06-11", currency: "EUR", charges: { count: 1, amount: "99" }, reversals: none, net: "99" },
     ]);
     expect(r.body.totals).toEqual([
-      { currency: "EUR", charges: { count: 3, amount: 1349 }, reversals: { count: 1, amount: -250 }, net: 1099 },
-      { currency: "USD", charges: { count: 1, amount: 700 }, reversals: none, net: 700 },
+      { currency: "EUR", charges: { count: 3, amount: "1349" }, reversals: { count: 1, amount: "-250" }, net: "1099" },
+      { currency: "USD", charges: { count: 1, amount: "700" }, reversals: none, net: "700" },
     ]);
     expect(r.body.settlements).toEqual([
-      { currency: "EUR", open: none, invoiced: { count: 1, amount: 1000 }, paid: none },
-      { currency: "USD", open: none, invoiced: none, paid: { count: 1, amount: 700 } },
+      { currency: "EUR", open: none, invoiced: { count: 1, amount: "1000" }, paid: none },
+      { currency: "USD", open: none, invoiced: none, paid: { count: 1, amount: "700" } },
     ]);
     // A window after the settled period sees the late event only, and no settlement.
     const later = await admin(`/api/admin/stats/fees?from=${day(1)}&to=${day(2)}`);
-    expect(later.body.totals).toEqual([{ currency: "EUR", charges: { count: 1, amount: 99 }, reversals: none, net: 99 }]);
+    expect(later.body.totals).toEqual([{ currency: "EUR", charges: { count: 1, amount: "99" }, reversals: none, net: "99" }]);
     expect(later.body.settlements).toEqual([]);
   });
 });

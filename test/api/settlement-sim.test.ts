@@ -1,5 +1,5 @@
 /**
- * Seeded simulation of the settlement guarantees (issue 4 §5). fast-check generates sequences of
+ * Seeded simulation of the settlement guarantees. fast-check generates sequences of
  * real API bookings, cancellations and reschedules, fee rule changes, settlement runs (repeated,
  * concurrent, or killed at a chosen D1 batch by a fault-injecting binding and then recovered),
  * and invoice/pay actions. After every step the invariant checker runs against the whole

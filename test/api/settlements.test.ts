@@ -1,7 +1,7 @@
 /**
- * Settlement runs (issue 4 §2): assignment, rerun no-op, concurrent runs, chunking, crash safety
+ * Settlement runs: assignment, rerun no-op, concurrent runs, chunking, crash safety
  * with a fault-injecting D1, closed periods, reconciliation — and the admin settlement and fee
- * routes (§3). Fee events are written straight into D1 with historical timestamps, each test on
+ * routes. Fee events are written straight into D1 with historical timestamps, each test on
  * its own days and payers.
  */
 import { type SQL, sql } from "drizzle-orm";
@@ -54,22 +54,31 @@ describe("periods", () => {
     expect(hourly.every((p, i) => i === 0 || p.from === hourly[i - 1]?.to)).toBe(true);
   });
 
-  it("reconcile flags any currency whose sums or counts differ", () => {
+  it("reconcile flags any currency whose sums or counts differ, comparing exact BigInt sums", () => {
+    const big = 2n ** 53n + 1n;
     const r = reconcile(
       [
-        { currency: "EUR", total: 100, items: 2 },
-        { currency: "USD", total: 5, items: 1 },
+        { currency: "EUR", total: 100n, items: 2 },
+        { currency: "USD", total: 5n, items: 1 },
+        { currency: "JPY", total: big, items: 3 },
       ],
       [
-        { currency: "EUR", total: 100, items: 2 },
-        { currency: "CHF", total: 1, items: 1 },
+        { currency: "EUR", total: 100n, items: 2 },
+        { currency: "CHF", total: 1n, items: 1 },
+        // Equal as JS numbers (both round to 2^53), not as amounts.
+        { currency: "JPY", total: big - 1n, items: 3 },
       ],
     );
     expect(r.map((x) => [x.currency, x.ok])).toEqual([
       ["CHF", false],
       ["EUR", true],
+      ["JPY", false],
       ["USD", false],
     ]);
+    expect(r.find((x) => x.currency === "JPY")).toMatchObject({
+      settlementTotal: "9007199254740993",
+      eventTotal: "9007199254740992",
+    });
   });
 });
 
@@ -378,7 +387,7 @@ describe("admin settlement routes", () => {
     expect(s).toMatchObject({
       payerUid: p,
       currency: "EUR",
-      totalAmount: 510,
+      totalAmount: "510",
       itemCount: 5,
       status: "open",
       periodFrom: new Date(day(80)).toISOString(),
@@ -405,7 +414,7 @@ describe("admin settlement routes", () => {
 
     expect((await admin(`/api/admin/settlements/${s.id}/pay`, { method: "POST" })).body.code).toBe("invalid_transition");
     const inv = await admin(`/api/admin/settlements/${s.id}/invoice`, { method: "POST" });
-    expect(inv.body.settlement).toMatchObject({ status: "invoiced", totalAmount: 510 });
+    expect(inv.body.settlement).toMatchObject({ status: "invoiced", totalAmount: "510" });
     expect((await admin(`/api/admin/settlements/${s.id}/invoice`, { method: "POST" })).status).toBe(409);
     const paid = await admin(`/api/admin/settlements/${s.id}/pay`, { method: "POST" });
     expect(paid.body.settlement.status).toBe("paid");
