@@ -7,6 +7,7 @@ export declare const EVENT_PAGE: number;
 export declare const SETTLEMENT_PAGE: number;
 export declare const DEFAULT_DAYS: number;
 export declare const MAX_RANGE_DAYS: number;
+export declare const MAX_AMOUNT: number;
 export declare const CURRENCIES: readonly string[];
 export declare const ROUNDING_MODES: readonly string[];
 
@@ -47,10 +48,12 @@ export type RangeResult =
   | { ok: false; error: string };
 
 export declare function currencyExponent(code: string): number | undefined;
+export declare function toBigInt(v: unknown): bigint | null;
+export declare function sumMinor(amounts: readonly unknown[]): string | null;
 export declare function minorToDecimal(amount: number | bigint | string, exponent: number): string | null;
 export declare function formatMoney(amount: number | bigint | string, currency: string, locale?: string): string;
 export declare function formatPpm(ppm: number, locale?: string): string;
-export declare function chartValue(amount: number, currency: string): number;
+export declare function chartValue(amount: number | bigint | string, currency: string): number;
 
 export declare function queryString(params: Record<string, string | number | boolean | null | undefined>): string;
 export declare function cleanFilters(f: Filters): CleanFilters;
@@ -102,6 +105,6 @@ export declare function bookingSeries(
   days: readonly string[],
 ): [number[], number[], number[], number[]];
 export declare function feeSeries(
-  rows: readonly { day: string; currency: string; net: number | string }[],
+  rows: readonly { day: string; currency: string; net: number | bigint | string }[],
   days: readonly string[],
 ): { x: number[]; currencies: string[]; series: number[][]; perDay: string[][]; totals: { currency: string; amount: string }[] };

@@ -1,4 +1,4 @@
-// Pure parts of the admin page (issue 4 §4): money and rate formatting on integer math, query
+// Pure parts of the admin page: money and rate formatting on integer math, query
 // strings and API paths, date ranges, chart series, the event-stream merge, the fee edit body, the
 // CSV filename and error classification. No DOM, no timers, no I/O: the page module (admin.js)
 // owns those, and test/unit/admin-page.test.ts covers these. Types: admin-core.d.ts.
@@ -21,6 +21,14 @@ export const MAX_RANGE_DAYS = 366;
 const DAY_MS = 86_400_000;
 
 // ── Money ───────────────────────────────────────────────────────────────────────────────────────
+// The API sends single amounts (a price, a fee event, a fixed part; at most MAX_AMOUNT or twice
+// that) as JSON numbers and every total (settlement totals, fee statistics, reconciliation sums)
+// as a decimal string, because a total may pass 2^53 where a JSON number loses digits. Totals are
+// therefore only ever handled as BigInt or decimal strings here, never as JS numbers; the one
+// float is a chart axis position (chartValue), which is never shown as an amount.
+
+/** Largest single amount the API accepts in minor units (a price, a fee rule's fixed part). */
+export const MAX_AMOUNT = 1_000_000_000_000;
 
 // Minor-unit exponents, the same table as src/money/money.ts (the unit test compares both).
 const ZERO_DECIMAL = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF";
@@ -47,16 +55,35 @@ export function currencyExponent(code) {
 }
 
 /**
- * An integer amount as BigInt, or null if it is not an exact integer (a float, NaN, "1.5", "").
+ * An integer amount as BigInt, or null if it is not an exact integer (a float, NaN, a number past
+ * 2^53 that may have lost digits, "1.5", "1e3", ""). Decimal strings of any realistic length (up to
+ * 40 digits) are taken digit for digit.
  *
  * @param {unknown} v
  * @returns {bigint | null}
  */
-function toBigInt(v) {
+export function toBigInt(v) {
   if (typeof v === "bigint") return v;
   if (typeof v === "number") return Number.isSafeInteger(v) ? BigInt(v) : null;
-  if (typeof v === "string" && /^-?\d{1,30}$/.test(v)) return BigInt(v);
+  if (typeof v === "string" && /^-?\d{1,40}$/.test(v)) return BigInt(v);
   return null;
+}
+
+/**
+ * The exact sum of integer amounts (numbers, BigInts or decimal strings) as a decimal string, or
+ * null if any of them is not an exact integer.
+ *
+ * @param {readonly unknown[]} amounts
+ * @returns {string | null}
+ */
+export function sumMinor(amounts) {
+  let total = 0n;
+  for (const a of amounts) {
+    const v = toBigInt(a);
+    if (v === null) return null;
+    total += v;
+  }
+  return total.toString();
 }
 
 /**
@@ -118,14 +145,17 @@ export function formatPpm(ppm, locale = "de-DE") {
 }
 
 /**
- * Minor units → a JS number of major units, ONLY for chart axes (never sent back, never summed).
+ * Minor units → a JS number of major units, ONLY for chart axes (never shown as an amount, never
+ * sent back, never summed): the nearest float to the exact decimal, so a total past 2^53 is drawn
+ * at the right height. NaN for anything that is not an exact integer.
  *
- * @param {number} amount integer minor units
+ * @param {number | bigint | string} amount integer minor units
  * @param {string} currency
  * @returns {number}
  */
 export function chartValue(amount, currency) {
-  return amount / 10 ** (currencyExponent(currency) ?? 0);
+  const decimal = minorToDecimal(amount, currencyExponent(currency) ?? 0);
+  return decimal === null ? Number.NaN : Number.parseFloat(decimal);
 }
 
 // ── Query strings and paths ─────────────────────────────────────────────────────────────────────
@@ -445,7 +475,7 @@ export const ROUNDING_MODES = ["half_up", "half_even", "floor", "ceil"];
  * The `PUT /api/admin/fees/:id` body for an inline edit: only the fields that changed, plus
  * `expectedVersion` (the version the row was read at), or an error text. Numbers are parsed as
  * integers from the inputs' text (no floats): `ratePpm` 0…1 000 000, `fixedAmount` minor units
- * ≥ 0; an empty currency means "any" (null).
+ * 0…MAX_AMOUNT; an empty currency means "any" (null).
  *
  * @param {{ ratePpm: number; fixedAmount: number; currency: string | null; rounding: string; active: boolean; version: number }} rule
  * @param {{ ratePpm: string; fixedAmount: string; currency: string; rounding: string; active: boolean }} form
@@ -458,8 +488,8 @@ export function feeUpdateBody(rule, form) {
   if (!/^\d{1,7}$/.test(rate) || Number(rate) > 1_000_000) return { ok: false, error: "Rate: ganze Zahl 0 … 1 000 000 ppm." };
   if (Number(rate) !== rule.ratePpm) body.ratePpm = Number(rate);
   const fixed = form.fixedAmount.trim();
-  if (!/^\d{1,13}$/.test(fixed) || Number(fixed) > 1_000_000_000_000)
-    return { ok: false, error: "Fixbetrag: ganze Zahl ≥ 0 in Minor Units." };
+  if (!/^\d{1,13}$/.test(fixed) || Number(fixed) > MAX_AMOUNT)
+    return { ok: false, error: `Fixbetrag: ganze Zahl 0 … ${MAX_AMOUNT} in Minor Units.` };
   if (Number(fixed) !== rule.fixedAmount) body.fixedAmount = Number(fixed);
   const cur = form.currency.trim().toUpperCase();
   if (cur && currencyExponent(cur) === undefined) return { ok: false, error: `Unbekannte Währung ${cur}.` };
@@ -598,7 +628,7 @@ export function bookingSeries(rows, days) {
  * exact net per day and currency and the exact total per currency (BigInt sums of minor units, as
  * decimal strings).
  *
- * @param {readonly { day: string; currency: string; net: number | string }[]} rows
+ * @param {readonly { day: string; currency: string; net: number | bigint | string }[]} rows
  * @param {readonly string[]} days every day of the range, ascending
  * @returns {{ x: number[]; currencies: string[]; series: number[][]; perDay: string[][]; totals: { currency: string; amount: string }[] }}
  */
@@ -622,7 +652,7 @@ export function feeSeries(rows, days) {
   return {
     x: days.map((d) => (dayStart(d) ?? 0) / 1000),
     currencies,
-    series: exact.map((list, k) => list.map((v) => chartValue(Number(v), currencies[k] ?? ""))),
+    series: exact.map((list, k) => list.map((v) => chartValue(v, currencies[k] ?? ""))),
     perDay: exact.map((list) => list.map((v) => v.toString())),
     totals: currencies.map((c, k) => ({ currency: c, amount: (exact[k] ?? []).reduce((a, b) => a + b, 0n).toString() })),
   };

@@ -1,4 +1,4 @@
-// Admin dashboard over the admin API (issue 4 §4): health, charts (uPlot, vendored into
+// Admin dashboard over the admin API: health, charts (uPlot, vendored into
 // /vendor/ by `npm run vendor`), settlements with invoice/pay and CSV export, settlement runs, fee
 // rules with inline edit, and the live event stream. Plain ES module, no framework.
 //
@@ -453,6 +453,12 @@ $("csv").addEventListener(
   }),
 );
 
+/** The run's per-currency settlement totals (decimal strings from the API, formatted exactly). */
+const runTotals = (run) => {
+  const list = (run.reconciliation ?? []).map((r) => core.formatMoney(r.settlementTotal, r.currency));
+  return list.length ? ` (Summen: ${list.join(" · ")})` : "";
+};
+
 $("runForm").addEventListener(
   "submit",
   guarded(async (e) => {
@@ -464,7 +470,7 @@ $("runForm").addEventListener(
       const { run } = await api("/api/admin/settlements/run", { method: "POST", body: { from: range.from, to: range.to } });
       $("runResult").textContent =
         run.status === "done"
-          ? `Fertig (${run.periodId}): ${run.assigned} Gebührenereignisse zugeordnet, ${run.settlements} Abrechnungen im Zeitraum, ${run.durationMs} ms.`
+          ? `Fertig (${run.periodId}): ${run.assigned} Gebührenereignisse zugeordnet, ${run.settlements} Abrechnungen im Zeitraum${runTotals(run)}, ${run.durationMs} ms.`
           : `Status ${run.status}.`;
     } catch (err) {
       $("runResult").textContent = "";

@@ -10,6 +10,7 @@ import {
   ageText,
   bookingSeries,
   CURRENCIES,
+  chartValue,
   cleanFilters,
   csvFilename,
   currencyExponent,
@@ -26,6 +27,7 @@ import {
   formatMoney,
   formatPpm,
   healthLines,
+  MAX_AMOUNT,
   MAX_EVENTS,
   mergeEvents,
   metaText,
@@ -37,9 +39,11 @@ import {
   queryString,
   rangeInstants,
   settlementsPath,
+  sumMinor,
+  toBigInt,
   validToken,
 } from "../../public/admin-core.js";
-import { currencyScale } from "../../src/money/money";
+import { MAX_AMOUNT as API_MAX_AMOUNT, currencyScale } from "../../src/money/money";
 import { check } from "./seed";
 
 /** Strips the narrow no-break spaces Intl puts before currency signs, for readable expectations. */
@@ -104,6 +108,21 @@ describe("formatMoney", () => {
   it("never rounds, however large the amount", () => {
     expect(plain(formatMoney(Number.MAX_SAFE_INTEGER, "EUR"))).toBe("90.071.992.547.409,91 €");
     expect(plain(formatMoney("123456789012345678901", "EUR"))).toBe("1.234.567.890.123.456.789,01 €");
+    // Totals as the API sends them: just past 2^53, past 2^63, negative.
+    expect(plain(formatMoney("9007199254740993", "EUR"))).toBe("90.071.992.547.409,93 €");
+    expect(plain(formatMoney("27670116110564327421", "JPY"))).toBe("27.670.116.110.564.327.421 ¥");
+    expect(plain(formatMoney("-9223372036854775809", "KWD"))).toBe("-9.223.372.036.854.775,809 KWD");
+  });
+
+  it("formats every decimal-string total digit for digit (property)", async () => {
+    await check(
+      fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.constantFrom("EUR", "JPY", "KWD"), (v, c) => {
+        const shown = formatMoney(v.toString(), c, "en-US");
+        expect(shown).not.toContain("Minor Units");
+        expect(BigInt(shown.replace(/[^0-9]/g, ""))).toBe(v < 0n ? -v : v);
+        expect(shown.includes("-")).toBe(v < 0n);
+      }),
+    );
   });
 
   it("shows unknown currencies and non-integers raw instead of guessing", () => {
@@ -248,6 +267,20 @@ describe("chart series", () => {
     expect(rescheduled).toEqual([0, 0, 2]);
   });
 
+  it("keeps nets past 2^53 exact in the table and totals; only the axis value is a float", () => {
+    const s = feeSeries(
+      [
+        { day: "2026-03-01", currency: "EUR", net: "9007199254740993" },
+        { day: "2026-03-01", currency: "EUR", net: 1 },
+        { day: "2026-03-02", currency: "EUR", net: "-9223372036854775808" },
+      ],
+      days,
+    );
+    expect(s.perDay).toEqual([["9007199254740994", "-9223372036854775808", "0"]]);
+    expect(s.totals).toEqual([{ currency: "EUR", amount: "-9214364837600034814" }]);
+    expect(s.series[0]?.[0]).toBe(90071992547409.94);
+  });
+
   it("makes one series per currency, exact nets and totals in minor units", () => {
     const s = feeSeries(
       [
@@ -276,6 +309,40 @@ describe("chart series", () => {
   });
 });
 
+describe("exact totals", () => {
+  it("toBigInt takes integers digit for digit and refuses anything that may have lost digits", () => {
+    expect(toBigInt("92233720368547758070")).toBe(92233720368547758070n);
+    expect(toBigInt("-12")).toBe(-12n);
+    expect(toBigInt(12)).toBe(12n);
+    expect(toBigInt(5n)).toBe(5n);
+    for (const bad of [2 ** 53, 1.5, Number.NaN, "1.5", "1e3", " 1", "", "0x10", null, undefined, {}]) {
+      expect(toBigInt(bad), String(bad)).toBeNull();
+    }
+  });
+
+  it("sumMinor adds decimal strings, BigInts and safe numbers exactly", async () => {
+    expect(sumMinor(["9007199254740993", 1, 2n])).toBe("9007199254740996");
+    expect(sumMinor([])).toBe("0");
+    expect(sumMinor(["1", 1.5])).toBeNull();
+    await check(
+      fc.property(fc.array(fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n })), (xs) => {
+        expect(sumMinor(xs.map(String))).toBe(xs.reduce((a, b) => a + b, 0n).toString());
+      }),
+    );
+  });
+
+  it("chartValue is the float nearest the exact decimal (axis only)", () => {
+    expect(chartValue("9007199254740993", "EUR")).toBe(Number.parseFloat("90071992547409.93"));
+    expect(chartValue(-1205, "EUR")).toBe(-12.05);
+    expect(chartValue(7n, "JPY")).toBe(7);
+    expect(chartValue(1.5, "EUR")).toBeNaN();
+  });
+
+  it("the page's largest fixed amount is the API's", () => {
+    expect(MAX_AMOUNT).toBe(API_MAX_AMOUNT);
+  });
+});
+
 describe("fee edit body", () => {
   const rule = { ratePpm: 20_000, fixedAmount: 0, currency: null, rounding: "half_up", active: true, version: 3 };
   const form = { ratePpm: "20000", fixedAmount: "0", currency: "", rounding: "half_up", active: true };
@@ -294,8 +361,12 @@ describe("fee edit body", () => {
 
   it("refuses floats, negatives, out-of-range values and no-ops", () => {
     for (const ratePpm of ["2.5", "-1", "1000001", "", "1e3"]) expect(feeUpdateBody(rule, { ...form, ratePpm }).ok).toBe(false);
-    for (const fixedAmount of ["0.5", "-3", "abc", "10000000000000"])
+    for (const fixedAmount of ["0.5", "-3", "abc", "10000000000000", String(MAX_AMOUNT + 1)])
       expect(feeUpdateBody(rule, { ...form, fixedAmount }).ok).toBe(false);
+    expect(feeUpdateBody(rule, { ...form, fixedAmount: String(MAX_AMOUNT) })).toEqual({
+      ok: true,
+      body: { fixedAmount: MAX_AMOUNT, expectedVersion: 3 },
+    });
     expect(feeUpdateBody(rule, { ...form, currency: "XYZ" }).ok).toBe(false);
     expect(feeUpdateBody(rule, { ...form, rounding: "banker" }).ok).toBe(false);
     expect(feeUpdateBody(rule, form)).toEqual({ ok: false, error: "Keine Änderung." });
