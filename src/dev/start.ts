@@ -54,6 +54,7 @@ const child = spawn(
   },
 );
 let ready = false;
+let afterBlank = true; // the last line written (by wrangler or us) was blank
 let probeLogged = () => {};
 if (child.stdout && child.stderr) {
   filterInto(child.stdout, process.stdout);
@@ -99,7 +100,6 @@ function migrateLocal(): void {
  */
 function filterInto(from: Readable, to: Writable): void {
   let skipping: RegExp | null = null; // inside a dropped block, until a line matches this
-  let blank = true; // collapse runs of blank lines (and drop leading ones)
   createInterface({ input: from, crlfDelay: Number.POSITIVE_INFINITY }).on("line", (raw) => {
     const line = stripVTControlCharacters(raw);
     if (skipping) {
@@ -120,10 +120,11 @@ function filterInto(from: Readable, to: Writable): void {
       if (/GET \/api\/health \d{3}/.test(line)) probeLogged();
       return;
     }
+    // Runs of blank lines collapse into one (leading ones are dropped).
     if (line.trim() === "") {
-      if (blank) return;
-      blank = true;
-    } else blank = false;
+      if (afterBlank) return;
+      afterBlank = true;
+    } else afterBlank = false;
     to.write(`${raw}\n`);
   });
 }
@@ -149,7 +150,7 @@ async function announceWhenReady(): Promise<void> {
   });
   ready = true;
   const lines = [
-    "",
+    ...(afterBlank ? [] : [""]),
     `▸ ready on ${base}`,
     `  portal     ${base}/   (open a demo link below to sign in)`,
     `  honeycomb  ${base}/honeycomb.html`,
@@ -163,4 +164,5 @@ async function announceWhenReady(): Promise<void> {
     lines.push(`  ${uid.padEnd(24)} ${await portalLink(base, uid, vars.MOT_SHARED_SECRET ?? "")}`);
   }
   console.log(lines.join("\n"));
+  afterBlank = false;
 }
