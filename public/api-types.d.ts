@@ -7743,39 +7743,48 @@ export interface operations {
                             currency: string;
                             charges: {
                                 count: number;
-                                amount: number;
+                                /** @description Minor units as a base-10 integer string, exact beyond 2^53 (parse with BigInt). */
+                                amount: string;
                             };
                             reversals: {
                                 count: number;
-                                amount: number;
+                                /** @description Minor units as a base-10 integer string, exact beyond 2^53 (parse with BigInt). */
+                                amount: string;
                             };
-                            net: number;
+                            /** @description Minor units as a base-10 integer string, exact beyond 2^53 (parse with BigInt). */
+                            net: string;
                         }[];
                         totals: {
                             currency: string;
                             charges: {
                                 count: number;
-                                amount: number;
+                                /** @description Minor units as a base-10 integer string, exact beyond 2^53 (parse with BigInt). */
+                                amount: string;
                             };
                             reversals: {
                                 count: number;
-                                amount: number;
+                                /** @description Minor units as a base-10 integer string, exact beyond 2^53 (parse with BigInt). */
+                                amount: string;
                             };
-                            net: number;
+                            /** @description Minor units as a base-10 integer string, exact beyond 2^53 (parse with BigInt). */
+                            net: string;
                         }[];
                         settlements: {
                             currency: string;
                             open: {
                                 count: number;
-                                amount: number;
+                                /** @description Minor units as a base-10 integer string, exact beyond 2^53 (parse with BigInt). */
+                                amount: string;
                             };
                             invoiced: {
                                 count: number;
-                                amount: number;
+                                /** @description Minor units as a base-10 integer string, exact beyond 2^53 (parse with BigInt). */
+                                amount: string;
                             };
                             paid: {
                                 count: number;
-                                amount: number;
+                                /** @description Minor units as a base-10 integer string, exact beyond 2^53 (parse with BigInt). */
+                                amount: string;
                             };
                         }[];
                     };

@@ -8,6 +8,7 @@
 import * as z from "zod";
 import { LimitParam } from "../http/query";
 import { type AnyRoute, defineRoute } from "../http/route";
+import { MinorTotal } from "../money/totals";
 import { dashboard as buildDashboardFromDb } from "./dashboard";
 import { listEvents, parseTypeFilter } from "./events";
 import { health as runHealth } from "./health";
@@ -16,7 +17,7 @@ import { InstantParam, resolveRange } from "./time";
 
 const ADMIN_ERRORS = { admin_not_configured: "503 ADMIN_TOKEN unset", admin_unauthorized: "401" };
 const ok = z.literal(true);
-const Tally = z.object({ count: z.number().int(), amount: z.number().int() });
+const Tally = z.object({ count: z.number().int(), amount: MinorTotal });
 
 /** `from` (inclusive) / `to` (exclusive): epoch ms, ISO date or ISO date-time. */
 const RangeQuery = z.strictObject({ from: InstantParam.optional(), to: InstantParam.optional() });
@@ -88,8 +89,8 @@ export const statsFees = defineRoute({
     ok,
     from: z.string(),
     to: z.string(),
-    days: z.array(z.object({ day: z.string(), currency: z.string(), charges: Tally, reversals: Tally, net: z.number().int() })),
-    totals: z.array(z.object({ currency: z.string(), charges: Tally, reversals: Tally, net: z.number().int() })),
+    days: z.array(z.object({ day: z.string(), currency: z.string(), charges: Tally, reversals: Tally, net: MinorTotal })),
+    totals: z.array(z.object({ currency: z.string(), charges: Tally, reversals: Tally, net: MinorTotal })),
     settlements: z.array(z.object({ currency: z.string(), open: Tally, invoiced: Tally, paid: Tally })),
   }),
   errors: { ...ADMIN_ERRORS, invalid_range: "400 from ≥ to, or more than 366 days" },

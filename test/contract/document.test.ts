@@ -17,7 +17,7 @@ const TABLE = ERROR_CODES as Record<string, ErrorCodeInfo>;
 
 async function validate(d: unknown) {
   const v = new Validator();
-  const res = await v.validate(structuredClone(d) as object);
+  const res = await v.validate(structuredClone(d) as Record<string, unknown>);
   return { valid: res.valid, version: v.version, errors: res.errors };
 }
 
