@@ -10,6 +10,7 @@ import { CursorParam, LimitParam } from "../http/query";
 import { type AnyRoute, defineRoute } from "../http/route";
 import { Currency } from "../money/money";
 import { MinorTotal } from "../money/totals";
+import { FEE_KINDS, ROUNDING_MODES } from "../db/schema";
 import {
   type SettlementFilter,
   getSettlement,
@@ -63,6 +64,61 @@ const SettlementOut = z.object({
   paidAt: z.string().nullable(),
 });
 
+const Int = z.number().int();
+const FeeEventOut = z.object({
+  id: z.string(),
+  seq: Int,
+  feeId: z.string(),
+  kind: z.enum(FEE_KINDS),
+  subjectType: z.string(),
+  subjectId: z.string(),
+  amount: Int,
+  currency: z.string(),
+  baseAmount: Int,
+  ratePpm: Int,
+  fixedAmount: Int,
+  rounding: z.enum(ROUNDING_MODES),
+  ruleVersion: Int,
+  payerUid: z.string(),
+  beneficiaryId: z.string(),
+  reversesId: z.string().nullable(),
+  settlementId: z.string().nullable(),
+  createdAt: z.string(),
+});
+const RunOut = z.object({
+  status: z.literal("done"),
+  periodId: z.string(),
+  assigned: Int,
+  chunks: Int,
+  settlements: Int,
+  reconciliation: z.array(
+    z.object({
+      currency: z.string(),
+      settlementTotal: MinorTotal,
+      settlementItems: Int,
+      eventTotal: MinorTotal,
+      eventCount: Int,
+      ok: z.boolean(),
+    }),
+  ),
+  chunkMismatches: z.array(Int),
+  durationMs: z.number(),
+  phases: z.object({ begin: z.number(), chunks: z.number(), finalize: z.number() }),
+});
+const FeeOut = z.object({
+  id: z.string(),
+  scope: z.enum(["voucher", "transfer", "room", "mortgage"]),
+  ratePpm: Int,
+  fixedAmount: Int,
+  currency: z.string().nullable(),
+  rounding: z.enum(ROUNDING_MODES),
+  payer: z.enum(["issuer", "holder", "borrower", "lender", "actor"]),
+  active: z.boolean(),
+  version: Int,
+  meta: z.record(z.string(), z.unknown()),
+  updatedAt: z.string(),
+});
+
 const settlementId = (params: Record<string, string>) => {
   const id = params.id ?? "";
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(id)) throw badRequest("bad_settlement_id", "invalid settlement id");
@@ -81,7 +137,14 @@ export const run = defineRoute({
   // The run is idempotent by construction (a rerun changes nothing), so no stored response.
   idempotent: false,
   body: z.strictObject({ from: Instant, to: Instant }),
-  errors: { ...ADMIN_ERRORS, invalid_period: "400", run_in_progress: "409", reconciliation_failed: "500" },
+  response: z.object({ ok, run: RunOut }),
+  errors: {
+    ...ADMIN_ERRORS,
+    invalid_period: "400",
+    run_in_progress: "409",
+    reconciliation_failed: "500 totals disagree with the fee events; nothing settled (`details` is the failed run)",
+    lease_lost: "500 another run took the ledger's lease; retry (`details` is the failed run)",
+  },
   async handler(ctx) {
     const period = { from: ctx.body.from, to: ctx.body.to };
     const problem = periodProblem(period, ctx.now);
@@ -107,7 +170,7 @@ export const list = defineRoute({
   access: "read",
   query: ListQuery,
   response: z.object({ ok, items: z.array(SettlementOut), nextCursor: z.string().nullable() }),
-  errors: { ...ADMIN_ERRORS, invalid_cursor: "400" },
+  errors: { ...ADMIN_ERRORS, invalid_cursor: "400 not a nextCursor of a previous page" },
   handler: async (ctx) => ({ body: await listSettlements(ctx, ctx.query, ctx.query) }),
 });
 
@@ -163,6 +226,7 @@ export const get = defineRoute({
   auth: "admin",
   access: "read",
   query: DetailQuery,
+  response: z.object({ ok, settlement: SettlementOut, feeEvents: z.array(FeeEventOut), nextCursor: z.string().nullable() }),
   errors: { ...ADMIN_ERRORS, bad_settlement_id: "400", settlement_not_found: "404" },
   handler: async (ctx) => ({ body: await getSettlement(ctx, settlementId(ctx.params), ctx.query) }),
 });
@@ -197,6 +261,7 @@ export const fees = defineRoute({
   summary: "Fee rules with their current version.",
   auth: "admin",
   access: "read",
+  response: z.object({ ok, items: z.array(FeeOut) }),
   errors: ADMIN_ERRORS,
   handler: async (ctx) => ({ body: await listFees(ctx) }),
 });
@@ -211,6 +276,7 @@ export const feeUpdate = defineRoute({
   auth: "admin",
   access: "write",
   body: FeeUpdateBody,
+  response: z.object({ ok, fee: FeeOut }),
   errors: { ...ADMIN_ERRORS, fee_not_found: "404", version_conflict: "409" },
   handler: (ctx) => updateFee(ctx, ctx.params.id ?? ""),
 });
