@@ -61,7 +61,8 @@ if (child.stdout && child.stderr) {
   filterInto(child.stderr, process.stderr);
 }
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => child.kill(sig));
-child.on("exit", (code) => process.exit(code ?? 0));
+// "close", not "exit": wrangler's last lines (a build error) are still in the pipes when it exits.
+child.on("close", (code) => process.exit(code ?? 0));
 await announceWhenReady();
 
 /**
