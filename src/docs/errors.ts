@@ -99,8 +99,6 @@ export const ERROR_CODES = {
   upgrade_required: { status: 426, description: "the request is not a WebSocket upgrade" },
   room_unavailable: { status: 503, description: "the room could not be reached; `Retry-After` says when to retry" },
   room_full: { status: 503, description: "the room has no free connection; `Retry-After` says when to retry" },
-  no_identity: { status: 403, description: "internal: a connection reached a room without coming through the API" },
-  wrong_room: { status: 400, description: "internal: a room was asked for under another room's id" },
 
   // ── administration ──
   bad_settlement_id: { status: 400, description: "not a valid settlement id" },
@@ -121,6 +119,16 @@ export const ERROR_CODES = {
     status: 503,
     description: "a room could not be reached; nothing was erased in D1, repeat the request",
   },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+/**
+ * Codes the Room Durable Object answers an internal caller with, which no API operation passes on:
+ * the API reaches a room only after authenticating, with the identity headers set and the room's
+ * name derived from its id.
+ */
+export const INTERNAL_ERROR_CODES = {
+  no_identity: { status: 403, description: "a connection reached a room without coming through the API" },
+  wrong_room: { status: 400, description: "a room was asked for under another room's id" },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 /** A documented error code. */

@@ -6,18 +6,15 @@
  */
 import { describe, expect, it } from "vitest";
 import { allRoutes } from "../../src/app";
-import { ERROR_CODES, type ErrorCodeInfo, routeErrors } from "../../src/docs/errors";
+import { ERROR_CODES, type ErrorCodeInfo, INTERNAL_ERROR_CODES, errorCodesMarkdown, routeErrors } from "../../src/docs/errors";
 import { apiDocument } from "../../src/docs/openapi";
 
 const sources = import.meta.glob<string>("../../src/**/*.ts", { query: "?raw", import: "default", eager: true });
 const TABLE = ERROR_CODES as Record<string, ErrorCodeInfo>;
 
-/** Codes thrown that no operation answers with, and why. */
-const NOT_ON_ANY_OPERATION: Record<string, string> = {
-  no_identity:
-    "the Room Durable Object's own guard: the API connects to it only after authenticating and always sets the identity headers",
-  wrong_room: "the Room Durable Object's routing guard: its name is derived from the room id it is asked for",
-};
+/** Codes thrown that no operation answers with (why: `INTERNAL_ERROR_CODES`). */
+const NOT_ON_ANY_OPERATION: Record<string, ErrorCodeInfo> = INTERNAL_ERROR_CODES;
+const docs = import.meta.glob<string>("../../docs/api.md", { query: "?raw", import: "default", eager: true });
 
 const HELPER_STATUS: Record<string, number> = {
   badRequest: 400,
@@ -82,8 +79,9 @@ describe("error codes in the source", () => {
 
   it("are each in the code table, with the status they are thrown with", () => {
     for (const t of thrown) {
-      expect(TABLE[t.code], `${t.code} (${t.file}) is missing from ERROR_CODES`).toBeDefined();
-      expect(TABLE[t.code]?.status, `${t.code} thrown with ${t.status} in ${t.file}`).toBe(t.status);
+      const info = TABLE[t.code] ?? NOT_ON_ANY_OPERATION[t.code];
+      expect(info, `${t.code} (${t.file}) is missing from ERROR_CODES`).toBeDefined();
+      expect(info?.status, `${t.code} thrown with ${t.status} in ${t.file}`).toBe(t.status);
     }
   });
 
@@ -103,6 +101,14 @@ describe("error codes in the source", () => {
     const route = allRoutes.find((r) => r.id === "admin.settlements.run");
     const codes = routeErrors(route as never).map((e) => e.code);
     for (const c of outcomes) expect(codes, c).toContain(c);
+  });
+
+  it("docs/api.md lists the code table as the source describes it (errorCodesMarkdown)", () => {
+    const md = docs["../../docs/api.md"] ?? "";
+    const missing = errorCodesMarkdown()
+      .split("\n")
+      .filter((line) => !md.includes(line));
+    expect(missing, "paste errorCodesMarkdown() of src/docs/errors.ts into docs/api.md").toEqual([]);
   });
 
   it("the table lists no code that nothing answers with", () => {
