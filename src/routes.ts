@@ -5,7 +5,7 @@
  * @module
  */
 import type { AnyRoute } from "./http/route";
-import { verify } from "./identity/verify";
+import { logout, verify } from "./presence/login";
 import { monitoringRoutes } from "./monitoring/routes";
 import * as presence from "./presence/routes";
 import { privacyRoutes } from "./privacy/routes";
@@ -16,6 +16,7 @@ import * as vouchers from "./vouchers/routes";
 /** All API routes except the documentation routes. */
 export const apiRoutes: readonly AnyRoute[] = [
   verify,
+  logout,
   presence.heartbeat,
   presence.match,
   vouchers.issue,

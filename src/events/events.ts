@@ -13,6 +13,7 @@ import { events } from "../db/schema";
  */
 export type EventType =
   | "auth.verified"
+  | "auth.logout"
   | "voucher.issue"
   | "voucher.book"
   | "voucher.cancel"

@@ -1,8 +1,15 @@
 /**
  * Reading request bodies with a hard size cap, before anything parses them.
  *
+ * Hand-written rather than hono's body limit: that step re-wraps the request after reading a
+ * streamed body (workerd refuses to rebuild a request around a locked stream) and trusts a
+ * declared Content-Length; this reader refuses a declared oversize body unread, keeps the cap
+ * whatever the headers claim (chunked, or a Content-Length that lies) and decodes strictly
+ * (UTF-8, no lone surrogates).
+ *
  * @module
  */
+import type { Step } from "./context";
 import { AppError, badRequest } from "./errors";
 
 /** Largest accepted JSON body. Every API body is far smaller; anything bigger is refused unread. */
@@ -80,3 +87,9 @@ function hasLoneSurrogate(root: unknown): boolean {
   }
   return false;
 }
+
+/** The body step: the capped read, then the JSON parse into `rawBody` (validated later). */
+export const jsonBody: Step = async (c, next) => {
+  c.set("rawBody", parseJson(await readBodyText(c.req.raw)));
+  await next();
+};

@@ -18,6 +18,10 @@ export interface Config {
   rateLimitWrite: number;
   rateLimitRead: number;
   sessionTtlSeconds: number;
+  /** Failed admin authentications per minute and client address before the address is locked out. */
+  adminAuthFailuresPerMin: number;
+  /** Origins besides the site's own whose pages may send cookie-authenticated writes (`ALLOWED_ORIGINS`). */
+  allowedOrigins: readonly string[];
 }
 
 const positiveInt = (raw: string | undefined, fallback: number) => {
@@ -33,7 +37,25 @@ export function loadConfig(env: Env): Config {
     rateLimitWrite: positiveInt(env.RATE_LIMIT_WRITE_PER_MIN, 60),
     rateLimitRead: positiveInt(env.RATE_LIMIT_READ_PER_MIN, 120),
     sessionTtlSeconds: positiveInt(env.SESSION_TTL_SECONDS, 7 * 24 * 3600),
+    adminAuthFailuresPerMin: positiveInt(env.ADMIN_AUTH_FAILURES_PER_MIN, 10),
+    allowedOrigins: parseOrigins(env.ALLOWED_ORIGINS),
   };
+}
+
+/** `ALLOWED_ORIGINS` as normalized origins (`scheme://host[:port]`); entries that are not an origin are dropped. */
+export function parseOrigins(raw: string | undefined): string[] {
+  const out: string[] = [];
+  for (const part of (raw ?? "").split(",")) {
+    const text = part.trim();
+    if (!text) continue;
+    try {
+      const url = new URL(text);
+      if ((url.protocol === "https:" || url.protocol === "http:") && url.origin === text.replace(/\/$/, "")) out.push(url.origin);
+    } catch {
+      // Not a URL: ignored, like any other entry that is not a bare origin.
+    }
+  }
+  return out;
 }
 
 /** 503 for a secret the operator has not set: refuse rather than run with a guessable default. */

@@ -12,7 +12,10 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Db, Statement } from "../db/client";
 import { idempotencyKeys } from "../db/schema";
 import { sha256Hex } from "../identity/crypto";
-import { badRequest, conflict, AppError } from "./errors";
+import type { Step } from "./context";
+import { badRequest, conflict, AppError, toErrorResponse } from "./errors";
+import { errorSummary } from "./request";
+import type { AnyRoute } from "./route";
 
 /** How long results are kept and replayed. */
 export const IDEMPOTENCY_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -103,4 +106,76 @@ export function storeResponse(db: Db, claim: IdempotencyClaim, status: number, b
 /** Drops an unfinished claim (the request failed unexpectedly), so a retry can run again. */
 export async function releaseClaim(db: Db, claim: IdempotencyClaim): Promise<void> {
   await db.delete(idempotencyKeys).where(and(claimWhere(claim, true), eq(idempotencyKeys.state, "in_flight")));
+}
+
+/** A claimed key of the running request: its stored response goes into the commit batch, or is stored after. */
+export class IdempotencyRecord {
+  private storedYet = false;
+
+  constructor(
+    private readonly db: Db,
+    readonly claim: IdempotencyClaim,
+  ) {}
+
+  /** Whether the response is stored already (in the commit batch). */
+  get stored(): boolean {
+    return this.storedYet;
+  }
+
+  /** The statement that stores the response, for the commit batch; the record counts as stored once that batch committed. */
+  statement(status: number, body: string): Statement {
+    return storeResponse(this.db, this.claim, status, body);
+  }
+
+  /** The commit batch that carried `statement()` went through. */
+  markStored(): void {
+    this.storedYet = true;
+  }
+
+  /** Stores the response in its own round trip (a request that did not commit, or a refusal). */
+  async store(status: number, body: string): Promise<void> {
+    await storeResponse(this.db, this.claim, status, body);
+    this.storedYet = true;
+  }
+}
+
+/**
+ * The idempotency step, for routes that take `Idempotency-Key` (default: every POST). The caller
+ * is counted (and the session checked) before a claim exists, so a refused request never holds a
+ * key. A replay answers the stored response with `Idempotent-Replayed: true`. After the handler:
+ * a business refusal (< 500) is stored like any result, so a retry sees the same answer; an
+ * unexpected failure releases the key, so a retry can run again.
+ */
+export function idempotency(route: AnyRoute): Step {
+  const enabled = route.idempotent ?? route.method === "POST";
+  return async (c, next) => {
+    const key = enabled ? parseIdempotencyKey(c.req.header("idempotency-key") ?? null) : null;
+    if (!key) return next();
+    const { db, uow, now, requestId } = c.var;
+    await uow.settle();
+    const claim = { callerKey: c.var.callerKey, route: route.id, key, claim: requestId };
+    const stored = await claimKey(db, claim, await bodyHash(c.var.rawBody ?? {}), now);
+    if (stored) {
+      c.var.log("info", "idempotent replay", { route: route.id });
+      return c.body(stored.body, stored.status as 200, {
+        "content-type": "application/json; charset=utf-8",
+        "idempotent-replayed": "true",
+      });
+    }
+    const record = new IdempotencyRecord(db, claim);
+    c.set("idempotency", record);
+    try {
+      await next();
+      if (!record.stored) await record.store(c.res.status, await c.res.clone().text());
+    } catch (err) {
+      const refusal = toErrorResponse(err, requestId);
+      try {
+        if (refusal.status < 500) await record.store(refusal.status, await refusal.text());
+        else await releaseClaim(db, claim);
+      } catch (e) {
+        c.var.log("error", "idempotency bookkeeping failed", { error: errorSummary(e) });
+      }
+      throw err;
+    }
+  };
 }

@@ -1,23 +1,28 @@
 /**
- * Fixed-window rate limit per (route, caller) in D1: one atomic upsert per request, so
+ * Fixed-window rate limit of writes per (route, caller) in D1: one atomic upsert per request, so
  * concurrent isolates share the counter and no read-then-write race can let extra requests in.
  *
- * The upsert rides along with the handler's first D1 round trip (`withReads`) instead of costing
- * a round trip of its own; it is always settled before any write commits.
+ * The upsert rides along with the handler's first D1 round trip instead of costing a round trip of
+ * its own; it is always settled before any write commits. Reads are limited without D1 writes
+ * (`./read-limit.ts`).
  *
  * @module
  */
 import { eq, sql } from "drizzle-orm";
-import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
-import type { Db, Statement } from "../db/client";
+import { type Db, type Statement, isGuardAbort } from "../db/client";
 import { rateLimits, writeGuards } from "../db/schema";
 import { AppError } from "./errors";
+import type { BatchCheck } from "./unit-of-work";
 
 /** Length of a rate-limit window. */
 export const WINDOW_MS = 60_000;
 
-/** Counts one request against `limit` per window for `key`. */
-export class RateLimiter {
+/**
+ * Counts one request against `limit` per window for `key`, as a check of the request's unit of
+ * work: the count rides in the request's first D1 batch (a read batch, or the commit, where a
+ * count over the limit aborts the whole batch).
+ */
+export class RateLimiter implements BatchCheck {
   private settled = false;
   private readonly windowStart: number;
 
@@ -27,40 +32,26 @@ export class RateLimiter {
     private readonly limit: number,
     private readonly now: number,
   ) {
-    this.windowStart = now - (now % WINDOW_MS);
+    this.windowStart = windowOf(now);
+  }
+
+  get done(): boolean {
+    return this.settled;
+  }
+
+  readStatements(): Statement[] {
+    return this.settled ? [] : [this.statement()];
+  }
+
+  checkRead(rows: unknown[]): void {
+    this.check((rows[0] as { count: number }[] | undefined) ?? []);
   }
 
   /**
-   * A limiter that never counts (born settled): for the rare route that must answer without a D1
-   * write, such as the health check, which has to report a D1 outage instead of failing on it.
+   * The count and a guard that aborts the batch when the count is over the limit (the abort rolls
+   * the count back with everything else; `explainAbort` turns it into the 429).
    */
-  static unlimited(db: Db, now: number): RateLimiter {
-    const limiter = new RateLimiter(db, "", Number.POSITIVE_INFINITY, now);
-    limiter.settled = true;
-    return limiter;
-  }
-
-  /** Counts the request in its own round trip, unless it was already counted. */
-  async enforce(): Promise<void> {
-    if (this.settled) return;
-    const [rows] = await this.db.batch([this.statement()]);
-    this.check(rows);
-  }
-
-  /** Runs `queries` as one batch, counting the request in the same round trip if still due. */
-  async withReads<T extends readonly [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]>(queries: T): Promise<BatchResponse<T>> {
-    if (this.settled) return this.db.batch(queries);
-    const [rows, ...rest] = (await this.db.batch([this.statement(), ...queries])) as unknown[];
-    this.check(rows as { count: number }[]);
-    return rest as BatchResponse<T>;
-  }
-
-  /**
-   * Statements that count the request inside a write batch and abort the batch when the limit
-   * is exceeded (empty once counted). After such a batch, call `settle()` on success, or
-   * `explainAbort()` when it aborted, to turn an over-limit abort into the 429.
-   */
-  inBatch(): Statement[] {
+  writeStatements(): Statement[] {
     if (this.settled) return [];
     return [
       this.statement(),
@@ -70,13 +61,13 @@ export class RateLimiter {
     ];
   }
 
-  /** The batch that carried `inBatch()` committed: the request is counted and within the limit. */
   settle(): void {
     this.settled = true;
   }
 
-  /** A batch carrying `inBatch()` aborted (and rolled the count back): throws 429 if the limit was the cause. */
-  async explainAbort(): Promise<void> {
+  /** Throws 429 when an aborted batch was aborted by this limiter's guard (the count was over). */
+  async explainAbort(err: unknown): Promise<void> {
+    if (!isGuardAbort(err)) return;
     const row = await this.db
       .select({ count: rateLimits.count, windowStart: rateLimits.windowStart })
       .from(rateLimits)
@@ -86,32 +77,38 @@ export class RateLimiter {
   }
 
   private statement() {
-    return this.db
-      .insert(rateLimits)
-      .values({ key: this.key, windowStart: this.windowStart, count: 1 })
-      .onConflictDoUpdate({
-        target: rateLimits.key,
-        set: {
-          count: sql`CASE WHEN ${rateLimits.windowStart} = excluded.window_start THEN ${rateLimits.count} + 1 ELSE 1 END`,
-          windowStart: sql`excluded.window_start`,
-        },
-      })
-      .returning({ count: rateLimits.count });
+    return countRequest(this.db, this.key, this.windowStart).returning({ count: rateLimits.count });
   }
 
   private check(rows: { count: number }[]): void {
     this.settled = true;
     const count = rows[0]?.count ?? 0;
     if (count <= this.limit) return;
-    const retryAfter = Math.max(1, Math.ceil((this.windowStart + WINDOW_MS - this.now) / 1000));
-    throw new AppError(
-      429,
-      "rate_limited",
-      "rate limit exceeded",
-      { limit: this.limit, retryAfter },
-      {
-        "retry-after": String(retryAfter),
-      },
-    );
+    throw rateLimited(this.limit, secondsLeft(this.now));
   }
+}
+
+/** 429 `rate_limited` with `Retry-After` (seconds) and the limit in the details. */
+export function rateLimited(limit: number, retryAfter: number): AppError {
+  return new AppError(429, "rate_limited", "rate limit exceeded", { limit, retryAfter }, { "retry-after": String(retryAfter) });
+}
+
+/** The start of the window `now` falls in. */
+export const windowOf = (now: number) => now - (now % WINDOW_MS);
+
+/** Seconds until the window of `now` ends (at least 1), for `Retry-After`. */
+export const secondsLeft = (now: number) => Math.max(1, Math.ceil((windowOf(now) + WINDOW_MS - now) / 1000));
+
+/** Upsert that counts one request for `key` in the window starting at `windowStart` (a new window restarts at 1). */
+export function countRequest(db: Db, key: string, windowStart: number) {
+  return db
+    .insert(rateLimits)
+    .values({ key, windowStart, count: 1 })
+    .onConflictDoUpdate({
+      target: rateLimits.key,
+      set: {
+        count: sql`CASE WHEN ${rateLimits.windowStart} = excluded.window_start THEN ${rateLimits.count} + 1 ELSE 1 END`,
+        windowStart: sql`excluded.window_start`,
+      },
+    });
 }

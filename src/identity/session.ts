@@ -1,7 +1,14 @@
 /**
- * Stateless session tokens: `s1.<kid>.<payload b64url>.<HMAC-SHA256 b64url>` with payload
- * `{uid, iat, exp}` (seconds). The key id selects the verifying key, so keys rotate without
- * logging anyone out: sign with the first key of `SESSION_KEYS`, accept all of them.
+ * Session tokens: `s1.<kid>.<payload b64url>.<HMAC-SHA256 b64url>` with payload
+ * `{uid, tid, gen, iat, exp}` (`iat`/`exp` in seconds). The key id selects the verifying key, so
+ * keys rotate without logging anyone out: sign with the first key of `SESSION_KEYS`, accept all.
+ *
+ * The signed string is unambiguous: `kid` is `[A-Za-z0-9_-]` and the payload base64url, neither
+ * contains the separator `.`, and the payload is JSON, whose fields cannot run into each other.
+ *
+ * The signature proves who; `tid` (the thinker row) and `gen` (its session generation when the
+ * token was signed) let a request prove the session is still live inside the D1 round trip it
+ * makes anyway (see `src/http/session-check.ts`): logout and erasure revoke without a lookup table.
  *
  * @module
  */
@@ -11,22 +18,34 @@ import { fromBase64Url, hmac, hmacVerify, toBase64Url } from "./crypto";
 /** Name of the session cookie. */
 export const SESSION_COOKIE = "ts_session";
 
-/** What a valid session proves. */
+/** What a valid session signature proves (whether it is still live is a D1 question). */
 export interface Session {
   uid: string;
+  /** The thinker row the session belongs to. */
+  thinkerId: string;
+  /** The row's session generation when the token was signed. */
+  gen: number;
   /** Expiry, epoch ms. */
   expiresAt: number;
+}
+
+/** Whom a new session is for. */
+export interface SessionSubject {
+  uid: string;
+  thinkerId: string;
+  gen: number;
 }
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Signs a session for `uid`, valid for `ttlSeconds` from `now` (ms). */
-export async function signSession(uid: string, keys: SessionKey[], now: number, ttlSeconds: number) {
+/** Signs a session for `who`, valid for `ttlSeconds` from `now` (ms). */
+export async function signSession(who: SessionSubject, keys: SessionKey[], now: number, ttlSeconds: number) {
   const [key] = keys;
   if (!key) throw new Error("no session key");
   const iat = Math.floor(now / 1000);
-  const payload = toBase64Url(enc.encode(JSON.stringify({ uid, iat, exp: iat + ttlSeconds })));
+  const claims = { uid: who.uid, tid: who.thinkerId, gen: who.gen, iat, exp: iat + ttlSeconds };
+  const payload = toBase64Url(enc.encode(JSON.stringify(claims)));
   const signed = `s1.${key.kid}.${payload}`;
   const sig = toBase64Url(await hmac(key.secret, signed));
   return { token: `${signed}.${sig}`, expiresAt: (iat + ttlSeconds) * 1000 };
@@ -45,10 +64,14 @@ export async function verifySession(token: string, keys: SessionKey[], now: numb
   const raw = fromBase64Url(payload);
   if (!raw) return null;
   try {
-    const data = JSON.parse(dec.decode(raw)) as { uid?: unknown; exp?: unknown };
-    if (typeof data.uid !== "string" || typeof data.exp !== "number") return null;
-    if (data.exp * 1000 <= now) return null;
-    return { uid: data.uid, expiresAt: data.exp * 1000 };
+    const data = JSON.parse(dec.decode(raw)) as { uid?: unknown; tid?: unknown; gen?: unknown; exp?: unknown };
+    const { uid, tid, gen, exp } = data;
+    // A token from before revocation existed carries no tid/gen: it cannot be checked, so it is refused.
+    if (typeof uid !== "string" || typeof tid !== "string" || !Number.isSafeInteger(gen) || typeof exp !== "number") {
+      return null;
+    }
+    if (exp * 1000 <= now) return null;
+    return { uid, thinkerId: tid, gen: gen as number, expiresAt: exp * 1000 };
   } catch {
     return null;
   }
@@ -67,26 +90,14 @@ export function sessionToken(req: Request): string | null {
   return null;
 }
 
-/**
- * True when `req` would authenticate by the session cookie (no Bearer header) and comes from a
- * page of another origin (`Origin` header). WebSocket upgrades are not covered by CORS, so a
- * cookie-authenticated upgrade must check it (cross-site WebSocket hijacking); `SameSite=Lax`
- * already keeps the cookie off cross-site requests, this also covers same-site other origins.
- */
-export function crossOriginCookie(req: Request): boolean {
-  if (req.headers.get("authorization")?.startsWith("Bearer ")) return false;
-  const origin = req.headers.get("origin");
-  if (origin === null || !sessionToken(req)) return false;
-  try {
-    return new URL(origin).origin !== new URL(req.url).origin;
-  } catch {
-    return true; // "null" or garbage: not our page
-  }
-}
-
 /** `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure unless the host is localhost. */
 export function sessionCookie(token: string, expiresAt: number, now: number, url: URL): string {
   const local = url.hostname === "localhost" || url.hostname === "127.0.0.1";
   const maxAge = Math.max(0, Math.floor((expiresAt - now) / 1000));
   return `${SESSION_COOKIE}=${token}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${local ? "" : "; Secure"}`;
+}
+
+/** `Set-Cookie` value that removes the session cookie (same attributes, expired). */
+export function clearSessionCookie(url: URL): string {
+  return sessionCookie("", 0, 0, url);
 }

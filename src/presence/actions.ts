@@ -12,7 +12,7 @@ import { events, presenceSessions, rooms } from "../db/schema";
 import { identityHashKey } from "../http/config";
 import { forbidden, unauthorized } from "../http/errors";
 import type { HandlerContext, HandlerResult } from "../http/route";
-import { asThinkerId, thinkerIdentity } from "../identity/verify";
+import { asThinkerId, thinkerIdentity } from "../identity/thinker";
 import { MATCH_WINDOW_MS, MIN_CANDIDATES, newPairRoomId } from "./match";
 import type { HeartbeatBody, MatchBody } from "./schemas";
 

@@ -9,7 +9,7 @@ import { identityHashKey } from "../http/config";
 import { AppError, badRequest, notFound } from "../http/errors";
 import { type AnyRoute, defineRoute } from "../http/route";
 import { StoredUid } from "../identity/schemas";
-import { thinkerIdentity } from "../identity/verify";
+import { thinkerIdentity } from "../identity/thinker";
 import { roomStub } from "../rooms/stub";
 import { ERASURE_TARGETS, type RoomsErased, eraseRooms, newTombstone, runErasure } from "./erase";
 

@@ -27,7 +27,7 @@ import type { Db } from "../db/client";
 import { identityHashKey } from "../http/config";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/log";
-import { asThinkerId } from "../identity/verify";
+import { asThinkerId } from "../identity/thinker";
 import { PING_TEXT, ServerFrame, utf8LengthUpTo } from "./protocol";
 import { type Bucket, take } from "./rate";
 import { type RoomRef, parseRoomId } from "./room-id";

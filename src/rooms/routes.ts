@@ -11,8 +11,8 @@ import * as z from "zod";
 import type { Db } from "../db/client";
 import { roomTickets } from "../db/schema";
 import { sha256Hex, toBase64Url } from "../identity/crypto";
-import { crossOriginCookie } from "../identity/session";
 import { AppError, badRequest, forbidden, notFound, unauthorized } from "../http/errors";
+import { badOrigin, crossSiteCookie } from "../http/origin";
 import { defineRoute, type HandlerContext } from "../http/route";
 import { type RoomRow, authorize, connectRoom, enterRoom } from "./access";
 import { LegacyBridge } from "./legacy";
@@ -67,9 +67,6 @@ function requireUpgrade(req: Request): void {
     throw new AppError(426, "upgrade_required", "expected a WebSocket upgrade", undefined, { upgrade: "websocket" });
   }
 }
-
-/** A cookie session from another origin (cross-site WebSocket hijacking, see `crossOriginCookie`). */
-const badOrigin = () => forbidden("bad_origin", "a cookie session connects only from this site's pages");
 
 export const ticket = defineRoute({
   id: "rooms.ticket",
@@ -135,7 +132,7 @@ export const ws = defineRoute({
     requireUpgrade(ctx.req);
     // A verified session wins — from a cookie only on a page of our own origin (else the ticket
     // decides); an asserted (compat) uid is never enough for a room.
-    const foreign = ctx.verified && crossOriginCookie(ctx.req);
+    const foreign = ctx.verified && crossSiteCookie(ctx.req, ctx.config.allowedOrigins);
     let uid = ctx.verified && !foreign ? ctx.caller : null;
     if (!uid && ctx.query.ticket) uid = await redeemTicket(ctx.db, ctx.query.ticket, ref, ctx.now);
     if (!uid && foreign) throw badOrigin();
@@ -182,14 +179,14 @@ export const legacy = defineRoute({
   errors: { upgrade_required: "426", unauthenticated: "401", bad_origin: "403" },
   async handler(ctx) {
     requireUpgrade(ctx.req);
-    if (ctx.verified && crossOriginCookie(ctx.req)) {
-      throw badOrigin();
-    }
+    if (ctx.verified && crossSiteCookie(ctx.req, ctx.config.allowedOrigins)) throw badOrigin();
     const sessionUid = ctx.verified ? ctx.caller : null;
     const compat = ctx.config.authMode === "compat";
     // Refused before the upgrade: the portal learns "no session" from the failed dial, not a frame.
     if (!sessionUid && !compat)
       throw unauthorized("unauthenticated", "a verified session is required (POST /api/presence/verify)");
+    // The session must still be live before the socket opens (no read of this handler carries the check).
+    await ctx.settle();
     const { 0: client, 1: server } = new WebSocketPair();
     server.accept();
     new LegacyBridge(server, { env: ctx.env, db: ctx.db, log: ctx.log, sessionUid, compat, now: Date.now });

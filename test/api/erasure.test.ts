@@ -8,7 +8,7 @@
  * P's rows group under one tombstone; the other person (Q) is untouched; a repeat is 404.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { thinkerIdentity } from "../../src/identity/verify";
+import { thinkerIdentity } from "../../src/identity/thinker";
 import { call, issueVoucher, json, login, newUid, slotAt, testEnv } from "../support/client";
 import { admin, checkInvariants, feeEvent, settle } from "../support/settlement-kit";
 import { post, row, rows } from "../support/voucher-kit";

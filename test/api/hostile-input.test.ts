@@ -13,7 +13,7 @@ import { z } from "zod";
 import { allRoutes, app } from "../../src/app";
 import type { AnyRoute } from "../../src/http/route";
 import { toBase64Url } from "../../src/identity/crypto";
-import { thinkerIdentity } from "../../src/identity/verify";
+import { thinkerIdentity } from "../../src/identity/thinker";
 import { issueVoucher, json, login, newUid, signedLink, slotAt, testEnv } from "../support/client";
 
 type Who = { uid: string; session: string };
@@ -326,8 +326,10 @@ async function probe(
   init: { method?: string; search?: string; body?: BodyInit; headers?: Record<string, string> },
   want: Expectation = {},
 ): Promise<Outcome> {
+  // What a JSON client sends; the login refuses any other content type before reading the body.
+  const json: Record<string, string> = init.body === undefined ? {} : { "content-type": "application/json" };
+  const headers: Record<string, string> = { authorization: await bearerFor(route), ...json, ...init.headers };
   const before = await snapshot();
-  const headers: Record<string, string> = { authorization: bearerFor(route), ...init.headers };
   const res = await app.request(
     `http://localhost${route.path}${init.search ?? ""}`,
     { method: init.method ?? route.method, headers, body: init.body },
@@ -367,8 +369,10 @@ async function probe(
  * The credential a route accepts: the admin token for admin routes (otherwise every probe would
  * stop at 401 before validation), the user session for all others.
  */
-function bearerFor(route: AnyRoute): string {
-  return `Bearer ${route.auth === "admin" ? testEnv.ADMIN_TOKEN : me.session}`;
+/** The admin token, or a session: a fresh one for logout (which ends the session it is sent with). */
+async function bearerFor(route: AnyRoute): Promise<string> {
+  if (route.auth === "admin") return `Bearer ${testEnv.ADMIN_TOKEN}`;
+  return `Bearer ${route.id === "presence.logout" ? (await login()).session : me.session}`;
 }
 
 function safeJson(text: string): Record<string, unknown> | null {
@@ -545,12 +549,13 @@ describe.each(allRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))("%s",
     const wrong = ALLOWED_METHODS.filter((m) => m !== route.method && !(route.method === "GET" && m === "HEAD"));
     for (const method of wrong) {
       const hasBody = method !== "GET";
+      const authorization = await bearerFor(route);
       const before = await snapshot();
       const res = await app.request(
         `http://localhost${route.path}`,
         {
           method,
-          headers: { authorization: bearerFor(route) },
+          headers: { authorization },
           body: hasBody ? JSON.stringify(await baselineBody(route)) : undefined,
         },
         testEnv,

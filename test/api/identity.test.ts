@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { allRoutes, app } from "../../src/app";
 import { sessionKeys } from "../../src/http/config";
-import { hmac, sha256Hex, toBase64Url, toHex } from "../../src/identity/crypto";
+import { fromBase64Url, hmac, sha256Hex, toBase64Url, toHex } from "../../src/identity/crypto";
 import { signSession } from "../../src/identity/session";
 import { call, issueVoucher, json, login, newUid, signedLink, slotAt, testEnv, compatEnv as compat } from "../support/client";
 import { countOf, rows } from "../support/voucher-kit";
@@ -290,7 +290,10 @@ describe("sessions on a write route (POST /api/voucher/issue)", () => {
     const me = await login();
     const bearer = await json(ISSUE, { session: me.session, body: issueBody(me.uid) });
     expect(bearer.status).toBe(200);
-    const cookie = await json(ISSUE, { headers: { cookie: `other=1; ts_session=${me.session}; x=y` }, body: issueBody(me.uid) });
+    const cookie = await json(ISSUE, {
+      headers: { cookie: `other=1; ts_session=${me.session}; x=y`, origin: "http://localhost" },
+      body: issueBody(me.uid),
+    });
     expect(cookie.status).toBe(200);
     const stored = await rows<{ id: string; issuer_uid: string }>(
       "SELECT id, issuer_uid FROM vouchers WHERE issuer_uid = ?",
@@ -305,7 +308,7 @@ describe("sessions on a write route (POST /api/voucher/issue)", () => {
     const v = await json(VERIFY, { body: await signedLink(uid) });
     const setCookie = v.headers.get("set-cookie") ?? "";
     const pair = setCookie.split(";")[0] ?? "";
-    const r = await json(ISSUE, { headers: { cookie: pair }, body: issueBody(uid) });
+    const r = await json(ISSUE, { headers: { cookie: pair, origin: "http://localhost" }, body: issueBody(uid) });
     expect(r.status).toBe(200);
     expect(await vouchersOf(uid)).toBe(1);
   });
@@ -318,9 +321,9 @@ describe("sessions on a write route (POST /api/voucher/issue)", () => {
       new TextDecoder().decode(
         Uint8Array.from(atob((me.session.split(".")[2] ?? "").replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)),
       ),
-    ) as { uid: string; iat: number; exp: number };
+    ) as { uid: string; tid: string; gen: number; iat: number; exp: number };
     expect(payload.uid).toBe(me.uid);
-    const expired = await signSession(me.uid, keys, Date.now() - 7_200_000, 3600);
+    const expired = await signSession({ uid: me.uid, thinkerId: payload.tid, gen: payload.gen }, keys, Date.now() - 7_200_000, 3600);
     const bad: Record<string, string> = {
       "forged uid": forgePayload(me.session, { ...payload, uid: victim }),
       "forged exp": forgePayload(me.session, { ...payload, exp: payload.exp + 3600 }),
@@ -360,18 +363,24 @@ describe("sessions on a write route (POST /api/voucher/issue)", () => {
     expect(k1 && k2).toBeTruthy();
     if (!k1 || !k2) return;
 
-    const old = newUid();
-    const oldToken = await signSession(old, [k1], Date.now(), 3600);
+    // A real thinker row (the token must name a live session), signed again by the previous key.
+    const { uid: old, session } = await login();
+    const claims = JSON.parse(new TextDecoder().decode(fromBase64Url(session.split(".")[2] ?? "") ?? new Uint8Array())) as {
+      tid: string;
+      gen: number;
+    };
+    const oldToken = await signSession({ uid: old, thinkerId: claims.tid, gen: claims.gen }, [k1], Date.now(), 3600);
     expect(oldToken.token.startsWith("s1.k1.")).toBe(true);
     const r = await json(ISSUE, { session: oldToken.token, body: issueBody(old) });
     expect(r.status).toBe(200);
     expect(await vouchersOf(old)).toBe(1);
 
     const stranger = newUid();
-    const unknownKid = await signSession(stranger, [{ kid: "k9", secret: k2.secret }], Date.now(), 3600);
+    const subject = { uid: stranger, thinkerId: claims.tid, gen: claims.gen };
+    const unknownKid = await signSession(subject, [{ kid: "k9", secret: k2.secret }], Date.now(), 3600);
     expectError(await json(ISSUE, { session: unknownKid.token, body: issueBody(stranger) }), 401, "invalid_session");
     // A kid relabelled to another known key does not verify either.
-    const relabelled = await signSession(stranger, [{ kid: "k1", secret: k2.secret }], Date.now(), 3600);
+    const relabelled = await signSession(subject, [{ kid: "k1", secret: k2.secret }], Date.now(), 3600);
     expectError(await json(ISSUE, { session: relabelled.token, body: issueBody(stranger) }), 401, "invalid_session");
     expect(await vouchersOf(stranger)).toBe(0);
   });

@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
-import { thinkerIdentity } from "../../src/identity/verify";
+import { thinkerIdentity } from "../../src/identity/thinker";
 import { MATCH_WINDOW_MS, type SessionView, planMatch } from "../../src/presence/match";
 import { json, login, newUid, signedLink, testEnv, compatEnv as compat } from "../support/client";
 import { type Who, countOf, newRequestId, post, row, rows } from "../support/voucher-kit";

@@ -9,6 +9,8 @@ export const TEST_BINDINGS = {
   IDENTITY_HASH_KEY: "test-identity-hash-key-0123456789",
   RATE_LIMIT_WRITE_PER_MIN: "100000",
   RATE_LIMIT_READ_PER_MIN: "100000",
+  // The admin-auth tests fail on purpose many times from one address; the lockout test lowers it.
+  ADMIN_AUTH_FAILURES_PER_MIN: "100000",
   LOG_LEVEL: "warn",
   ADMIN_TOKEN: "test-admin-token-0123456789",
 } as const;

@@ -124,16 +124,22 @@ describe("verifyLink", () => {
 const K1: SessionKey = { kid: "k1", secret: "test-session-secret-old-0123456789" };
 const K2: SessionKey = { kid: "k2", secret: "test-session-secret-new-0123456789" };
 const TTL = 604_800;
+/** A session subject: the uid, its thinker row and the row's session generation. */
+const who = (uid: string) => ({ uid, thinkerId: "thinker-00000000000000aa", gen: 7 });
+/** What verifySession proves for `uid`'s token. */
+const proves = (uid: string, expiresAt: number) => ({ ...who(uid), expiresAt });
 
 describe("sessions", () => {
   it("round-trips uid and expiry", async () => {
-    const { token, expiresAt } = await signSession("alice", [K1], NOW, TTL);
+    const { token, expiresAt } = await signSession(who("alice"), [K1], NOW, TTL);
     expect(token).toMatch(/^s1\.k1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
     expect(expiresAt).toBe(NOW + TTL * 1000);
-    expect(await verifySession(token, [K1], NOW)).toEqual({ uid: "alice", expiresAt });
+    expect(await verifySession(token, [K1], NOW)).toEqual(proves("alice", expiresAt));
     const payload = fromBase64Url(token.split(".")[2] ?? "");
     expect(JSON.parse(new TextDecoder().decode(payload ?? new Uint8Array()))).toEqual({
       uid: "alice",
+      tid: "thinker-00000000000000aa",
+      gen: 7,
       iat: NOW / 1000,
       exp: NOW / 1000 + TTL,
     });
@@ -142,22 +148,22 @@ describe("sessions", () => {
   it("round-trips any uid", async () => {
     await check(
       fc.asyncProperty(fc.string({ minLength: 1, maxLength: 80, unit: "grapheme" }), async (uid) => {
-        const { token, expiresAt } = await signSession(uid, [K1], NOW, TTL);
-        expect(await verifySession(token, [K1], NOW)).toEqual({ uid, expiresAt });
+        const { token, expiresAt } = await signSession(who(uid), [K1], NOW, TTL);
+        expect(await verifySession(token, [K1], NOW)).toEqual(proves(uid, expiresAt));
       }),
       { numRuns: 50 },
     );
   });
 
   it("expires: valid until the last millisecond, null from expiresAt on", async () => {
-    const { token, expiresAt } = await signSession("alice", [K1], NOW, 60);
+    const { token, expiresAt } = await signSession(who("alice"), [K1], NOW, 60);
     expect(await verifySession(token, [K1], expiresAt - 1)).not.toBeNull();
     expect(await verifySession(token, [K1], expiresAt)).toBeNull();
     expect(await verifySession(token, [K1], expiresAt + 86_400_000)).toBeNull();
   });
 
   it("a token changed in any one character is rejected", async () => {
-    const { token } = await signSession("alice", [K1], NOW, TTL);
+    const { token } = await signSession(who("alice"), [K1], NOW, TTL);
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
     // Every position, with a few replacements each; then random ones.
     for (let i = 0; i < token.length; i++) {
@@ -184,9 +190,9 @@ describe("sessions", () => {
   });
 
   it("rejects a payload re-signed with another key under the same kid, and garbage", async () => {
-    const forged = await signSession("alice", [{ kid: "k1", secret: "attacker-secret-0123456789" }], NOW, TTL);
+    const forged = await signSession(who("alice"), [{ kid: "k1", secret: "attacker-secret-0123456789" }], NOW, TTL);
     expect(await verifySession(forged.token, [K1], NOW)).toBeNull();
-    const { token } = await signSession("alice", [K1], NOW, TTL);
+    const { token } = await signSession(who("alice"), [K1], NOW, TTL);
     const [, , payload, sig] = token.split(".");
     const otherPayload = toBase64Url(new TextEncoder().encode(JSON.stringify({ uid: "mallory", iat: 0, exp: 9e9 })));
     for (const bad of [
@@ -207,8 +213,25 @@ describe("sessions", () => {
     }
   });
 
-  it("rejects a validly signed payload without uid or exp", async () => {
-    for (const data of [{ exp: 9e9 }, { uid: "alice" }, { uid: 1, exp: 9e9 }, { uid: "alice", exp: "9e9" }, [], "x"]) {
+  it("rejects a validly signed payload without uid, exp, thinker or generation", async () => {
+    const full = { uid: "alice", tid: "thinker-00000000000000aa", gen: 7, exp: 9e9 };
+    const { tid: _t, ...noTid } = full;
+    const { gen: _g, ...noGen } = full;
+    for (const data of [
+      { exp: 9e9 },
+      { uid: "alice" },
+      { uid: 1, exp: 9e9 },
+      { uid: "alice", exp: "9e9" },
+      // A token signed before sessions could be revoked: it names no thinker row and generation.
+      { uid: "alice", exp: 9e9 },
+      noTid,
+      noGen,
+      { ...full, gen: "7" },
+      { ...full, gen: 1.5 },
+      { ...full, tid: 5 },
+      [],
+      "x",
+    ]) {
       const signed = `s1.k1.${toBase64Url(new TextEncoder().encode(JSON.stringify(data)))}`;
       const token = `${signed}.${toBase64Url(await hmac(K1.secret, signed))}`;
       expect(await verifySession(token, [K1], NOW), JSON.stringify(data)).toBeNull();
@@ -216,26 +239,26 @@ describe("sessions", () => {
   });
 
   it("an unknown kid is null", async () => {
-    const { token } = await signSession("alice", [K2], NOW, TTL);
+    const { token } = await signSession(who("alice"), [K2], NOW, TTL);
     expect(await verifySession(token, [K1], NOW)).toBeNull();
     expect(await verifySession(token.replace("s1.k2.", "s1.k3."), [K1, K2], NOW)).toBeNull();
   });
 
   it("rotation: the first key signs, every listed key verifies, a dropped key stops verifying", async () => {
-    const old = await signSession("alice", [K1], NOW, TTL);
+    const old = await signSession(who("alice"), [K1], NOW, TTL);
     // Rotate: K2 is new and signs, K1 still verifies.
     const rotated = [K2, K1];
-    const fresh = await signSession("bob", rotated, NOW, TTL);
+    const fresh = await signSession(who("bob"), rotated, NOW, TTL);
     expect(fresh.token.startsWith("s1.k2.")).toBe(true);
-    expect(await verifySession(old.token, rotated, NOW)).toEqual({ uid: "alice", expiresAt: old.expiresAt });
-    expect(await verifySession(fresh.token, rotated, NOW)).toEqual({ uid: "bob", expiresAt: fresh.expiresAt });
+    expect(await verifySession(old.token, rotated, NOW)).toEqual(proves("alice", old.expiresAt));
+    expect(await verifySession(fresh.token, rotated, NOW)).toEqual(proves("bob", fresh.expiresAt));
     // Retire K1: its tokens end, K2's live on.
     expect(await verifySession(old.token, [K2], NOW)).toBeNull();
     expect(await verifySession(fresh.token, [K2], NOW)).not.toBeNull();
   });
 
   it("signing without a key throws", async () => {
-    await expect(signSession("alice", [], NOW, TTL)).rejects.toThrow();
+    await expect(signSession(who("alice"), [], NOW, TTL)).rejects.toThrow();
   });
 
   it("reads the token from Authorization: Bearer first, then the cookie", () => {

@@ -120,7 +120,7 @@ describe("stats shaping", () => {
     ]);
   });
 
-  it("fee days, totals and settlement totals add integers per currency", () => {
+  it("fee days, totals and settlement totals add integers per currency (money totals as decimal strings)", () => {
     const day = D / DAY_MS;
     const days = feeDays([
       { day: day + 1, currency: "EUR", kind: "charge", n: 1, amount: 99 },
@@ -132,24 +132,24 @@ describe("stats shaping", () => {
       {
         day: "2026-03-01",
         currency: "EUR",
-        charges: { count: 2, amount: 1250 },
-        reversals: { count: 1, amount: -250 },
-        net: 1000,
+        charges: { count: 2, amount: "1250" },
+        reversals: { count: 1, amount: "-250" },
+        net: "1000",
       },
-      { day: "2026-03-01", currency: "USD", charges: { count: 1, amount: 700 }, reversals: { count: 0, amount: 0 }, net: 700 },
-      { day: "2026-03-02", currency: "EUR", charges: { count: 1, amount: 99 }, reversals: { count: 0, amount: 0 }, net: 99 },
+      { day: "2026-03-01", currency: "USD", charges: { count: 1, amount: "700" }, reversals: { count: 0, amount: "0" }, net: "700" },
+      { day: "2026-03-02", currency: "EUR", charges: { count: 1, amount: "99" }, reversals: { count: 0, amount: "0" }, net: "99" },
     ]);
     expect(feeTotals(days)).toEqual([
-      { currency: "EUR", charges: { count: 3, amount: 1349 }, reversals: { count: 1, amount: -250 }, net: 1099 },
-      { currency: "USD", charges: { count: 1, amount: 700 }, reversals: { count: 0, amount: 0 }, net: 700 },
+      { currency: "EUR", charges: { count: 3, amount: "1349" }, reversals: { count: 1, amount: "-250" }, net: "1099" },
+      { currency: "USD", charges: { count: 1, amount: "700" }, reversals: { count: 0, amount: "0" }, net: "700" },
     ]);
     expect(
       settlementTotals([
-        { currency: "EUR", status: "open", n: 2, amount: 10 },
-        { currency: "EUR", status: "paid", n: 1, amount: 5 },
+        { currency: "EUR", status: "open", n: 2, amount: "10" },
+        { currency: "EUR", status: "paid", n: 1, amount: "5" },
       ]),
     ).toEqual([
-      { currency: "EUR", open: { count: 2, amount: 10 }, invoiced: { count: 0, amount: 0 }, paid: { count: 1, amount: 5 } },
+      { currency: "EUR", open: { count: 2, amount: "10" }, invoiced: { count: 0, amount: "0" }, paid: { count: 1, amount: "5" } },
     ]);
   });
 });

@@ -1,0 +1,4 @@
+import { pagesFunction } from "../../../src/http/app";
+import { logout } from "../../../src/presence/login";
+
+export const onRequest = pagesFunction(logout);

@@ -1,0 +1,71 @@
+/**
+ * The session steps: who the request is (`authenticate`) and whether a cookie-carried identity may
+ * act from where the request comes (`originCheck`).
+ *
+ * @module
+ */
+import { getCookie } from "hono/cookie";
+import { SESSION_COOKIE, verifySession } from "../identity/session";
+import { sessionKeys } from "./config";
+import type { AppContext, Step } from "./context";
+import { AppError, unauthorized } from "./errors";
+import { UNSAFE_METHODS, badOrigin, requestSite } from "./origin";
+import type { AnyRoute } from "./route";
+
+/** The session token of a request and how it came: `Authorization: Bearer …` first, then the cookie. */
+export function tokenOf(c: AppContext): { token: string; via: "bearer" | "cookie" } | null {
+  const auth = c.req.header("authorization");
+  if (auth?.startsWith("Bearer ")) return { token: auth.slice(7).trim(), via: "bearer" };
+  const cookie = getCookie(c, SESSION_COOKIE);
+  return cookie ? { token: cookie, via: "cookie" } : null;
+}
+
+/** 401 `unauthenticated`: the route needs a verified session and the request has none. */
+export const unauthenticated = () => unauthorized("unauthenticated", "a verified session is required (POST /api/presence/verify)");
+
+/**
+ * Verifies the session token's signature and expiry (whether the session is still live is checked
+ * in the request's first D1 round trip, `./session-check.ts`). `required`/`verified` routes refuse
+ * a bad token (401 `invalid_session`) and, unless AUTH_MODE=compat may fill the caller in later
+ * (`required` only), a missing one (401 `unauthenticated`). `optional` routes treat a bad token as
+ * no token.
+ */
+export function authenticate(route: AnyRoute): Step {
+  const needs = route.auth === "required" || route.auth === "verified";
+  return async (c, next) => {
+    c.set("session", null);
+    c.set("sessionVia", null);
+    if (route.auth !== "none" && route.auth !== "admin") {
+      const found = tokenOf(c);
+      const session = found ? await verifySession(found.token, sessionKeys(c.env), c.var.now) : null;
+      if (found && !session && needs) throw unauthorized("invalid_session", "session is invalid or expired");
+      if (!session && (route.auth === "verified" || (route.auth === "required" && c.var.config.authMode === "strict"))) {
+        throw unauthenticated();
+      }
+      c.set("session", session);
+      c.set("sessionVia", session && found ? found.via : null);
+    }
+    await next();
+  };
+}
+
+/** CSRF (see `./origin.ts`): a cookie-authenticated unsafe request must come from the site's own pages. */
+export const originCheck: Step = async (c, next) => {
+  if (c.var.sessionVia === "cookie" && UNSAFE_METHODS.has(c.req.method)) {
+    if (requestSite(c.req.raw, c.var.config.allowedOrigins) !== "same") throw badOrigin();
+  }
+  await next();
+};
+
+/**
+ * Login CSRF (see `./origin.ts`): a login must not come from a cross-site page, and must be JSON
+ * (a form post, the one thing a foreign page can send without CORS, is refused unread).
+ */
+export const loginGuard: Step = async (c, next) => {
+  if (requestSite(c.req.raw, c.var.config.allowedOrigins) === "cross") throw badOrigin();
+  const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/json") {
+    throw new AppError(415, "unsupported_media_type", "send the link as Content-Type: application/json");
+  }
+  await next();
+};

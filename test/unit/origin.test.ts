@@ -1,0 +1,57 @@
+/**
+ * Where a request comes from (`requestSite`) and the allowed-origins setting: the facts the CSRF
+ * steps decide on.
+ */
+import { describe, expect, it } from "vitest";
+import { parseOrigins } from "../../src/http/config";
+import { crossSiteCookie, requestSite } from "../../src/http/origin";
+
+const req = (headers: Record<string, string>, url = "https://ts.example/api/voucher/issue") =>
+  new Request(url, { method: "POST", headers });
+
+describe("requestSite", () => {
+  it("the site's own origin, or an allowed one, is same; anything else named is cross", () => {
+    expect(requestSite(req({ origin: "https://ts.example" }), [])).toBe("same");
+    expect(requestSite(req({ origin: "https://portal.example" }), ["https://portal.example"])).toBe("same");
+    for (const origin of ["https://evil.example", "null", "http://ts.example", "https://ts.example:444", "https://ts.example.evil", ""]) {
+      expect(requestSite(req({ origin }), []), origin).toBe("cross");
+    }
+  });
+
+  it("without Origin, Sec-Fetch-Site decides; without either, unknown", () => {
+    expect(requestSite(req({ "sec-fetch-site": "same-origin" }), [])).toBe("same");
+    expect(requestSite(req({ "sec-fetch-site": "same-site" }), [])).toBe("cross");
+    expect(requestSite(req({ "sec-fetch-site": "cross-site" }), [])).toBe("cross");
+    expect(requestSite(req({ "sec-fetch-site": "none" }), [])).toBe("unknown");
+    expect(requestSite(req({}), [])).toBe("unknown");
+  });
+
+  it("Origin wins over Sec-Fetch-Site", () => {
+    expect(requestSite(req({ origin: "https://evil.example", "sec-fetch-site": "same-origin" }), [])).toBe("cross");
+  });
+});
+
+describe("crossSiteCookie (WebSocket upgrades)", () => {
+  it("only a cookie session from a cross-site page", () => {
+    const evil = { origin: "https://evil.example" };
+    expect(crossSiteCookie(req({ ...evil, cookie: "a=1; ts_session=s1.x" }), [])).toBe(true);
+    expect(crossSiteCookie(req({ ...evil, cookie: "ts_session_other=1" }), [])).toBe(false);
+    expect(crossSiteCookie(req({ ...evil, cookie: "ts_session=s1.x", authorization: "Bearer s1.x" }), [])).toBe(false);
+    expect(crossSiteCookie(req({ origin: "https://ts.example", cookie: "ts_session=s1.x" }), [])).toBe(false);
+    expect(crossSiteCookie(req({ cookie: "ts_session=s1.x" }), [])).toBe(false);
+  });
+});
+
+describe("ALLOWED_ORIGINS", () => {
+  it("keeps bare http(s) origins, normalized; drops everything else", () => {
+    expect(parseOrigins(" https://a.example , http://localhost:8788,https://b.example/ ")).toEqual([
+      "https://a.example",
+      "http://localhost:8788",
+      "https://b.example",
+    ]);
+    for (const bad of ["a.example", "https://a.example/path", "ftp://a.example", "javascript:alert(1)", "*", "null"]) {
+      expect(parseOrigins(bad), bad).toEqual([]);
+    }
+    expect(parseOrigins(undefined)).toEqual([]);
+  });
+});
