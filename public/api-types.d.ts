@@ -5323,7 +5323,10 @@ export interface operations {
     "admin.settlements.run": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5610,7 +5613,10 @@ export interface operations {
                 limit?: string;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5829,7 +5835,10 @@ export interface operations {
                 payer?: string;
                 currency?: string;
             };
-            header?: never;
+            header?: {
+                /** @description a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6023,7 +6032,10 @@ export interface operations {
                 limit?: string;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
             path: {
                 /** @description object id */
                 id: string;
@@ -6284,7 +6296,10 @@ export interface operations {
     "admin.settlements.invoice": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
             path: {
                 /** @description object id */
                 id: string;
@@ -6546,7 +6561,10 @@ export interface operations {
     "admin.settlements.pay": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
             path: {
                 /** @description object id */
                 id: string;
@@ -6808,7 +6826,10 @@ export interface operations {
     "admin.fees.list": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6996,7 +7017,10 @@ export interface operations {
     "admin.fees.update": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
             path: {
                 /** @description object id */
                 id: string;
@@ -7298,7 +7322,10 @@ export interface operations {
             query?: {
                 top?: string;
             };
-            header?: never;
+            header?: {
+                /** @description a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7508,7 +7535,10 @@ export interface operations {
                 from?: string;
                 to?: string;
             };
-            header?: never;
+            header?: {
+                /** @description a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7720,7 +7750,10 @@ export interface operations {
                 from?: string;
                 to?: string;
             };
-            header?: never;
+            header?: {
+                /** @description a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7972,7 +8005,10 @@ export interface operations {
                 "created[lt]"?: string;
                 starting_after?: string;
             };
-            header?: never;
+            header?: {
+                /** @description a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8179,7 +8215,10 @@ export interface operations {
     "admin.dashboard": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8513,7 +8552,10 @@ export interface operations {
     "admin.thinkers.erase": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
             path: {
                 /** @description the uid to erase */
                 uid: string;

@@ -179,12 +179,15 @@ function operation(r: AnyRoute): Record<string, unknown> {
       schema: { type: "string", minLength: 1, maxLength: 255 },
     });
   }
-  if (r.auth !== "none" && r.auth !== "admin") {
+  if (r.auth !== "none") {
     parameters.push({
       name: "X-MOT-User",
       in: "header",
       required: false,
-      description: "a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch)",
+      description:
+        r.auth === "admin"
+          ? 'a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch)'
+          : "a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch)",
       schema: { type: "string" },
     });
   }
