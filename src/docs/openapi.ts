@@ -280,7 +280,18 @@ export function buildOpenApi(routes: readonly AnyRoute[]) {
 export type OpenApiDocument = ReturnType<typeof buildOpenApi>;
 
 let cached: OpenApiDocument | null = null;
-let cachedPage: string | null = null;
+let cachedPage: { html: string; csp: string } | null = null;
+
+/**
+ * The page's content security policy: nothing but its one inline style block, allowed by hash
+ * (no script at all, no 'unsafe-inline'), and never framed.
+ */
+async function pagePolicy(html: string): Promise<string> {
+  const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? "";
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(style)));
+  const hash = btoa(String.fromCharCode(...digest));
+  return `default-src 'none'; style-src 'sha256-${hash}'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`;
+}
 
 /** The document of the whole API (built once per isolate: the declarations never change). */
 export function apiDocument(): OpenApiDocument {
@@ -315,7 +326,13 @@ export const docsPage: AnyRoute = defineRoute({
   auth: "none",
   access: "read",
   async handler() {
-    cachedPage ??= renderDocsPage(apiDocument() as unknown as DocsPageInput);
-    return { body: cachedPage, headers: { "content-type": "text/html; charset=utf-8" } };
+    if (!cachedPage) {
+      const html = renderDocsPage(apiDocument() as unknown as DocsPageInput);
+      cachedPage = { html, csp: await pagePolicy(html) };
+    }
+    return {
+      body: cachedPage.html,
+      headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": cachedPage.csp },
+    };
   },
 });

@@ -8,6 +8,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { RequestIdVariables } from "hono/request-id";
 import type { Db } from "../db/client";
+import type { RequestSession } from "../db/session";
 import type { Session } from "../identity/session";
 import type { Config } from "./config";
 import type { IdempotencyRecord } from "./idempotency";
@@ -25,6 +26,8 @@ export interface PipelineVariables extends RequestIdVariables {
   config: Config;
   /** prepare: the request's one clock reading (epoch ms). */
   now: number;
+  /** prepare: this request's D1 session (its bookmark goes back with the answer). */
+  d1: RequestSession | undefined;
   /** prepare: the drizzle client of this request's D1 session. */
   db: Db;
   /** body: the parsed JSON body (before validation), when the route takes one. */

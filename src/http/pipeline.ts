@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { createDb } from "../db/client";
+import { openSession } from "../db/session";
 import { adminAuth } from "./admin";
 import { authenticate, loginGuard, originCheck } from "./authenticate";
 import { jsonBody } from "./body";
@@ -22,6 +22,7 @@ import { AppError } from "./errors";
 import { idempotency } from "./idempotency";
 import { log } from "./log";
 import { RateLimiter } from "./rate-limit";
+import { limitRead } from "./read-limit";
 import type { AnyRoute, HandlerContext, HandlerResult } from "./route";
 import { SessionCheck } from "./session-check";
 import { type BatchCheck, UnitOfWork } from "./unit-of-work";
@@ -44,8 +45,16 @@ export function allowMethod(route: AnyRoute): Step {
 
 let compatWarned = false;
 
-/** Settings, the request's clock reading and its D1 client. */
+/** A request that only reads: served from a D1 replica at the client's bookmark, limited without D1 writes. */
+export const isRead = (route: AnyRoute) => route.method === "GET";
+
+/**
+ * Settings, the request's clock reading, and its D1 client: a D1 session (reads may go to a
+ * replica no older than the client's bookmark; writes start on the primary), whose bookmark goes
+ * back with the answer (`bookmarkReply` in `./request.ts`).
+ */
 export function prepare(route: AnyRoute): Step {
+  const access = isRead(route) ? "read" : "write";
   return async (c, next) => {
     const config = loadConfig(c.env);
     if (config.authMode === "compat" && !compatWarned) {
@@ -55,7 +64,9 @@ export function prepare(route: AnyRoute): Step {
     c.set("route", route);
     c.set("config", config);
     c.set("now", Date.now());
-    c.set("db", createDb(c.env.DB));
+    const d1 = openSession(c.env.DB, c.req.raw.headers, access);
+    c.set("d1", d1);
+    c.set("db", d1.db);
     c.set("idempotency", undefined);
     await next();
   };
@@ -63,22 +74,21 @@ export function prepare(route: AnyRoute): Step {
 
 /**
  * Opens the unit of work with the request's checks: the session still live (when there is a
- * session) and the write rate limit (D1, inside the request's first batch). A refused request
- * that was not counted yet is counted now (no free signature guesses); over the limit, the
- * answer becomes the 429.
+ * session) and the rate limit. A read is counted here, without D1 (`./read-limit.ts`); a write is
+ * counted inside its first D1 batch, and a refused write that was not counted yet is counted on
+ * the way out (no free signature guesses); over the limit, the answer becomes the 429.
  */
 export function unitOfWork(route: AnyRoute): Step {
+  const counted = route.rateLimited !== false;
+  const read = isRead(route);
   return async (c, next) => {
     const { db, session, config, now } = c.var;
+    const key = `${route.id}|${c.var.callerKey}`;
+    if (counted && read) await limitRead(c.env, key, { limit: config.rateLimitRead, now, log: c.var.log });
     const limiter =
-      route.rateLimited === false
-        ? null
-        : new RateLimiter(
-            db,
-            `${route.id}|${c.var.callerKey}`,
-            route.access === "write" ? config.rateLimitWrite : config.rateLimitRead,
-            now,
-          );
+      counted && !read
+        ? new RateLimiter(db, key, route.access === "write" ? config.rateLimitWrite : config.rateLimitRead, now)
+        : null;
     const checks: BatchCheck[] = [];
     if (limiter) checks.push(limiter);
     if (session) checks.push(new SessionCheck(db, session));

@@ -8,6 +8,7 @@ import type { ErrorHandler, NotFoundHandler } from "hono";
 import { requestId as honoRequestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { newId } from "../db/ids";
+import { applyBookmark } from "../db/session";
 import type { AppEnv, Step } from "./context";
 import { AppError, toErrorResponse } from "./errors";
 import { log, requestLogger, setLogLevel } from "./log";
@@ -84,6 +85,16 @@ export const apiHeaders: Step = async (c, next) => {
     c.res = undefined;
     c.res = upgrade;
   }
+};
+
+/**
+ * Sends the request's D1 bookmark back (header and cookie) on every answer of a route, errors
+ * included, so the client's next request reads a copy at least this new (see `../db/session.ts`).
+ */
+export const bookmarkReply: Step = async (c, next) => {
+  await next();
+  const d1 = c.var.d1;
+  if (d1 && c.res.status !== 101) applyBookmark(c.res.headers, d1, new URL(c.req.url));
 };
 
 /** Every unknown path under the API: the JSON 404 envelope (never the static site's page). */

@@ -168,8 +168,11 @@ describe("GET /api/health", () => {
   });
 
   it("503 JSON (not 500) when every D1 call throws, and health never writes a rate-limit counter", async () => {
-    const down = new Proxy(testEnv.DB, {
+    const down: D1Database = new Proxy(testEnv.DB, {
       get(_t, prop) {
+        // A request's D1 session is the same unreachable database.
+        if (prop === "withSession") return () => down;
+        if (prop === "getBookmark") return () => null;
         if (prop === "prepare" || prop === "batch" || prop === "exec" || prop === "dump") {
           return () => {
             throw new Error("D1_ERROR: network connection lost");

@@ -196,6 +196,16 @@ describe("security headers and caching", () => {
     for (const [label, res] of Object.entries(answers)) expectSecure(res, label);
   });
 
+  it("the docs page allows exactly its own style block (by hash), no script", async () => {
+    const res = await call("/api/docs");
+    const csp = res.headers.get("content-security-policy") ?? "";
+    const style = /<style>([\s\S]*?)<\/style>/.exec(await res.text())?.[1] ?? "";
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(style)));
+    expect(csp).toContain(`style-src 'sha256-${btoa(String.fromCharCode(...digest))}'`);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toMatch(/script-src|unsafe/);
+  });
+
   it("answers with tokens or personal data are no-store", async () => {
     const me = await login();
     const paths: Array<[string, Parameters<typeof call>[1]]> = [

@@ -140,7 +140,8 @@ describe("reads", () => {
     expect(await vouchersOf(me.uid)).toBe(1);
     // …and so does every other read route.
     expect((await list(me, "/api/voucher/bookings")).status).toBe(200);
-    expect(await counter(`voucher.list|uid:${me.uid}`)).toEqual({ count: 5, window_start: windowStart });
+    // Counted without D1: a read leaves no counter row.
+    expect(await counter(`voucher.list|uid:${me.uid}`)).toBeUndefined();
   });
 
   it("reads do not use up the write budget", async () => {
@@ -164,7 +165,7 @@ describe("anonymous routes are limited per client IP (cf-connecting-ip)", () => 
     const fresh = await anon("/api/voucher/templates", `${ip}-other`);
     expect(fresh.status).toBe(200);
     expect(fresh.body.items.length).toBeGreaterThanOrEqual(5);
-    expect(await counter(`voucher.templates|ip:${ip}`)).toEqual({ count: 6, window_start: windowStart });
+    expect(await counter(`voucher.templates|ip:${ip}`)).toBeUndefined();
   });
 
   it("POST /api/presence/verify: the 4th link from one IP → 429, nothing stored, the link still works elsewhere", async () => {
@@ -182,7 +183,7 @@ describe("anonymous routes are limited per client IP (cf-connecting-ip)", () => 
     const link = await signedLink(uid);
     const refused = await json("/api/presence/verify", { headers: { "cf-connecting-ip": ip }, body: link }, limited);
     expect429(refused, 3, 30);
-    expect(refused.headers.get("set-cookie")).toBeNull();
+    expect(refused.headers.get("set-cookie") ?? "").not.toContain("ts_session");
     expect(await countOf("SELECT count(*) n FROM used_link_nonces WHERE uid = ?", uid)).toBe(0);
     expect(await countOf("SELECT count(*) n FROM events WHERE type = 'auth.verified' AND actor_uid = ?", uid)).toBe(0);
     const elsewhere = await json("/api/presence/verify", { headers: { "cf-connecting-ip": `${ip}-b` }, body: link }, limited);

@@ -6,7 +6,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createDb, isGuardAbort } from "../../src/db/client";
-import { voucherTemplates } from "../../src/db/schema";
+import { rateLimits, voucherTemplates } from "../../src/db/schema";
 import { AppError } from "../../src/http/errors";
 import { RateLimiter } from "../../src/http/rate-limit";
 import { SessionCheck } from "../../src/http/session-check";
@@ -18,7 +18,7 @@ const db = createDb(testEnv.DB);
 const claimsOf = (session: string) =>
   JSON.parse(atob((session.split(".")[2] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { tid: string; gen: number };
 const marker = () => `uow-${newUid()}`;
-const insertMarker = (key: string) => db.run(sql`INSERT INTO rate_limits (key, window_start, count) VALUES (${key}, 0, 1)`);
+const insertMarker = (key: string) => db.insert(rateLimits).values({ key, windowStart: 0, count: 1 });
 
 describe("UnitOfWork", () => {
   it("a live session passes in the read batch; the handler's rows come back unshifted", async () => {
