@@ -1,21 +1,13 @@
 // Types of public/honeycomb-core.js (a plain ES module served as-is), for the unit tests.
 
+export { CHAT_FRAME_CAP, CLOSE, MAX_ROOM_ID_LENGTH, PING_TEXT } from "./room-protocol.js";
+
 export declare const BASE_DELAY_MS: number;
 export declare const MAX_DELAY_MS: number;
 export declare const STABLE_MS: number;
 export declare const PING_INTERVAL_MS: number;
-export declare const PING_TEXT: '{"type":"ping"}';
 export declare const MAX_ENTRIES: number;
-export declare const CHAT_FRAME_CAP: number;
-export declare const CLOSE: {
-  readonly UNSUPPORTED: 1003;
-  readonly POLICY: 1008;
-  readonly TOO_BIG: 1009;
-  readonly IDLE: 4408;
-  readonly ERASED: 4410;
-};
 export declare const ROWS: readonly string[];
-export declare const MAX_ROOM_ID_LENGTH: number;
 export declare const COLS: readonly number[];
 
 /** A server frame (src/rooms/protocol.ts `ServerFrame`), loosely typed: the reducer ignores what it does not know. */

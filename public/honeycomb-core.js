@@ -4,6 +4,11 @@
 // the page module (honeycomb.js) owns those, and test/unit/honeycomb.test.ts covers these. Frame
 // shapes follow src/rooms/protocol.ts; the types are in honeycomb-core.d.ts.
 
+// Close codes, caps and room id rules come from the one source the server uses too.
+import { CHAT_FRAME_CAP, CLOSE, MAX_ROOM_ID_LENGTH, PING_TEXT, SUBJECT, VOUCHER_PREFIX } from "./room-protocol.js";
+
+export { CHAT_FRAME_CAP, CLOSE, MAX_ROOM_ID_LENGTH, PING_TEXT };
+
 /** First retry waits random 0–BASE_DELAY_MS; every further attempt doubles the window. */
 export const BASE_DELAY_MS = 1000;
 /** Upper bound of any reconnect delay. */
@@ -12,16 +17,9 @@ export const MAX_DELAY_MS = 30_000;
 export const STABLE_MS = 10_000;
 /** Client heartbeat; the Room's sweep closes sockets silent for > 90 s (close 4408). */
 export const PING_INTERVAL_MS = 25_000;
-/** The exact ping text the runtime auto-answers without waking the room. */
-export const PING_TEXT = '{"type":"ping"}';
 /** Entries kept in the chat log and the event feed (oldest dropped first). */
 export const MAX_ENTRIES = 200;
 
-/** The Room's cap of a `chat` frame in UTF-8 bytes (src/rooms/protocol.ts `FRAME_CAPS.chat`); over it closes the socket (1009). */
-export const CHAT_FRAME_CAP = 64 * 1024;
-
-/** Close codes the Room uses (src/rooms/protocol.ts `CLOSE`). */
-export const CLOSE = { UNSUPPORTED: 1003, POLICY: 1008, TOO_BIG: 1009, IDLE: 4408, ERASED: 4410 };
 
 /** Grid rows and columns: cells A-1 … F-6. */
 export const ROWS = ["A", "B", "C", "D", "E", "F"];
@@ -173,11 +171,6 @@ export function roomIdForCell(cell) {
 // ---------------------------------------------------------------------------------------------
 // Voucher rooms and room targets
 
-/** Longest room id (src/rooms/room-id.ts `MAX_ROOM_ID_LENGTH`). */
-export const MAX_ROOM_ID_LENGTH = 128;
-/** Characters of a room subject (src/rooms/room-id.ts `SUBJECT`): ASCII letters, digits, `_ . -`. */
-const SUBJECT = /^[A-Za-z0-9_.-]+$/;
-const VOUCHER_PREFIX = "voucher:";
 /** Hash of a voucher room: `#voucher=<id>` (a cell is `#<cell>`). */
 const VOUCHER_HASH = "voucher=";
 

@@ -5,8 +5,8 @@
  * @module
  */
 import { type SQL, and, desc, eq, lt, or } from "drizzle-orm";
-import { badRequest } from "../http/errors";
-import { fromBase64Url, toBase64Url } from "../identity/crypto";
+import { badRequest } from "../core/errors";
+import { fromBase64Url, toBase64Url } from "../core/crypto";
 import type { Db } from "./client";
 import type { settlements, voucherBookings, vouchers } from "./schema";
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
-import { hmac, toHex } from "../identity/crypto";
+import { hmac, toHex } from "../core/crypto";
 
 /** Reads `.dev.vars` (dotenv syntax), creating it from `.dev.vars.example` on first use. */
 export function devVars(): Record<string, string> {

@@ -10,7 +10,7 @@ import * as z from "zod";
 import { abortUnlessChanged, isGuardAbort } from "../db/client";
 import { ROUNDING_MODES, fees } from "../db/schema";
 import { eventStatement } from "../events/events";
-import { conflict, notFound } from "../http/errors";
+import { conflict, notFound } from "../core/errors";
 import type { HandlerContext } from "../http/route";
 import { Currency, MAX_AMOUNT } from "../money/money";
 

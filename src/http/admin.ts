@@ -11,9 +11,9 @@
  */
 import { eq } from "drizzle-orm";
 import { rateLimits } from "../db/schema";
-import { hmac, hmacVerify } from "../identity/crypto";
+import { hmac, hmacVerify } from "../core/crypto";
 import type { Step } from "./context";
-import { AppError } from "./errors";
+import { AppError } from "../core/errors";
 import { countRequest, rateLimited, secondsLeft, windowOf } from "./rate-limit";
 
 /** The caller id admin requests carry (rate-limit key, event actor). */

@@ -6,9 +6,9 @@
  */
 import { getCookie } from "hono/cookie";
 import { SESSION_COOKIE, verifySession } from "../identity/session";
-import { sessionKeys } from "./config";
+import { sessionKeys } from "../core/config";
 import type { AppContext, Step } from "./context";
-import { AppError, unauthorized } from "./errors";
+import { AppError, unauthorized } from "../core/errors";
 import { UNSAFE_METHODS, badOrigin, requestSite } from "./origin";
 import type { AnyRoute } from "./route";
 
@@ -21,7 +21,8 @@ export function tokenOf(c: AppContext): { token: string; via: "bearer" | "cookie
 }
 
 /** 401 `unauthenticated`: the route needs a verified session and the request has none. */
-export const unauthenticated = () => unauthorized("unauthenticated", "a verified session is required (POST /api/presence/verify)");
+export const unauthenticated = () =>
+  unauthorized("unauthenticated", "a verified session is required (POST /api/presence/verify)");
 
 /**
  * Verifies the session token's signature and expiry (whether the session is still live is checked

@@ -10,7 +10,7 @@
  * @module
  */
 import type { Step } from "./context";
-import { AppError, badRequest } from "./errors";
+import { AppError, badRequest } from "../core/errors";
 
 /** Largest accepted JSON body. Every API body is far smaller; anything bigger is refused unread. */
 export const MAX_BODY_BYTES = 32 * 1024;

@@ -10,9 +10,9 @@ import type { RequestIdVariables } from "hono/request-id";
 import type { Db } from "../db/client";
 import type { RequestSession } from "../db/session";
 import type { Session } from "../identity/session";
-import type { Config } from "./config";
+import type { Config } from "../core/config";
 import type { IdempotencyRecord } from "./idempotency";
-import type { Logger } from "./log";
+import type { Logger } from "../core/log";
 import type { AnyRoute } from "./route";
 import type { UnitOfWork } from "./unit-of-work";
 

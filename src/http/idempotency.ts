@@ -11,9 +11,9 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Db, Statement } from "../db/client";
 import { idempotencyKeys } from "../db/schema";
-import { sha256Hex } from "../identity/crypto";
+import { sha256Hex } from "../core/crypto";
 import type { Step } from "./context";
-import { badRequest, conflict, AppError, toErrorResponse } from "./errors";
+import { badRequest, conflict, AppError, toErrorResponse } from "../core/errors";
 import { errorSummary } from "./request";
 import type { AnyRoute } from "./route";
 

@@ -15,7 +15,7 @@
  * @module
  */
 import { SESSION_COOKIE } from "../identity/session";
-import { forbidden } from "./errors";
+import { forbidden } from "../core/errors";
 
 /** What the browser says of a request's origin. */
 export type Site = "same" | "cross" | "unknown";

@@ -11,7 +11,7 @@
 import { eq, sql } from "drizzle-orm";
 import { type Db, type Statement, isGuardAbort } from "../db/client";
 import { rateLimits, writeGuards } from "../db/schema";
-import { AppError } from "./errors";
+import { AppError } from "../core/errors";
 import type { BatchCheck } from "./unit-of-work";
 
 /** Length of a rate-limit window. */

@@ -20,8 +20,8 @@
  *
  * @module
  */
-import { AppError } from "./errors";
-import type { Logger } from "./log";
+import { AppError } from "../core/errors";
+import type { Logger } from "../core/log";
 
 /** Length of a read window, ms: the fallback's window and the binding's configured period. */
 export const READ_WINDOW_MS = 60_000;

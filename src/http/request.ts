@@ -10,8 +10,8 @@ import { secureHeaders } from "hono/secure-headers";
 import { newId } from "../db/ids";
 import { applyBookmark } from "../db/session";
 import type { AppEnv, Step } from "./context";
-import { AppError, toErrorResponse } from "./errors";
-import { log, requestLogger, setLogLevel } from "./log";
+import { AppError, toErrorResponse } from "../core/errors";
+import { log, requestLogger, setLogLevel } from "../core/log";
 
 /**
  * `x-request-id`: the client's own (8-64 characters of `A-Z a-z 0-9 _ - =`), else a new one. Set

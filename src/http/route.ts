@@ -9,8 +9,8 @@
 import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import type { z } from "zod";
 import type { Db, Statement } from "../db/client";
-import type { Config } from "./config";
-import type { Logger } from "./log";
+import type { Config } from "../core/config";
+import type { Logger } from "../core/log";
 
 /**
  * Who may call a route: a verified session is `required`, `optional`, or never looked at (`none`);
@@ -146,4 +146,3 @@ export function defineRoute<BS extends z.ZodType | undefined = undefined, QS ext
 ): RouteSpec<BS, QS> {
   return spec;
 }
-

@@ -10,7 +10,7 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import { errorText, type Db, type Statement } from "../db/client";
 import { sessionGuards, thinkers } from "../db/schema";
 import type { Session } from "../identity/session";
-import { unauthorized } from "./errors";
+import { unauthorized } from "../core/errors";
 import type { BatchCheck } from "./unit-of-work";
 
 /** 401 `session_revoked`: the token is genuine, but its session was ended (logout, erasure). */

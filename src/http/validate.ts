@@ -8,7 +8,7 @@ import type { z } from "zod";
 import { ADMIN_CALLER, clientIp } from "./admin";
 import { unauthenticated } from "./authenticate";
 import type { Step } from "./context";
-import { badRequest, forbidden } from "./errors";
+import { badRequest, forbidden } from "../core/errors";
 import type { AnyRoute } from "./route";
 
 /** Parses `input` with `schema`; 400 `validation_failed` with every issue in the details. */

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { badRequest, unauthorized } from "../http/errors";
-import { fromHex, hmacVerify } from "./crypto";
+import { badRequest, unauthorized } from "../core/errors";
+import { fromHex, hmacVerify } from "../core/crypto";
 import { MOT_PATTERN, UID_PATTERN } from "./schemas";
 
 /** Accepted age of a link: 300 s into the past… */

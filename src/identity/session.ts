@@ -12,8 +12,8 @@
  *
  * @module
  */
-import type { SessionKey } from "../http/config";
-import { fromBase64Url, hmac, hmacVerify, toBase64Url } from "./crypto";
+import type { SessionKey } from "../core/config";
+import { fromBase64Url, hmac, hmacVerify, toBase64Url } from "../core/crypto";
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = "ts_session";

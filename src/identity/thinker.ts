@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { hmac, toHex } from "./crypto";
+import { hmac, toHex } from "../core/crypto";
 
 /** Derives the stored identity of a uid: a keyed hash, never the uid itself. */
 export async function thinkerIdentity(uid: string, key: string) {

@@ -16,7 +16,7 @@
  */
 import journal from "../../migrations/meta/_journal.json";
 import type { Db } from "../db/client";
-import type { Logger } from "../http/log";
+import type { Logger } from "../core/log";
 
 /** Migration file names this build expects, in order (`<tag>.sql`, as wrangler records them). */
 export const BUNDLED_MIGRATIONS: readonly string[] = journal.entries.map((e) => `${e.tag}.sql`);

@@ -10,7 +10,7 @@
  * @module
  */
 import * as z from "zod";
-import { badRequest } from "../http/errors";
+import { badRequest } from "../core/errors";
 
 /** One UTC day, ms. */
 export const DAY_MS = 86_400_000;

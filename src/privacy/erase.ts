@@ -25,7 +25,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { type Db, rawBatch } from "../db/client";
 import { newId } from "../db/ids";
 import type { EraseResult } from "../rooms/room.do";
-import { toHex } from "../identity/crypto";
+import { toHex } from "../core/crypto";
 
 /** The forms of one person's identity, and the tombstone replacing them. */
 export interface ErasureSubject {

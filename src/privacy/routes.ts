@@ -5,8 +5,8 @@
  */
 import * as z from "zod";
 import { isGuardAbort } from "../db/client";
-import { identityHashKey } from "../http/config";
-import { AppError, badRequest, notFound } from "../http/errors";
+import { identityHashKey } from "../core/config";
+import { AppError, badRequest, notFound } from "../core/errors";
 import { type AnyRoute, defineRoute } from "../http/route";
 import { StoredUid } from "../identity/schemas";
 import { thinkerIdentity } from "../identity/thinker";

@@ -13,7 +13,7 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { roomMembers, rooms, vouchers } from "../db/schema";
-import { AppError, forbidden, notFound } from "../http/errors";
+import { AppError, forbidden, notFound } from "../core/errors";
 import type { HandlerContext } from "../http/route";
 import type { RoomRef } from "./room-id";
 import { ROOM_ID_HEADER, ROOM_UID_HEADER, roomStub } from "./stub";

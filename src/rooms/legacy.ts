@@ -24,9 +24,9 @@
  */
 import * as z from "zod";
 import type { Db } from "../db/client";
-import { identityHashKey } from "../http/config";
-import { AppError } from "../http/errors";
-import type { Logger } from "../http/log";
+import { identityHashKey } from "../core/config";
+import { AppError } from "../core/errors";
+import type { Logger } from "../core/log";
 import { asThinkerId } from "../identity/thinker";
 import { PING_TEXT, ServerFrame, utf8LengthUpTo } from "./protocol";
 import { type Bucket, take } from "./rate";

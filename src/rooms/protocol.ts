@@ -10,19 +10,21 @@
  * (signals and acks take none). A client resumes by sending the last `seq` it saw.
  */
 import * as z from "zod";
+import { CHAT_FRAME_CAP, CLOSE, HARD_FRAME_CAP, PING_TEXT } from "../../public/room-protocol.js";
+
+// Shared with the browser client: one source for both (see public/room-protocol.js).
+export { CLOSE, HARD_FRAME_CAP, PING_TEXT };
 
 // ---------------------------------------------------------------------------------------------
 // Limits
 
-/** No inbound frame may exceed this many UTF-8 bytes; checked before anything else (close 1009). */
-export const HARD_FRAME_CAP = 64 * 1024;
 /** Per-type caps, UTF-8 bytes of the raw frame. ICE candidates (`signal` kind `ice`) get {@link ICE_CAP}. */
 export const FRAME_CAPS: Readonly<Record<ClientFrameType, number>> = {
   hello: 1024,
   resume: 1024,
   ping: 1024,
   history: 1024,
-  chat: 64 * 1024,
+  chat: CHAT_FRAME_CAP,
   signal: 64 * 1024,
   "presence.update": 4 * 1024,
 };
@@ -32,20 +34,6 @@ export const ICE_CAP = 4 * 1024;
 export const META_CAP = 512;
 /** Cap of a pushed event's `data`, UTF-8 bytes of its JSON (it is fanned out and stored). */
 export const EVENT_DATA_CAP = 32 * 1024;
-
-/** Close codes the Room uses, so clients can tell "stop" from "slow down" from "retry". */
-export const CLOSE = {
-  /** Binary frames are not part of the protocol. */
-  UNSUPPORTED: 1003,
-  /** Repeat rate-limit offender: reconnect slowly, if at all. */
-  POLICY: 1008,
-  /** Frame over its cap. */
-  TOO_BIG: 1009,
-  /** Closed by the sweep: nothing heard (message or auto-answered ping) for too long. */
-  IDLE: 4408,
-  /** The person was erased (right to deletion): do not reconnect. */
-  ERASED: 4410,
-} as const;
 
 /** A rate limit: sustained tokens per second and burst. */
 export interface Limit {
@@ -230,7 +218,7 @@ export const PushEvent = z.strictObject({
 export type PushEvent = z.infer<typeof PushEvent>;
 
 /** The auto-response pair: answered by the runtime, so a heartbeat never wakes a hibernated room. */
-export const PING_TEXT = '{"type":"ping"}';
+
 export const PONG_TEXT = '{"type":"pong"}';
 
 // ---------------------------------------------------------------------------------------------

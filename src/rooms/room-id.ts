@@ -16,9 +16,11 @@
  * `<object>` is one of property, application, offer, contract, tranche. Private rooms admit only
  * the parties of their subject; the Pages Function enforces that before it reaches the DO.
  */
+import { MAX_ROOM_ID_LENGTH, SUBJECT } from "../../public/room-protocol.js";
 
-/** Longest accepted room id, in characters (all allowed characters are ASCII, so also bytes). */
-export const MAX_ROOM_ID_LENGTH = 128;
+// The length cap and the subject alphabet are shared with the browser (public/room-protocol.js):
+// the longest accepted room id in characters (all allowed characters are ASCII, so also bytes).
+export { MAX_ROOM_ID_LENGTH };
 
 /** The mortgage objects that have their own room. */
 export const MORTGAGE_OBJECTS = ["property", "application", "offer", "contract", "tranche"] as const;
@@ -40,11 +42,8 @@ export interface RoomRef {
   readonly public: boolean;
 }
 
-/**
- * Characters allowed in a subject: ASCII letters, digits and `_ . -`. No `:` (it separates the
- * prefix), no `/` `?` `#` `%` (the id travels in URL paths), no spaces or control characters.
- */
-const SUBJECT = /^[A-Za-z0-9_.-]+$/;
+// SUBJECT: ASCII letters, digits and `_ . -`. No `:` (it separates the prefix), no `/` `?` `#` `%`
+// (the id travels in URL paths), no spaces or control characters.
 /**
  * `room-<name>`: the original portal's rooms: a presence match gives
  * `room-<pair_code>-<6 base36>`, the "Live initialisieren" button `room-<pairCode>` or

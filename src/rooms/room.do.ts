@@ -28,7 +28,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import * as z from "zod";
-import { AppError, toErrorResponse } from "../http/errors";
+import { AppError, toErrorResponse } from "../core/errors";
 import * as presence from "./presence";
 import type { Member, PresenceDelta, PresenceMeta, PresenceState } from "./presence";
 import {

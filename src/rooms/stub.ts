@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Logger } from "../http/log";
+import type { Logger } from "../core/log";
 import type { PushEvent } from "./protocol";
 import type { Room } from "./room.do";
 

@@ -11,7 +11,7 @@ import { type Db, abortUnlessChanged, isGuardAbort } from "../db/client";
 import { afterCursor, encodeCursor } from "../db/pagination";
 import { feeEvents, settlementChunks, settlementParts, settlements } from "../db/schema";
 import { eventStatement } from "../events/events";
-import { conflict, notFound } from "../http/errors";
+import { conflict, notFound } from "../core/errors";
 import type { HandlerContext } from "../http/route";
 import { integerText, minorTotal, toMinor } from "../money/totals";
 import { IN_CHUNK, OF_PART } from "./ledger";

@@ -5,7 +5,7 @@
  */
 import * as z from "zod";
 import { FeeUpdateBody, listFees, updateFee } from "../fees/admin";
-import { AppError, badRequest } from "../http/errors";
+import { AppError, badRequest } from "../core/errors";
 import { CursorParam, LimitParam } from "../http/query";
 import { type AnyRoute, defineRoute } from "../http/route";
 import { Currency } from "../money/money";

@@ -43,7 +43,7 @@ import { ABORT_UNLESS_CHANGED, type Db, abortUnlessChanged, isGuardAbort, rawBat
 import { newId, sqlNewId } from "../db/ids";
 import { settlementLedger, settlementRuns } from "../db/schema";
 import { eventStatement } from "../events/events";
-import type { Logger } from "../http/log";
+import type { Logger } from "../core/log";
 import { MAX_CHUNK_EVENTS } from "../money/money";
 import { type MinorTotal, exactSumSql, joinExactSum, minorTotal } from "../money/totals";
 import { type ChunkBounds, chunkEvents, sameKey } from "./ledger";

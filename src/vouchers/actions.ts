@@ -16,12 +16,13 @@ import { eventStatement } from "../events/events";
 import { isRoomId } from "../rooms/room-id";
 import { pushAfterCommit } from "../rooms/stub";
 import { chargeStatement, reversalStatement } from "../fees/fees";
-import { AppError, badRequest, conflict, forbidden, notFound } from "../http/errors";
+import { AppError, badRequest, conflict, forbidden, notFound } from "../core/errors";
 import type { HandlerContext, HandlerResult } from "../http/route";
 import { type BookingRow, type VoucherRow, assertTransition, toBooking, toVoucher } from "./model";
 import { activeBooking, getBooking, getVoucher, latestBooking } from "./repo";
 import type { BookBody, CancelBody, IssueBody, RedeemBody, RescheduleBody, TransferBody } from "./schemas";
 import { SLOT_STEP_MS, parseSlotId, slotProblem } from "./slots";
+import { VOUCHER_PREFIX } from "../../public/room-protocol.js";
 
 type Ctx<B> = HandlerContext<B, undefined>;
 
@@ -444,7 +445,7 @@ async function commitAndPush<R extends HandlerResult>(
   result: R | ((rows: unknown[]) => R),
   push: VoucherPush,
 ): Promise<R> {
-  const roomId = `voucher:${push.data.voucherId}`;
+  const roomId = `${VOUCHER_PREFIX}${push.data.voucherId}`;
   if (!isRoomId(roomId)) return ctx.commit(statements, result);
   let entered = false;
   const probe = ctx.db.select({ id: rooms.id }).from(rooms).where(eq(rooms.id, roomId));

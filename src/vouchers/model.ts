@@ -4,7 +4,7 @@
  * @module
  */
 import type { voucherBookings, vouchers } from "../db/schema";
-import { invalidTransition } from "../http/errors";
+import { invalidTransition } from "../core/errors";
 import { slotId } from "./slots";
 
 export type VoucherRow = typeof vouchers.$inferSelect;

@@ -9,7 +9,7 @@ import { and, eq, or } from "drizzle-orm";
 import * as z from "zod";
 import { newestFirst } from "../db/pagination";
 import { voucherBookings, voucherTemplates, vouchers } from "../db/schema";
-import { notFound } from "../http/errors";
+import { notFound } from "../core/errors";
 import { defineRoute } from "../http/route";
 import { bookVoucher, cancelBooking, issueVoucher, redeemVoucher, rescheduleBooking, transferVoucher } from "./actions";
 import { toBooking, toVoucher } from "./model";

@@ -9,7 +9,7 @@
  */
 import { createDb } from "../db/client";
 import { newId } from "../db/ids";
-import { log } from "../http/log";
+import { log } from "../core/log";
 import { periodId, periodLengthMs, periodsToSettle } from "../settlements/period";
 import { runSettlement } from "../settlements/run";
 import { eventRetentionMs, sweep } from "../sweeps/sweep";

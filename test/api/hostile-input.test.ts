@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { allRoutes, app } from "../../src/app";
 import type { AnyRoute } from "../../src/http/route";
-import { toBase64Url } from "../../src/identity/crypto";
+import { toBase64Url } from "../../src/core/crypto";
 import { thinkerIdentity } from "../../src/identity/thinker";
 import { issueVoucher, json, login, newUid, signedLink, slotAt, testEnv } from "../support/client";
 

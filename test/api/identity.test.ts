@@ -4,8 +4,8 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { allRoutes, app } from "../../src/app";
-import { sessionKeys } from "../../src/http/config";
-import { fromBase64Url, hmac, sha256Hex, toBase64Url, toHex } from "../../src/identity/crypto";
+import { sessionKeys } from "../../src/core/config";
+import { fromBase64Url, hmac, sha256Hex, toBase64Url, toHex } from "../../src/core/crypto";
 import { signSession } from "../../src/identity/session";
 import { call, issueVoucher, json, login, newUid, signedLink, slotAt, testEnv, compatEnv as compat } from "../support/client";
 import { countOf, rows } from "../support/voucher-kit";
@@ -323,7 +323,12 @@ describe("sessions on a write route (POST /api/voucher/issue)", () => {
       ),
     ) as { uid: string; tid: string; gen: number; iat: number; exp: number };
     expect(payload.uid).toBe(me.uid);
-    const expired = await signSession({ uid: me.uid, thinkerId: payload.tid, gen: payload.gen }, keys, Date.now() - 7_200_000, 3600);
+    const expired = await signSession(
+      { uid: me.uid, thinkerId: payload.tid, gen: payload.gen },
+      keys,
+      Date.now() - 7_200_000,
+      3600,
+    );
     const bad: Record<string, string> = {
       "forged uid": forgePayload(me.session, { ...payload, uid: victim }),
       "forged exp": forgePayload(me.session, { ...payload, exp: payload.exp + 3600 }),

@@ -117,7 +117,10 @@ describe("CSRF: cookie-authenticated writes", () => {
 
   it("a cookie logout from a foreign page is refused (the session survives)", async () => {
     const me = await login();
-    const r = await json(LOGOUT, { method: "POST", headers: { cookie: `ts_session=${me.session}`, origin: "https://evil.example" } });
+    const r = await json(LOGOUT, {
+      method: "POST",
+      headers: { cookie: `ts_session=${me.session}`, origin: "https://evil.example" },
+    });
     expect([r.status, r.body.code]).toEqual([403, "bad_origin"]);
     expect((await json(ISSUE, { session: me.session, body: issueBody(me.uid) })).status).toBe(200);
   });

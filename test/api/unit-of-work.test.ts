@@ -7,7 +7,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createDb, isGuardAbort } from "../../src/db/client";
 import { rateLimits, voucherTemplates } from "../../src/db/schema";
-import { AppError } from "../../src/http/errors";
+import { AppError } from "../../src/core/errors";
 import { RateLimiter } from "../../src/http/rate-limit";
 import { SessionCheck } from "../../src/http/session-check";
 import { UnitOfWork } from "../../src/http/unit-of-work";
@@ -23,7 +23,9 @@ const insertMarker = (key: string) => db.insert(rateLimits).values({ key, window
 describe("UnitOfWork", () => {
   it("a live session passes in the read batch; the handler's rows come back unshifted", async () => {
     const me = await login();
-    const uow = new UnitOfWork(db, [new SessionCheck(db, { thinkerId: claimsOf(me.session).tid, gen: claimsOf(me.session).gen })]);
+    const uow = new UnitOfWork(db, [
+      new SessionCheck(db, { thinkerId: claimsOf(me.session).tid, gen: claimsOf(me.session).gen }),
+    ]);
     const [[row]] = await uow.read([db.select({ n: sql<number>`41 + 1` }).from(voucherTemplates).limit(1)]);
     expect(row?.n).toBe(42);
   });

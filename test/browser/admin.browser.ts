@@ -72,19 +72,11 @@ function adminApi(base: string, token: string) {
   };
 }
 
-interface Voucher {
-  voucherId: string;
-}
-interface Booking {
-  bookingId: string;
-}
-
 /** Issues a priced voucher and books its first free slot as `holder`. */
 async function issueAndBook(base: string, issuer: Identity, holder: Identity, price: { amount: number; currency: string }) {
   const validFrom = Math.ceil(Date.now() / HOUR) * HOUR + HOUR;
-  const { voucher } = await postJson<{ voucher: Voucher }>(
-    `${base}/api/voucher/issue`,
-    {
+  const { voucher } = await postJson(base, "/api/voucher/issue", {
+    body: {
       issuerUid: issuer.uid,
       title: "Admin browser check",
       durationMinutes: 60,
@@ -92,18 +84,17 @@ async function issueAndBook(base: string, issuer: Identity, holder: Identity, pr
       validUntil: new Date(validFrom + 24 * HOUR).toISOString(),
       price,
     },
-    issuer.session,
-  );
+    session: issuer.session,
+  });
   const slots = (await (await fetch(`${base}/api/slots/available?voucherId=${voucher.voucherId}&limit=1`)).json()) as {
     items: { slotId: string }[];
   };
   const slotId = slots.items[0]?.slotId;
   check(slotId, `no free slot on ${voucher.voucherId}`);
-  const { booking } = await postJson<{ booking: Booking }>(
-    `${base}/api/voucher/book`,
-    { voucherId: voucher.voucherId, slotId, holderUid: holder.uid },
-    holder.session,
-  );
+  const { booking } = await postJson(base, "/api/voucher/book", {
+    body: { voucherId: voucher.voucherId, slotId, holderUid: holder.uid },
+    session: holder.session,
+  });
   return { voucher, booking };
 }
 
@@ -141,7 +132,10 @@ async function main(): Promise<void> {
     await issueAndBook(base, euro, holder, { amount: 5000, currency: "EUR" });
     const second = await issueAndBook(base, euro, holder, { amount: 5000, currency: "EUR" });
     await issueAndBook(base, yen, holder, { amount: 150_000, currency: "JPY" });
-    await postJson(`${base}/api/voucher/cancel`, { bookingId: second.booking.bookingId, reason: HOSTILE }, holder.session);
+    await postJson(base, "/api/voucher/cancel", {
+      body: { bookingId: second.booking.bookingId, reason: HOSTILE },
+      session: holder.session,
+    });
     await issueAndBook(base, euro, holder, { amount: 2500, currency: "EUR" });
     // Fee events so far: EUR +100, +100, −100 (reversal), +50 → 150 cents; JPY 3000.
     await new Promise((r) => setTimeout(r, 50));

@@ -39,7 +39,7 @@ function thrownCodes(): { thrown: Thrown[]; dynamic: string[] } {
     for (const m of text.matchAll(/\bnew AppError\(\s*(\d{3}),\s*(?:"([a-z_]+)"|(code\b))?/g)) {
       if (m[2]) thrown.push({ file, code: m[2], status: Number(m[1]) });
       // The status helpers themselves (`badRequest(code, …)`) are scanned at their call sites below.
-      else if (!(m[3] && file === "src/http/errors.ts")) dynamic.push(file);
+      else if (!(m[3] && file === "src/core/errors.ts")) dynamic.push(file);
     }
     for (const m of text.matchAll(/\b(badRequest|unauthorized|forbidden|notFound|conflict)\(\s*"([a-z_]+)"/g)) {
       thrown.push({ file, code: m[2] as string, status: HELPER_STATUS[m[1] as string] as number });

@@ -6,7 +6,7 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { hmac, toHex } from "../../src/identity/crypto";
+import { hmac, toHex } from "../../src/core/crypto";
 
 /** The built bundle's default export (its `fetch` is the Pages router over functions/). */
 const pages = (exports as unknown as { default: Fetcher }).default;

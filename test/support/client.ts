@@ -5,7 +5,7 @@
 import { env } from "cloudflare:workers";
 import { app } from "../../src/app";
 import { apiDocument } from "../../src/docs/openapi";
-import { toHex, hmac } from "../../src/identity/crypto";
+import { toHex, hmac } from "../../src/core/crypto";
 import { type ContractDoc, ResponseContract } from "./openapi";
 
 /** The test env (bindings from wrangler.toml + test secrets). */

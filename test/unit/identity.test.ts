@@ -4,8 +4,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { SessionKey } from "../../src/http/config";
-import { fromBase64Url, hmac, toBase64Url, toHex } from "../../src/identity/crypto";
+import type { SessionKey } from "../../src/core/config";
+import { fromBase64Url, hmac, toBase64Url, toHex } from "../../src/core/crypto";
 import { LINK_MAX_AGE_MS, LINK_MAX_SKEW_MS, type LinkFields, linkMessage, verifyLink } from "../../src/identity/link";
 import { sessionToken, signSession, verifySession } from "../../src/identity/session";
 import { check } from "./seed";

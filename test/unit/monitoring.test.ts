@@ -136,8 +136,20 @@ describe("stats shaping", () => {
         reversals: { count: 1, amount: "-250" },
         net: "1000",
       },
-      { day: "2026-03-01", currency: "USD", charges: { count: 1, amount: "700" }, reversals: { count: 0, amount: "0" }, net: "700" },
-      { day: "2026-03-02", currency: "EUR", charges: { count: 1, amount: "99" }, reversals: { count: 0, amount: "0" }, net: "99" },
+      {
+        day: "2026-03-01",
+        currency: "USD",
+        charges: { count: 1, amount: "700" },
+        reversals: { count: 0, amount: "0" },
+        net: "700",
+      },
+      {
+        day: "2026-03-02",
+        currency: "EUR",
+        charges: { count: 1, amount: "99" },
+        reversals: { count: 0, amount: "0" },
+        net: "99",
+      },
     ]);
     expect(feeTotals(days)).toEqual([
       { currency: "EUR", charges: { count: 3, amount: "1349" }, reversals: { count: 1, amount: "-250" }, net: "1099" },

@@ -3,7 +3,7 @@
  * steps decide on.
  */
 import { describe, expect, it } from "vitest";
-import { parseOrigins } from "../../src/http/config";
+import { parseOrigins } from "../../src/core/config";
 import { crossSiteCookie, requestSite } from "../../src/http/origin";
 
 const req = (headers: Record<string, string>, url = "https://ts.example/api/voucher/issue") =>
@@ -13,7 +13,14 @@ describe("requestSite", () => {
   it("the site's own origin, or an allowed one, is same; anything else named is cross", () => {
     expect(requestSite(req({ origin: "https://ts.example" }), [])).toBe("same");
     expect(requestSite(req({ origin: "https://portal.example" }), ["https://portal.example"])).toBe("same");
-    for (const origin of ["https://evil.example", "null", "http://ts.example", "https://ts.example:444", "https://ts.example.evil", ""]) {
+    for (const origin of [
+      "https://evil.example",
+      "null",
+      "http://ts.example",
+      "https://ts.example:444",
+      "https://ts.example.evil",
+      "",
+    ]) {
       expect(requestSite(req({ origin }), []), origin).toBe("cross");
     }
   });

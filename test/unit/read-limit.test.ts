@@ -4,7 +4,7 @@
  * Clocks are passed in, nothing here waits.
  */
 import { describe, expect, it } from "vitest";
-import { AppError } from "../../src/http/errors";
+import { AppError } from "../../src/core/errors";
 import {
   IsolateWindow,
   READ_WINDOW_MS,

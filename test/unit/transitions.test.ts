@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { VOUCHER_STATUSES } from "../../src/db/schema";
-import { AppError } from "../../src/http/errors";
+import { AppError } from "../../src/core/errors";
 import { VOUCHER_TRANSITIONS, type VoucherAction, assertTransition, canTransition } from "../../src/vouchers/model";
 
 type Status = (typeof VOUCHER_STATUSES)[number];
