@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { type CpuSnapshot, cpuDelta, groupCpu } from "./lib/cpu";
 import { type LoadResult, type RequestFactory, runLoad, summarize } from "./lib/load";
 import { D1Counter, type D1Tally } from "./lib/d1count";
-import { sleep, stopAll, stopServersOnExit, waitForHttp } from "./lib/proc";
+import { stopAll, stopServersOnExit, waitForHttp } from "./lib/proc";
 import { HOUR, bookingGrid, exampleVars, issuePool, login, slotsHistorySql } from "./lib/setup";
 import { type Served, applyAppMigrations, executeSqlFile, startApp, startWorker } from "./lib/stack";
 
@@ -148,7 +148,7 @@ SELECT 'pv-' || i, 'profileIssuer', NULL, NULL, 'generic.service', 'Profile vouc
       const logMark = d1.mark();
       const raw = await runLoad({ name: w.name, concurrency, warmupMs: 1000, durationMs: SECONDS * 1000, next: w.next });
       const cpu = cpuDelta(before, groupCpu(pgid, w.server.port));
-      await sleep(500); // wrangler appends its debug log asynchronously
+      await d1.settle(); // wrangler appends its debug log asynchronously, seconds late on a loaded machine
       const result = summarize([raw]);
       cpu.set("client (node)", raw.cpuMs / 1000);
       const sent = raw.latencies.length + raw.warmupRequests;

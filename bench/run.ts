@@ -13,7 +13,7 @@ import { measureBundle } from "./lib/bundle";
 import { type LoadOptions, type RawRun, percentile, runLoad, summarize } from "./lib/load";
 import { D1Counter, type D1Tally, EMPTY_TALLY, addTally } from "./lib/d1count";
 import { envNumber } from "./lib/format";
-import { sleep, stopAll, stopServersOnExit, waitForHttp, machineInfo } from "./lib/proc";
+import { stopAll, stopServersOnExit, waitForHttp, machineInfo } from "./lib/proc";
 import { cpuBusy, cpuTimes } from "./lib/cpu";
 import { applyAppMigrations, executeSqlFile, startApp, startWorker } from "./lib/stack";
 import { type BenchReport, type RoundStat, type ServerTimes, ratioTable, resultsMarkdown, resultsTable } from "./lib/report";
@@ -162,7 +162,7 @@ async function main(): Promise<void> {
       const logMark = d1.mark();
       const r = await runLoad({ ...w, concurrency: CONCURRENCY, warmupMs, durationMs });
       const busy = cpuBusy(cpuBefore, cpuTimes());
-      await sleep(500); // wrangler appends its debug log asynchronously
+      await d1.settle(); // wrangler appends its debug log asynchronously, seconds late on a loaded machine
       d1Seen.set(w.name, addTally(d1Seen.get(w.name) ?? EMPTY_TALLY, d1.since(logMark)));
       d1Sent.set(w.name, (d1Sent.get(w.name) ?? 0) + r.latencies.length + r.warmupRequests);
       raw.set(w.name, [...(raw.get(w.name) ?? []), r]);

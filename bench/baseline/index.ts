@@ -6,6 +6,10 @@
  *   row) into `bench_rows` (primary key + one secondary index); answers `{ok:true, id}`.
  * - `GET /select?key=…`: one `SELECT slot_start … WHERE key = ? ORDER BY slot_start` served by the
  *   index `(key, slot_start)`; for `select-key` that is 1,000 rows; answers `{ok:true, items:[…]}`.
+ * - `GET /select-items?key=…`: the same SELECT, answered in the item shape of
+ *   `GET /api/slots/available` (`{slotId, voucherId, start, end}` with ISO instants, ~148 KB for
+ *   1,000 rows instead of ~14 KB): what the same data costs in the app's wire format. Not part of
+ *   the ratios; bench/runtime-profile.ts measures it to split the slots gap into work and format.
  *
  * The table and the 1,000 rows are created by `schema.sql` before the Worker starts.
  */
@@ -41,11 +45,24 @@ async function select(url: URL, env: BaselineEnv): Promise<Response> {
   return new Response(JSON.stringify({ ok: true, items: results.map((r) => r.slot_start) }), { headers: JSON_HEADERS });
 }
 
+async function selectItems(url: URL, env: BaselineEnv): Promise<Response> {
+  const key = url.searchParams.get("key") ?? "select-key";
+  const { results } = await env.DB.prepare("SELECT slot_start FROM bench_rows WHERE key = ?1 ORDER BY slot_start")
+    .bind(key)
+    .all<{ slot_start: number }>();
+  const items = results.map((r) => {
+    const start = new Date(r.slot_start).toISOString();
+    return { slotId: `slot-${start}`, voucherId: key, start, end: new Date(r.slot_start + HOUR).toISOString() };
+  });
+  return new Response(JSON.stringify({ ok: true, items, nextSlotId: null }), { headers: JSON_HEADERS });
+}
+
 export default {
   async fetch(req, env) {
     const url = new URL(req.url);
     if (req.method === "POST" && url.pathname === "/insert") return insert(req, env);
     if (req.method === "GET" && url.pathname === "/select") return select(url, env);
+    if (req.method === "GET" && url.pathname === "/select-items") return selectItems(url, env);
     return new Response(JSON.stringify({ ok: false, error: "not found" }), { status: 404, headers: JSON_HEADERS });
   },
 } satisfies ExportedHandler<BaselineEnv>;

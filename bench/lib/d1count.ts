@@ -30,6 +30,25 @@ export class D1Counter {
     return out;
   }
 
+  /**
+   * Waits until wrangler has written out its debug log: no file grew for `quietMs`, or `maxMs`
+   * passed. Wrangler appends asynchronously, and on a loaded machine it falls seconds behind; a
+   * fixed pause attributed one workload's D1 calls to the next.
+   */
+  async settle(quietMs = 400, maxMs = 15_000): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    let last = JSON.stringify([...this.mark()]);
+    let quietSince = Date.now();
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = JSON.stringify([...this.mark()]);
+      if (now !== last) {
+        last = now;
+        quietSince = Date.now();
+      } else if (Date.now() - quietSince >= quietMs) return;
+    }
+  }
+
   /** What the D1 calls logged since `since` did, over all files (one file per wrangler process). */
   since(since: LogMark): D1Tally {
     let sum: D1Tally = { ...EMPTY_TALLY };

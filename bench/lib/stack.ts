@@ -11,6 +11,8 @@ export interface Served {
   server: Server;
   url: string;
   port: number;
+  /** The DevTools inspector of the runtime (`--inspector-port`). */
+  inspectorPort: number;
 }
 
 /** Rate limits high enough that the limiter never answers 429 (it still runs on every request). */
@@ -90,7 +92,7 @@ export async function startApp(state: string, logFile: string, workerConfig = "s
     ],
     logFile,
   );
-  return { server, port, url: `http://127.0.0.1:${port}` };
+  return { server, port, inspectorPort: inspector, url: `http://127.0.0.1:${port}` };
 }
 
 /** Starts a plain Worker with `wrangler dev --config <config>` on `state`. */
@@ -117,5 +119,5 @@ export async function startWorker(name: string, config: string, state: string, l
     ],
     logFile,
   );
-  return { server, port, url: `http://127.0.0.1:${port}` };
+  return { server, port, inspectorPort: inspector, url: `http://127.0.0.1:${port}` };
 }
