@@ -10,7 +10,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { rateLimits } from "../../src/db/schema";
 import { BOOKMARK_COOKIE, BOOKMARK_HEADER, applyBookmark, isBookmark, openSession, replyBookmark } from "../../src/db/session";
-import { newUid, testEnv } from "../support/client";
+import { call, issueVoucher, json, login, newUid, slotAt, testEnv } from "../support/client";
 import { spyD1 } from "../support/d1-spy";
 
 const API = new URL("http://localhost/api/x");
@@ -97,5 +97,60 @@ describe("read your own writes through the bookmark", () => {
     expect(isBookmark(replyBookmark(rs))).toBe(true);
     expect(first).not.toBeNull();
     expect(record.writes).toHaveLength(2);
+  });
+});
+
+describe("through the API", () => {
+  it("a booking's bookmark (cookie) opens the holder's next read, which sees the booking", async () => {
+    const me = await login();
+    const { voucher, validFrom } = await issueVoucher(me);
+    const spy = spyD1(testEnv.DB);
+    const env = { ...testEnv, DB: spy.d1 } as Env;
+
+    const booked = await json(
+      "/api/voucher/book",
+      { session: me.session, body: { voucherId: voucher.voucherId, slotId: slotAt(validFrom, 2), holderUid: me.uid } },
+      env,
+    );
+    expect(booked.status).toBe(200);
+    const bookmark = booked.headers.get(BOOKMARK_HEADER);
+    expect(isBookmark(bookmark)).toBe(true);
+    const pair = (booked.headers.get("set-cookie") ?? "").split(", ").find((c) => c.startsWith(`${BOOKMARK_COOKIE}=`));
+    expect(pair?.split(";")[0]).toBe(`${BOOKMARK_COOKIE}=${bookmark}`);
+
+    const read = await json(
+      "/api/voucher/bookings",
+      { session: me.session, headers: { cookie: pair?.split(";")[0] ?? "" } },
+      env,
+    );
+    expect(read.status).toBe(200);
+    expect(read.body.items.map((b: { bookingId: string }) => b.bookingId)).toContain(booked.body.booking.bookingId);
+    expect(spy.record.sessions).toEqual(["first-primary", bookmark]);
+    // The read's answer carries a bookmark too (at least as new), so the client keeps its place.
+    expect(isBookmark(read.headers.get(BOOKMARK_HEADER))).toBe(true);
+  });
+
+  it("a write starts at the primary even when the client sends a bookmark; a read without one starts anywhere", async () => {
+    const me = await login();
+    const spy = spyD1(testEnv.DB);
+    const env = { ...testEnv, DB: spy.d1 } as Env;
+    const old = "00000000-00000001-00000000-00000000000000000000000000000000";
+    const issued = await json(
+      "/api/voucher/issue",
+      { session: me.session, headers: { [BOOKMARK_HEADER]: old }, body: { issuerUid: me.uid, title: "bm" } },
+      env,
+    );
+    expect(issued.status).toBe(200);
+    const list = await call("/api/voucher/list", { session: me.session }, env);
+    expect(list.status).toBe(200);
+    await list.arrayBuffer();
+    expect(spy.record.sessions).toEqual(["first-primary", "first-unconstrained"]);
+  });
+
+  it("refusals carry the bookmark too (a 404 after a read)", async () => {
+    const me = await login();
+    const res = await json("/api/slots/available?voucherId=v-does-not-exist", { session: me.session });
+    expect(res.status).toBe(404);
+    expect(isBookmark(res.headers.get(BOOKMARK_HEADER))).toBe(true);
   });
 });
