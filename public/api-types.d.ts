@@ -4407,7 +4407,7 @@ export interface operations {
                 "X-MOT-User"?: string;
             };
             path: {
-                /** @description room id, URL-encoded (see README: room ids) */
+                /** @description room id, URL-encoded (see docs/rooms.md: room ids) */
                 roomId: string;
             };
             cookie?: never;
@@ -4636,14 +4636,14 @@ export interface operations {
                 "X-MOT-User"?: string;
             };
             path: {
-                /** @description room id, URL-encoded (see README: room ids) */
+                /** @description room id, URL-encoded (see docs/rooms.md: room ids) */
                 roomId: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Switching Protocols: the WebSocket (room protocol in the README). Refusals are plain HTTP before it. */
+            /** @description Switching Protocols: the WebSocket (room protocol: docs/rooms.md). Refusals are plain HTTP before it. */
             101: {
                 headers: {
                     [name: string]: unknown;
@@ -4879,7 +4879,7 @@ export interface operations {
                 "X-MOT-User"?: string;
             };
             path: {
-                /** @description room id, URL-encoded (see README: room ids) */
+                /** @description room id, URL-encoded (see docs/rooms.md: room ids) */
                 roomId: string;
             };
             cookie?: never;
@@ -5117,7 +5117,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Switching Protocols: the WebSocket (room protocol in the README). Refusals are plain HTTP before it. */
+            /** @description Switching Protocols: the WebSocket (room protocol: docs/rooms.md). Refusals are plain HTTP before it. */
             101: {
                 headers: {
                     [name: string]: unknown;

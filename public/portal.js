@@ -42,7 +42,12 @@ async function api(path, body, op) {
 }
 
 const fmt = (iso) => new Date(iso).toLocaleString("de-DE", { dateStyle: "short", timeStyle: "short" });
-const money = (p) => (p ? `${(p.amount / 100).toFixed(2)} ${p.currency}` : "–");
+// Minor units shown with two decimals by string arithmetic: money never passes through a float.
+const money = (p) => {
+  if (!p) return "–";
+  const digits = String(Math.abs(p.amount)).padStart(3, "0");
+  return `${p.amount < 0 ? "-" : ""}${digits.slice(0, -2)}.${digits.slice(-2)} ${p.currency}`;
+};
 const cell = (text) => Object.assign(document.createElement("td"), { textContent: text });
 function button(label, onClick) {
   const b = Object.assign(document.createElement("button"), { textContent: label, type: "button" });
@@ -165,11 +170,31 @@ $("issueForm").addEventListener("submit", async (e) => {
 });
 $("reloadVouchers").addEventListener("click", () => refresh().catch((e) => say(e.message, true)));
 
+// Logout ends the session on every device (the server moves the session generation on) and
+// clears the cookie; the local uid is forgotten so the page shows the unverified state.
+$("logout").addEventListener("click", async () => {
+  try {
+    await api("/api/presence/logout", {});
+  } catch (err) {
+    // An already ended session is logged out too; anything else is shown.
+    if (!/session/.test(err.message)) return say(err.message, true);
+  }
+  uid = null;
+  localStorage.removeItem(UID_KEY);
+  localStorage.removeItem("mot_verified_v1");
+  $("logout").hidden = true;
+  $("who").textContent = "Abgemeldet. Öffne einen neuen signierten Link, um dich wieder zu verifizieren.";
+  $("vouchers").replaceChildren();
+  $("bookings").replaceChildren();
+  say("Abgemeldet.");
+});
+
 try {
   await verifyFromHash();
   await loadTemplates();
   if (uid) {
     $("who").textContent = `Verifiziert als ${uid}`;
+    $("logout").hidden = false;
     await refresh();
   }
 } catch (err) {

@@ -1,5 +1,5 @@
 /**
- * The whole D1 data model (seed 000 §1–§3, seed 002 §2.3), in drizzle.
+ * The whole D1 data model, in drizzle.
  *
  * Conventions, used everywhere:
  * - ids are TEXT (`<prefix>-<time-sortable>`), see `src/db/ids.ts`;
@@ -362,7 +362,7 @@ export const mortgageContracts = sqliteTable(
   ],
 );
 
-/** Investor tranche of a mortgage (seed 002 §2.3.4). */
+/** Investor tranche of a mortgage. */
 export const mortgageTranches = sqliteTable(
   "mortgage_tranches",
   {

@@ -78,7 +78,7 @@ function successResponses(r: AnyRoute): Record<string, Record<string, unknown>> 
     case "rooms.legacy":
       return {
         "101": {
-          description: "Switching Protocols: the WebSocket (room protocol in the README). Refusals are plain HTTP before it.",
+          description: "Switching Protocols: the WebSocket (room protocol: docs/rooms.md). Refusals are plain HTTP before it.",
         },
       };
     case "admin.settlements.export":
@@ -147,7 +147,7 @@ const PATH_PARAM = /:([A-Za-z_][A-Za-z0-9_]*)/g;
 export const templatePath = (path: string) => path.replace(PATH_PARAM, "{$1}");
 
 const PATH_PARAM_DOC: Record<string, string> = {
-  roomId: "room id, URL-encoded (see README: room ids)",
+  roomId: "room id, URL-encoded (see docs/rooms.md: room ids)",
   id: "object id",
   uid: "the uid to erase",
 };

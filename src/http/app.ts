@@ -43,3 +43,16 @@ export function pagesFunction(route: AnyRoute): PagesFunction<Env> {
 export function notFoundFunction(): PagesFunction<Env> {
   return handle(buildApp([])) as unknown as PagesFunction<Env>;
 }
+
+/** True when a path has an empty segment (`/api/rooms//ws`, `/api/`). */
+export const hasEmptySegment = (pathname: string) => pathname.split("/").slice(1).includes("");
+
+/**
+ * The API's Pages middleware: a path with an empty segment is a JSON 404. Pages' router matches
+ * no route file to such a path (a `[param]` or `[[path]]` segment is never empty), so without this
+ * it would fall through to the static site and answer a page.
+ */
+export function apiMiddleware(): PagesFunction<Env> {
+  const notFound = notFoundFunction();
+  return (ctx) => (hasEmptySegment(new URL(ctx.request.url).pathname) ? notFound(ctx) : ctx.next());
+}

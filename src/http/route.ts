@@ -4,6 +4,12 @@
  * declaration the same way, and the same declarations feed the OpenAPI document, so docs and
  * validation cannot drift.
  *
+ * Declared here rather than with `@hono/zod-openapi`'s `createRoute`: a declaration also carries
+ * what the pipeline acts on and the document must state — the auth policy, the uid claims, the
+ * rate-limit class, idempotency, the login guard and the route's error codes — and
+ * `src/docs/openapi.ts` derives the security schemes and per-status error envelopes from exactly
+ * those fields. One declaration, read by both, is what keeps them from drifting.
+ *
  * @module
  */
 import type { BatchItem, BatchResponse } from "drizzle-orm/batch";

@@ -1,5 +1,5 @@
 /**
- * Verification of the offline manifest's signed portal link (seed 002 §1.3):
+ * Verification of the offline manifest's signed portal link:
  * `sig = hex(HMAC-SHA256(MOT_SHARED_SECRET, "<mot>.<uid>.<ts>"))`, `ts` in epoch ms.
  *
  * Holes of the original closed here: the key is a server secret (not the token itself), the

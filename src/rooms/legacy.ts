@@ -217,7 +217,7 @@ export class LegacyBridge {
     }
     const ref = parseRoomId(frame.room_id);
     if (!ref) {
-      this.#send(legacyError("bad_room_id", "invalid room id (see README: room ids)"));
+      this.#send(legacyError("bad_room_id", "invalid room id (see docs/rooms.md: room ids)"));
       return;
     }
     const uid = await this.#identity(frame.thinker_id ?? null);

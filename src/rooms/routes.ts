@@ -46,7 +46,7 @@ function toRoom(r: RoomRow) {
 /** The path's room id, validated (400 otherwise). */
 function roomRef(ctx: Ctx): RoomRef {
   const ref = parseRoomId(ctx.params.roomId ?? "");
-  if (!ref) throw badRequest("bad_room_id", "invalid room id (see README: room ids)");
+  if (!ref) throw badRequest("bad_room_id", "invalid room id (see docs/rooms.md: room ids)");
   return ref;
 }
 

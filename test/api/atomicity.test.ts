@@ -24,28 +24,38 @@ function faultyEnv(where: Where = "append", kind: Kind = "missing-table") {
   const state = { injected: 0 };
   const failing = () => real.prepare(FAILING_SQL[kind]);
   const sqlOf = (s: D1PreparedStatement) => String((s as unknown as { statement?: string }).statement ?? "");
+  /** Runs `statements` on `target`, with the failure spliced in when they write an event row. */
+  const batch = <T = unknown>(target: Pick<D1Database, "batch">, statements: D1PreparedStatement[]) => {
+    if (!statements.some((s) => /insert into "events"/i.test(sqlOf(s)))) return target.batch<T>(statements);
+    state.injected++;
+    if (where === "throw-after-commit") {
+      // The batch commits, then the connection "drops": the caller only sees an error.
+      return target.batch<T>(statements).then(() => {
+        throw new Error("D1_ERROR: Network connection lost.");
+      });
+    }
+    const spliced =
+      where === "append"
+        ? [...statements, failing()]
+        : where === "prepend"
+          ? [failing(), ...statements]
+          : [statements[0] as D1PreparedStatement, failing(), ...statements.slice(1)];
+    return target.batch<T>(spliced);
+  };
   const db = {
     prepare: (query: string) => real.prepare(query),
     exec: (query: string) => real.exec(query),
     dump: () => real.dump(),
-    withSession: (constraint?: string) => real.withSession(constraint as D1SessionConstraint),
-    batch: <T = unknown>(statements: D1PreparedStatement[]) => {
-      if (!statements.some((s) => /insert into "events"/i.test(sqlOf(s)))) return real.batch<T>(statements);
-      state.injected++;
-      if (where === "throw-after-commit") {
-        // The batch commits, then the connection "drops": the caller only sees an error.
-        return real.batch<T>(statements).then(() => {
-          throw new Error("D1_ERROR: Network connection lost.");
-        });
-      }
-      const spliced =
-        where === "append"
-          ? [...statements, failing()]
-          : where === "prepend"
-            ? [failing(), ...statements]
-            : [statements[0] as D1PreparedStatement, failing(), ...statements.slice(1)];
-      return real.batch<T>(spliced);
+    // Every request runs in a D1 session: the session's batches get the same failure.
+    withSession: (constraint?: string) => {
+      const session = real.withSession(constraint as D1SessionConstraint);
+      return {
+        prepare: (query: string) => session.prepare(query),
+        batch: <T = unknown>(statements: D1PreparedStatement[]) => batch<T>(session, statements),
+        getBookmark: () => session.getBookmark(),
+      };
     },
+    batch: <T = unknown>(statements: D1PreparedStatement[]) => batch<T>(real, statements),
   };
   const env = new Proxy(testEnv, {
     get: (target, key) => (key === "DB" ? db : Reflect.get(target, key)),

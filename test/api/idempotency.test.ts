@@ -1,5 +1,5 @@
 /**
- * `Idempotency-Key` (issue §3): replay, reuse with another body, in-flight and stale claims,
+ * `Idempotency-Key`: replay, reuse with another body, in-flight and stale claims,
  * nothing stored for refused requests, business errors replayed, per-caller scope, TTL.
  * Every case checks the response and the rows in D1 (idempotency_keys, vouchers, bookings,
  * events, fee_events).

@@ -1,5 +1,5 @@
 /**
- * Identity (issue §2): signed manifest links → thinker + session, sessions on writes, uid claims,
+ * Identity: signed manifest links → thinker + session, sessions on writes, uid claims,
  * AUTH_MODE=compat. Every case checks the HTTP answer and what D1 holds afterwards.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * The original portal's `/ws` (issue 3 §6, original-api §4) end to end: the Pages route accepts
+ * The original portal's `/ws` end to end: the Pages route accepts
  * the socket, `join` opens the Room DO as the verified caller, and frames are translated both ways
  * (join/message/leave ↔ system/message), interoperating with clients of the new protocol.
  */

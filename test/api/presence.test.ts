@@ -1,5 +1,5 @@
 /**
- * Presence on D1 (issue 3 §5): `POST /api/presence/heartbeat` and `POST /api/presence/match`,
+ * Presence on D1: `POST /api/presence/heartbeat` and `POST /api/presence/match`,
  * stored in `presence_sessions` / `rooms`, `thinker_id` bound to the session. Every case checks
  * the HTTP answer and what D1 holds afterwards; the match SQL is also checked against the pure
  * rule (`planMatch`) on random session sets.

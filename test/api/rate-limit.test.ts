@@ -1,5 +1,5 @@
 /**
- * Rate limits (issue §3): fixed one-minute windows per (route, caller), writes and reads counted
+ * Rate limits: fixed one-minute windows per (route, caller), writes and reads counted
  * separately, anonymous routes keyed by `cf-connecting-ip`, 429 with `Retry-After`.
  *
  * The clock is pinned with `vi.setSystemTime` so every burst falls into one known window and

@@ -1,5 +1,5 @@
 /**
- * Room routes (issue 3 §2): tickets, the WebSocket upgrade through the backend Worker's Room DO
+ * Room routes: tickets, the WebSocket upgrade through the backend Worker's Room DO
  * (an auxiliary worker in this project), access rules, GET room, and voucher events pushed into
  * `voucher:<id>` after the booking commits.
  */

@@ -30,6 +30,9 @@ let n = 0;
 const newUid = (label: string) => `${label}-${Date.now().toString(36)}-${n++}`;
 
 /** Logs in through the built /api/presence/verify with a link signed like the offline manifest does. */
+/** The session's Set-Cookie (an answer also sets the D1 bookmark cookie `ts_bm`). */
+const sessionCookieOf = (res: Response) => res.headers.getSetCookie().find((c) => c.startsWith("ts_session=")) ?? "";
+
 async function login(uid: string) {
   const mot = "mot-shared-token-v1";
   const ts = Date.now();
@@ -38,7 +41,7 @@ async function login(uid: string) {
   expect(r.res.status, r.text).toBe(200);
   const body = r.json();
   expect(body).toMatchObject({ ok: true, uid, session: expect.any(String) });
-  expect(r.res.headers.get("set-cookie")).toMatch(/^ts_session=s1\.[^;]+; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax; Secure$/);
+  expect(sessionCookieOf(r.res)).toMatch(/^ts_session=s1\.[^;]+; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax; Secure$/);
   return { uid, session: body.session as string, thinkerId: body.thinker_id as string };
 }
 
@@ -71,7 +74,7 @@ describe("Pages Functions bundle", () => {
     const first = await send("/api/presence/verify", { body: { mot, uid, ts, sig } });
     expect(first.res.status, first.text).toBe(200);
     expect(first.json()).toMatchObject({ ok: true, uid, session: expect.stringMatching(/^s1\.k2\./) });
-    const cookie = first.res.headers.get("set-cookie") ?? "";
+    const cookie = sessionCookieOf(first.res);
     expect(cookie.startsWith(`ts_session=${first.json().session}; Path=/; Max-Age=`)).toBe(true);
     expect(cookie).toMatch(/; Max-Age=60479[0-9]; HttpOnly; SameSite=Lax; Secure$/); // 7 days, less the current second
     const replay = await send("/api/presence/verify", { body: { mot, uid, ts, sig } });
@@ -154,11 +157,22 @@ describe("Pages Functions bundle", () => {
   });
 
   it("an unknown /api path is a JSON 404, not the static site", async () => {
-    for (const path of ["/api/x", "/api/voucher/nope", "/api/slots", "/api/presence/debug"]) {
+    // Empty path segments too: a route file's [param] never matches an empty one.
+    const paths = [
+      "/api/x",
+      "/api/voucher/nope",
+      "/api/slots",
+      "/api/presence/debug",
+      "/api/rooms//ws",
+      "/api/rooms//ticket",
+      "/api//",
+    ];
+    for (const path of paths) {
       const r = await send(path);
       expect(r.res.status, path).toBe(404);
-      expect(r.res.headers.get("content-type")).toMatch(/^application\/json/);
-      expect(r.json()).toMatchObject({ ok: false, code: "not_found" });
+      expect(r.res.headers.get("content-type"), path).toMatch(/^application\/json/);
+      expect(r.json()).toMatchObject({ ok: false, code: "not_found", requestId: r.res.headers.get("x-request-id") });
+      expect(r.res.headers.get("content-security-policy"), path).toContain("frame-ancestors 'none'");
     }
   });
 
