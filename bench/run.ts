@@ -187,7 +187,7 @@ async function main(): Promise<void> {
     d1PerRequest: perRequest(d1Seen, d1Sent, (t) => t.calls),
     d1WritesPerRequest: perRequest(d1Seen, d1Sent, (t) => t.writeCalls),
     d1RowsWrittenPerRequest: perRequest(d1Seen, d1Sent, (t) => t.rowsWritten),
-    d1Unread: [...d1Seen.values()].reduce((a, t) => a + t.unread, 0),
+    d1Unread: Object.fromEntries([...d1Seen].map(([k, t]) => [k, t.unread])),
     setup: {
       holders: holders.length,
       poolVouchers: pool.ids.length,

@@ -13,7 +13,10 @@ export interface D1Tally {
   writeCalls: number;
   /** Sum of `meta.rows_written` over all statements (index rows included, as D1 counts them). */
   rowsWritten: number;
-  /** Calls whose response body was not found or not readable (counted in `calls` only). */
+  /**
+   * Calls whose response body was not found or not readable (counted in `calls` only); wrangler
+   * cuts logged strings at 10,000 characters, so large results (1,000 rows) lose their metadata.
+   */
   unread: number;
 }
 
@@ -33,11 +36,13 @@ export function addTally(a: D1Tally, b: D1Tally): D1Tally {
 /**
  * Tallies the D1 calls of one stretch of a debug log. Entries are separated by `---` lines; a
  * call's `Network.requestWillBeSent` names its URL, its `Network.loadingFinished` carries the body,
- * matched by the DevTools `requestId`.
+ * matched by the DevTools `requestId` (in either order).
  */
 export function tallyLog(text: string): D1Tally {
   const t = { ...EMPTY_TALLY };
   const d1Requests = new Set<string>();
+  // Wrangler writes the events asynchronously: a call's finish may be logged before its start.
+  const finished = new Map<string, ReturnType<typeof d1Effect>>();
   for (const entry of text.split("\n---\n")) {
     if (entry.includes("'Network.requestWillBeSent'")) {
       const url = /url: '(http:\/\/d1\/[^']*)'/.exec(entry)?.[1];
@@ -47,19 +52,22 @@ export function tallyLog(text: string): D1Tally {
       d1Requests.add(id);
     } else if (entry.includes("'Network.loadingFinished'")) {
       const id = /requestId: '([^']+)'/.exec(entry)?.[1];
-      if (id === undefined || !d1Requests.delete(id)) continue;
-      const body = /body: '([A-Za-z0-9+/=]*)'/.exec(entry)?.[1];
-      const effect = body === undefined ? null : d1Effect(body);
-      if (!effect) {
-        t.unread++;
-        continue;
-      }
-      t.rowsWritten += effect.rowsWritten;
-      if (effect.changed) t.writeCalls++;
+      if (id === undefined) continue;
+      const body = /body: '([A-Za-z0-9+/=]*)'(\.\.\. \d+ more character)?/.exec(entry);
+      // A cut-off body (`'…'... 11620 more characters`) lost D1's metadata with its end.
+      finished.set(id, !body?.[1] || body[2] ? null : d1Effect(body[1]));
     }
   }
-  // A call whose finish fell outside the interval (or was never logged) could not be read.
-  t.unread += d1Requests.size;
+  for (const id of d1Requests) {
+    const effect = finished.get(id);
+    // No finish in this stretch of the log (or an unreadable one): the call's writes are unknown.
+    if (!effect) {
+      t.unread++;
+      continue;
+    }
+    t.rowsWritten += effect.rowsWritten;
+    if (effect.changed) t.writeCalls++;
+  }
   return t;
 }
 

@@ -81,6 +81,11 @@ describe("D1 calls and writes from wrangler's debug log", () => {
     expect(tallyLog(log)).toEqual({ calls: 3, writeCalls: 1, rowsWritten: 1, unread: 0 });
   });
 
+  it("a finish logged before its start still pairs up (wrangler writes the log asynchronously)", () => {
+    const log = finished("9", CAPTURED_INSERT) + sent("9", "http://d1/execute?resultsFormat=NONE");
+    expect(tallyLog(log)).toEqual({ calls: 1, writeCalls: 1, rowsWritten: 1, unread: 0 });
+  });
+
   it("a batch is one call; its rows written add up over its statements", () => {
     const batch = b64([
       { success: true, results: [], meta: meta(true, 3) },
@@ -104,6 +109,19 @@ describe("D1 calls and writes from wrangler's debug log", () => {
       sent("5", "http://d1/query?resultsFormat=ROWS_AND_COLUMNS"),
     ].join("");
     expect(tallyLog(log)).toEqual({ calls: 2, writeCalls: 0, rowsWritten: 0, unread: 2 });
+  });
+
+  it("a result the log cut off (wrangler keeps 10,000 characters of a string) is reported, not guessed", () => {
+    const cut = `${finished("8", CAPTURED_INSERT)}`.replace(
+      `${CAPTURED_INSERT}'`,
+      `${CAPTURED_INSERT.slice(0, 40)}'... 11620 more characters`,
+    );
+    expect(tallyLog(sent("8", "http://d1/query?resultsFormat=ROWS_AND_COLUMNS") + cut)).toEqual({
+      calls: 1,
+      writeCalls: 0,
+      rowsWritten: 0,
+      unread: 1,
+    });
   });
 
   it("d1Effect reads changed_db and rows_written", () => {
