@@ -265,6 +265,18 @@ describe("every /api answer is the JSON envelope", () => {
     expect(body).toMatchObject({ ok: false, code, error: expect.any(String), requestId: res.headers.get("x-request-id") });
   });
 
+  it("x-request-id: a safe client id is kept (and logged), anything else replaced", async () => {
+    const kept = await call("/api/nope", { headers: { "x-request-id": "client-trace_42=" } });
+    expect(kept.headers.get("x-request-id")).toBe("client-trace_42=");
+    for (const bad of ["a b", "x".repeat(65), "<script>", "id\u00e9"]) {
+      const res = await call("/api/nope", { headers: { "x-request-id": bad } });
+      const id = res.headers.get("x-request-id") ?? "";
+      expect(id, bad).not.toBe(bad);
+      expect(id, bad).toMatch(/^req-[0-9a-z-]+$/);
+      expect(((await res.json()) as { requestId: string }).requestId).toBe(id);
+    }
+  });
+
   it("a 405 names the allowed method", async () => {
     const res = await call("/api/voucher/book", { method: "GET" });
     expect(res.headers.get("allow")).toBe("POST");
