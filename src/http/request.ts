@@ -17,7 +17,8 @@ import { log, requestLogger, setLogLevel } from "../core/log";
  * `x-request-id`: the client's own (1-64 characters of `A-Z a-z 0-9 _ - =`, so it is safe in a log
  * line and a header), else a new one. Set on every answer but a 101, and on every log line.
  */
-export const requestId = (): Step => honoRequestId({ headerName: "x-request-id", limitLength: 64, generator: () => newId("req") });
+export const requestId = (): Step =>
+  honoRequestId({ headerName: "x-request-id", limitLength: 64, generator: () => newId("req") });
 
 /** Binds the request logger and writes one `request` line per answer (route, status, time). */
 export const requestLog: Step = async (c, next) => {
