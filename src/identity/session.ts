@@ -97,7 +97,10 @@ export function sessionCookie(token: string, expiresAt: number, now: number, url
   return `${SESSION_COOKIE}=${token}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${local ? "" : "; Secure"}`;
 }
 
-/** `Set-Cookie` value that removes the session cookie (same attributes, expired). */
+/**
+ * `Set-Cookie` value that removes the session cookie: same attributes, `Max-Age=0`, and an
+ * `Expires` in the past for clients that only read that.
+ */
 export function clearSessionCookie(url: URL): string {
-  return sessionCookie("", 0, 0, url);
+  return `${sessionCookie("", 0, 0, url)}; Expires=Thu, 01 Jan 1970 00:00:00 GMT`;
 }
