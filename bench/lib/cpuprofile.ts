@@ -158,3 +158,25 @@ export function summarize(profile: CpuProfile, resolve: Resolver): ProfileSummar
     examples,
   };
 }
+
+/** Two summaries of the same workload (consecutive profiled segments) as one. */
+export function mergeSummaries(a: ProfileSummary, b: ProfileSummary): ProfileSummary {
+  const merge = (x: Bucket[], y: Bucket[]) => {
+    const m = new Map<string, Bucket>(x.map((k) => [k.name, { ...k }]));
+    for (const k of y) {
+      const have = m.get(k.name);
+      if (have) {
+        have.selfUs += k.selfUs;
+        have.inclusiveUs += k.inclusiveUs;
+      } else m.set(k.name, { ...k });
+    }
+    return [...m.values()].sort((p, q) => q.selfUs - p.selfUs);
+  };
+  return {
+    totalUs: a.totalUs + b.totalUs,
+    busyUs: a.busyUs + b.busyUs,
+    categories: merge(a.categories, b.categories),
+    functions: merge(a.functions, b.functions),
+    examples: new Map([...b.examples, ...a.examples]),
+  };
+}

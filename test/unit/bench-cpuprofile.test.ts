@@ -4,7 +4,7 @@
  * wrong costs, so both are pinned down on hand-made inputs.
  */
 import { describe, expect, it } from "vitest";
-import { type CpuProfile, categoryOf, mapResolver, summarize } from "../../bench/lib/cpuprofile";
+import { type CpuProfile, categoryOf, mapResolver, mergeSummaries, summarize } from "../../bench/lib/cpuprofile";
 import { SourceIndex, decodeVlq } from "../../bench/lib/sourcemap";
 
 describe("source map decoding", () => {
@@ -67,6 +67,14 @@ describe("summarize", () => {
     expect(cat("native, called from hono")).toEqual({ name: "native, called from hono", selfUs: 30, inclusiveUs: 30 });
     expect(cat("(idle)")).toBeUndefined();
     expect(s.categories.map((b) => b.name)).toEqual(["hono", "native, called from hono", "src/a.ts"]);
+  });
+
+  it("segments of one workload merge by adding their buckets", () => {
+    const twice = mergeSummaries(s, s);
+    expect(twice.totalUs).toBe(300);
+    expect(twice.busyUs).toBe(220);
+    expect(twice.categories.find((b) => b.name === "hono")).toEqual({ name: "hono", selfUs: 140, inclusiveUs: 200 });
+    expect(twice.functions.map((b) => b.selfUs)).toEqual([140, 60, 20]);
   });
 
   it("self time per function, with its category", () => {
