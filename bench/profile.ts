@@ -14,7 +14,7 @@ import { type LoadResult, type RequestFactory, runLoad, summarize } from "./lib/
 import { D1Counter, type D1Tally } from "./lib/d1count";
 import { stopAll, stopServersOnExit, waitForHttp } from "./lib/proc";
 import { HOUR, bookingGrid, exampleVars, issuePool, login, slotsHistorySql } from "./lib/setup";
-import { type Served, applyAppMigrations, executeSqlFile, startApp, startWorker } from "./lib/stack";
+import { type Served, applyAppMigrations, executeSqlFile, startAppInspected, startWorker } from "./lib/stack";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(ROOT);
@@ -68,7 +68,7 @@ SELECT 'pv-' || i, 'profileIssuer', NULL, NULL, 'generic.service', 'Profile vouc
   executeSqlFile(BASELINE_STATE, "bench/baseline/schema.sql", BASELINE_CONFIG);
 
   step("starting the app, the profile Worker and the baseline Worker");
-  const app = await startApp(APP_STATE, `${TMP}/profile-pages-dev.log`);
+  const app = await startAppInspected(APP_STATE, `${TMP}/profile-pages-dev.log`, "/api/voucher/templates");
   const prof = await startWorker("profile wrangler dev", PROFILE_CONFIG, PROFILE_STATE, `${TMP}/profile-dev.log`);
   const base = await startWorker("baseline wrangler dev", BASELINE_CONFIG, BASELINE_STATE, `${TMP}/profile-baseline-dev.log`);
   await Promise.all([

@@ -15,7 +15,7 @@ import { D1Counter, type D1Tally, EMPTY_TALLY, addTally } from "./lib/d1count";
 import { envNumber } from "./lib/format";
 import { stopAll, stopServersOnExit, waitForHttp, machineInfo } from "./lib/proc";
 import { cpuBusy, cpuTimes } from "./lib/cpu";
-import { applyAppMigrations, executeSqlFile, startApp, startWorker } from "./lib/stack";
+import { applyAppMigrations, executeSqlFile, startAppInspected, startWorker, stillInspected } from "./lib/stack";
 import { type BenchReport, type RoundStat, type ServerTimes, ratioTable, resultsMarkdown, resultsTable } from "./lib/report";
 import { HOUR, type Identity, bookingGrid, exampleVars, issuePool, login, slotsHistorySql } from "./lib/setup";
 import { writeKeepingSections } from "./lib/results-file";
@@ -68,15 +68,13 @@ async function main(): Promise<void> {
   console.log(`  plain ${bundle.plain.raw} B raw, ${bundle.plain.gzip} B gzip; minified ${bundle.minified.raw} B raw`);
 
   // ── Servers ──────────────────────────────────────────────────────────────────────────────────
-  const app = await startApp(STATE, `${TMP}/pages-dev.log`);
   const baseline = await startWorker("baseline wrangler dev", BASELINE_CONFIG, BASELINE_STATE, `${TMP}/baseline-dev.log`);
+  // The app's inspector must watch the Pages Worker, as the baseline's watches the baseline.
+  const app = await startAppInspected(STATE, `${TMP}/pages-dev.log`, "/api/voucher/templates");
   step(`started wrangler pages dev on :${app.port} and the baseline (wrangler dev) on :${baseline.port}`);
   const base = app.url;
   const baseUrl = baseline.url;
-  await Promise.all([
-    waitForHttp(app.server, `${base}/api/voucher/templates`),
-    waitForHttp(baseline.server, `${baseUrl}/select?key=select-key`),
-  ]);
+  await waitForHttp(baseline.server, `${baseUrl}/select?key=select-key`);
   console.log("  both servers answer");
 
   // ── Setup through the API ───────────────────────────────────────────────────────────────────
@@ -153,6 +151,7 @@ async function main(): Promise<void> {
   const d1 = new D1Counter(WRANGLER_LOGS);
   const d1Seen = new Map<string, D1Tally>();
   const d1Sent = new Map<string, number>();
+  const inspectorMoved: string[] = [];
   const rounds: RoundStat[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     for (const w of workloads) {
@@ -164,6 +163,8 @@ async function main(): Promise<void> {
       const busy = cpuBusy(cpuBefore, cpuTimes());
       await d1.settle(); // wrangler appends its debug log asynchronously, seconds late on a loaded machine
       d1Seen.set(w.name, addTally(d1Seen.get(w.name) ?? EMPTY_TALLY, d1.since(logMark)));
+      // A reload (a source file saved during the run) may have moved the app's inspector.
+      if (!stillInspected(app)) inspectorMoved.push(`round ${round + 1} ${w.name}`);
       d1Sent.set(w.name, (d1Sent.get(w.name) ?? 0) + r.latencies.length + r.warmupRequests);
       raw.set(w.name, [...(raw.get(w.name) ?? []), r]);
       const s = summarize([r]);
@@ -188,6 +189,7 @@ async function main(): Promise<void> {
     d1WritesPerRequest: perRequest(d1Seen, d1Sent, (t) => t.writeCalls),
     d1RowsWrittenPerRequest: perRequest(d1Seen, d1Sent, (t) => t.rowsWritten),
     d1Unread: Object.fromEntries([...d1Seen].map(([k, t]) => [k, t.unread])),
+    inspectorMoved,
     setup: {
       holders: holders.length,
       poolVouchers: pool.ids.length,

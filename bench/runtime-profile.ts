@@ -22,7 +22,7 @@ import { type RequestFactory, runLoad } from "./lib/load";
 import { stopAll, stopServersOnExit, waitForHttp } from "./lib/proc";
 import { HOUR, bookingGrid, exampleVars, issuePool, login, slotsHistorySql } from "./lib/setup";
 import { SourceIndex } from "./lib/sourcemap";
-import { type Served, applyAppMigrations, executeSqlFile, startApp, startWorker } from "./lib/stack";
+import { type Served, applyAppMigrations, executeSqlFile, startAppInspected, startWorker } from "./lib/stack";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(ROOT);
@@ -204,7 +204,8 @@ async function main(): Promise<void> {
   executeSqlFile(BASELINE_STATE, "bench/baseline/schema.sql", BASELINE_CONFIG);
 
   step("starting the app and the baseline");
-  const app = await startApp(STATE, `${TMP}/rprof-pages-dev.log`);
+  // Started until its inspector watches the Pages Worker: else the profiler samples the idle backend.
+  const app = await startAppInspected(STATE, `${TMP}/rprof-pages-dev.log`, "/api/voucher/templates");
   const base = await startWorker("baseline wrangler dev", BASELINE_CONFIG, BASELINE_STATE, `${TMP}/rprof-baseline-dev.log`);
   await Promise.all([attach(app), attach(base)]);
   await Promise.all([

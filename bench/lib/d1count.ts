@@ -9,9 +9,9 @@
  * `meta.rows_written > 0` — D1's own accounting, not a guess from the SQL. Counting per workload
  * gives D1 calls, writing calls and rows written per request, measured rather than read off the code.
  */
-import { closeSync, existsSync, openSync, readSync, readdirSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { type D1Tally, EMPTY_TALLY, addTally, tallyLog } from "./d1log";
+import { type D1Tally, EMPTY_TALLY, addTally, attachedWorker, tallyLog } from "./d1log";
 
 export type { D1Tally } from "./d1log";
 export { EMPTY_TALLY, addTally } from "./d1log";
@@ -69,4 +69,20 @@ export class D1Counter {
     }
     return sum;
   }
+}
+
+/**
+ * The Worker each wrangler process's inspector proxy is attached to now, by log file (see
+ * `attachedWorker`). Under `wrangler pages dev` with a second config the proxy attaches to either
+ * Worker, and only the one it is attached to pays for relaying its D1 calls to wrangler's Node
+ * process (≈ 3 ms of CPU per call locally): the bench must know which.
+ */
+export function inspectedWorkers(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!existsSync(dir)) return out;
+  for (const f of readdirSync(dir)) {
+    const name = attachedWorker(readFileSync(join(dir, f), "utf8"));
+    if (name) out.set(f, name);
+  }
+  return out;
 }

@@ -91,3 +91,16 @@ export function d1Effect(base64: string): { changed: boolean; rowsWritten: numbe
     return null;
   }
 }
+
+const RUNTIME_SOCKET = /NEW RUNTIME WEBSOCKET \S+\/core:user:(\S+)/g;
+
+/**
+ * The Worker a wrangler debug log says its inspector proxy is attached to now: the name in the
+ * last `NEW RUNTIME WEBSOCKET …/core:user:<name>` line (written when the proxy connects, and again
+ * after every reload); `null` if it has not connected yet.
+ */
+export function attachedWorker(log: string): string | null {
+  let last: string | null = null;
+  for (const m of log.matchAll(RUNTIME_SOCKET)) last = m[1] ?? null;
+  return last;
+}

@@ -20,6 +20,11 @@ export interface BenchReport {
   d1RowsWrittenPerRequest: Record<string, number>;
   /** D1 calls whose result could not be read from the log (their writes are unknown); by workload name. */
   d1Unread: Record<string, number>;
+  /**
+   * Slices after which the app's inspector was no longer attached to the Pages Worker (a reload
+   * moved it): from then on the app skipped the D1 relay the baseline pays, so the run is not valid.
+   */
+  inspectorMoved: string[];
   setup: { holders: number; poolVouchers: number; poolIssueMs: number; slotsItems: number; slotsBytes: number };
   book: LoadResult;
   insert: LoadResult;
@@ -58,7 +63,7 @@ export const TARGETS = { book: 0.6, slots: 0.7 } as const;
  * run whose D1 writes could not all be read from the log.
  */
 export function ratios(r: BenchReport): RatioRow[] {
-  const clean = (a: LoadResult, b: LoadResult) => a.ok === a.requests && b.ok === b.requests;
+  const clean = (a: LoadResult, b: LoadResult) => a.ok === a.requests && b.ok === b.requests && r.inspectorMoved.length === 0;
   const slotsWrites = r.d1WritesPerRequest.slots ?? Number.NaN;
   const book = r.book.rps / r.insert.rps;
   const slots = r.slots.rps / r.select.rps;
@@ -156,7 +161,15 @@ from the subrequests wrangler's DevTools bridge writes to its debug log (bench/.
 "D1 writes/req" counts those calls that changed the database and "D1 rows written/req" the rows
 they wrote, both from D1's own result metadata in the same log (\`changed_db\`, \`rows_written\`,
 index rows included); warm-up requests are in both the calls and the divisor.${unreadNote(r.d1Unread)}
-
+${
+  r.inspectorMoved.length
+    ? `
+**Not a valid run:** the app's inspector left the Pages Worker after ${r.inspectorMoved.join(", ")} (a reload: was a
+source file saved during the run?). From then on the app's D1 calls skipped the local DevTools relay the baseline's
+still paid, so the ratios compare different stacks and are marked FAIL.
+`
+    : ""
+}
 Throughput counts every request started in the measurement window and divides by the time until
 the last one finished. Latency is client-side (request sent → full body read). "client CPU" is the
 bench process's own CPU per request: client and servers share the ${m.cores} cores, so a cheaper
@@ -185,7 +198,10 @@ framework (bench/PROFILE.md); bench/README.md ("Where the time goes") explains t
 every request, they just never say 429: a write's count is an upsert inside its D1 batch, a read's
 is counted without D1 — the \`READ_LIMITER\` binding where one is bound, else the per-isolate
 window of src/http/read-limit.ts, which is what this config runs), \`LOG_LEVEL\` as in
-wrangler.toml. Demo seeding is skipped (not used).
+wrangler.toml. Demo seeding is skipped (not used). \`wrangler pages dev\` with the backend Worker's
+config attaches its DevTools proxy to either Worker; the app is restarted until it is attached to the
+Pages Worker (as the baseline's is to the baseline), so both pay the same local relay per D1 call,
+and the run is marked invalid if a reload moves it.
 
 - **book** — setup through the API: ${r.setup.holders} holders and one issuer verify signed links
   (\`POST /api/presence/verify\`), the issuer issues ${r.setup.poolVouchers} priced vouchers

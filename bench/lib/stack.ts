@@ -3,7 +3,9 @@
  * migrated local D1) and plain Workers (`wrangler dev --config …`), each on a free port with its
  * own `--persist-to` directory.
  */
-import { type Server, freePort, run, startServer } from "./proc";
+import { readFileSync } from "node:fs";
+import { inspectedWorkers } from "./d1count";
+import { type Server, freePort, run, sleep, startServer, stopServer, waitForHttp } from "./proc";
 import { exampleVars } from "./setup";
 
 /** A started server and its base URL. */
@@ -120,4 +122,58 @@ export async function startWorker(name: string, config: string, state: string, l
     logFile,
   );
   return { server, port, inspectorPort: inspector, url: `http://127.0.0.1:${port}` };
+}
+
+/** Where every wrangler the bench starts writes its debug log (WRANGLER_LOG_PATH, see proc.ts). */
+export const WRANGLER_LOGS = "bench/.tmp/wrangler-logs";
+
+/** The Pages project's Worker name (`name` in wrangler.toml): what the app's inspector must be attached to. */
+export function pagesWorkerName(): string {
+  const name = /^name\s*=\s*"([^"]+)"/m.exec(readFileSync("wrangler.toml", "utf8"))?.[1];
+  if (!name) throw new Error("wrangler.toml has no name");
+  return name;
+}
+
+/** A started app whose inspector is attached to the Pages Worker, and the debug log that says so. */
+export interface InspectedApp extends Served {
+  /** The app's wrangler debug log file (name inside WRANGLER_LOGS). */
+  debugLog: string;
+}
+
+/**
+ * Starts the app (`startApp`) until wrangler's inspector proxy attaches to the Pages Worker, not
+ * to the backend Worker: under `pages dev` with two configs it picks either, and only the attached
+ * Worker pays for relaying its D1 calls through wrangler's Node process. A run where the app skips
+ * that relay while the baseline pays it compares different stacks (and the runtime profiler would
+ * sample the idle backend). Restarts up to `tries` times.
+ */
+export async function startAppInspected(
+  state: string,
+  logFile: string,
+  readyPath: string,
+  workerConfig?: string,
+  tries = 5,
+): Promise<InspectedApp> {
+  const want = pagesWorkerName();
+  for (let attempt = 1; attempt <= tries; attempt++) {
+    const before = new Set(inspectedWorkers(WRANGLER_LOGS).keys());
+    const app = await startApp(state, logFile, workerConfig);
+    await waitForHttp(app.server, `${app.url}${readyPath}`);
+    let attached: [string, string] | undefined;
+    for (let i = 0; i < 40 && !attached; i++) {
+      attached = [...inspectedWorkers(WRANGLER_LOGS)].find(
+        ([file, name]) => !before.has(file) && (name === want || name.startsWith(`${want}-backend`)),
+      );
+      if (!attached) await sleep(250);
+    }
+    if (attached?.[1] === want) return { ...app, debugLog: attached[0] };
+    console.log(`  the app's inspector attached to ${attached?.[1] ?? "nothing"}, not ${want}: restarting (${attempt}/${tries})`);
+    await stopServer(app.server);
+  }
+  throw new Error(`the app's inspector did not attach to ${want} in ${tries} starts`);
+}
+
+/** True while the app's inspector is still attached to the Pages Worker (a reload may move it). */
+export function stillInspected(app: InspectedApp): boolean {
+  return inspectedWorkers(WRANGLER_LOGS).get(app.debugLog) === pagesWorkerName();
 }

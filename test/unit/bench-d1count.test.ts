@@ -5,7 +5,7 @@
  * must fail here rather than silently report "0 writes" in RESULTS.md.
  */
 import { describe, expect, it } from "vitest";
-import { d1Effect, tallyLog } from "../../bench/lib/d1log";
+import { attachedWorker, d1Effect, tallyLog } from "../../bench/lib/d1log";
 
 const b64 = (value: unknown) => btoa(JSON.stringify(value));
 const meta = (changed: boolean, rowsWritten: number) => ({
@@ -128,5 +128,15 @@ describe("D1 calls and writes from wrangler's debug log", () => {
     expect(d1Effect(CAPTURED_INSERT)).toEqual({ changed: true, rowsWritten: 1 });
     expect(d1Effect(b64([{ meta: meta(false, 0) }]))).toEqual({ changed: false, rowsWritten: 0 });
     expect(d1Effect("!!")).toBeNull();
+  });
+
+  it("the Worker the inspector proxy watches is the last one it connected to", () => {
+    const connect = (port: number, name: string) =>
+      `--- 2026-12-04T18:45:42.100Z debug\n[InspectorProxyWorker] NEW RUNTIME WEBSOCKET http://127.0.0.1:${port}/core:user:${name}\n---\n`;
+    expect(attachedWorker("")).toBeNull();
+    expect(attachedWorker(connect(35333, "together-systems-backend"))).toBe("together-systems-backend");
+    expect(attachedWorker(connect(35333, "together-systems-backend") + connect(35767, "together-systems"))).toBe(
+      "together-systems",
+    );
   });
 });
