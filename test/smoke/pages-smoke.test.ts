@@ -31,7 +31,8 @@ const newUid = (label: string) => `${label}-${Date.now().toString(36)}-${n++}`;
 
 /** Logs in through the built /api/presence/verify with a link signed like the offline manifest does. */
 /** The session's Set-Cookie (an answer also sets the D1 bookmark cookie `ts_bm`). */
-const sessionCookieOf = (res: Response) => res.headers.getSetCookie().find((c) => c.startsWith("ts_session=")) ?? "";
+const sessionCookieOf = (res: Response) =>
+  (res.headers.get("set-cookie") ?? "").split(/,\s*(?=[a-z_]+=)/).find((c) => c.startsWith("ts_session=")) ?? "";
 
 async function login(uid: string) {
   const mot = "mot-shared-token-v1";
