@@ -59,10 +59,14 @@ export async function limitRead(env: Env, key: string, opts: ReadLimitOptions): 
     try {
       success = (await binding.limit({ key })).success;
     } catch (err) {
-      // A broken binding must not turn every read into a 500, nor let every read through.
-      opts.log?.("warn", "read limiter binding failed; using the per-isolate window", {
-        error: err instanceof Error ? err.message : String(err),
-      });
+      // A broken binding must not turn every read into a 500, nor let every read through. Said
+      // once per window and isolate: a binding that is down fails every read.
+      if (opts.now - lastBindingWarning >= READ_WINDOW_MS) {
+        lastBindingWarning = opts.now;
+        opts.log?.("warn", "read limiter binding failed; using the per-isolate window", {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
     }
     if (success === true) return;
     if (success === false) {
@@ -125,3 +129,6 @@ export class IsolateWindow {
 
 /** The per-isolate fallback; module state, so it lives as long as the isolate. */
 const isolateWindow = new IsolateWindow();
+
+/** When this isolate last reported a failing binding (epoch ms). */
+let lastBindingWarning = Number.NEGATIVE_INFINITY;
