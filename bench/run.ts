@@ -10,7 +10,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { measureBundle } from "./lib/bundle";
-import { type LoadOptions, type RawRun, percentile, runLoad, summarize } from "./lib/load";
+import { type LoadOptions, type LoadResult, type RawRun, percentile, runLoad, summarize } from "./lib/load";
 import { D1Counter, type D1Tally, EMPTY_TALLY, addTally } from "./lib/d1count";
 import { envNumber } from "./lib/format";
 import { stopAll, stopServersOnExit, waitForHttp, machineInfo } from "./lib/proc";
@@ -136,6 +136,16 @@ async function main(): Promise<void> {
     {
       name: "slots",
       next: (client) => ({
+        url: `${slotsUrl}&format=compact`,
+        init: { headers: { authorization: `Bearer ${(holders[client] ?? issuer).session}` } },
+      }),
+      // 1,000 start instants: 999 separators inside the `starts` array.
+      check: (body) =>
+        body.startsWith('{"ok":true,"voucherId":') && body.slice(body.indexOf('"starts":[')).split('","').length === 1000,
+    },
+    {
+      name: "slots-full",
+      next: (client) => ({
         url: slotsUrl,
         init: { headers: { authorization: `Bearer ${(holders[client] ?? issuer).session}` } },
       }),
@@ -175,7 +185,13 @@ async function main(): Promise<void> {
     }
   }
   const result = (name: string) => summarize(raw.get(name) ?? []);
-  const [book, insert, slots, select] = [result("book"), result("insert"), result("slots"), result("select")];
+  const [book, insert, slots, slotsFull, select] = ["book", "insert", "slots", "slots-full", "select"].map(result) as [
+    LoadResult,
+    LoadResult,
+    LoadResult,
+    LoadResult,
+    LoadResult,
+  ];
 
   step("stopping servers");
   await stopAll();
@@ -200,6 +216,7 @@ async function main(): Promise<void> {
     book,
     insert,
     slots,
+    slotsFull,
     select,
     serverBook: serverTimes(app.server.logFile, "voucher.book"),
     serverSlots: serverTimes(app.server.logFile, "slots.available"),
@@ -214,7 +231,7 @@ async function main(): Promise<void> {
   );
   if (book.exhausted) console.log("warning: the booking voucher pool ran out before the window closed");
   console.log("wrote bench/RESULTS.md");
-  const failed = [book, insert, slots, select].filter((r) => r.ok !== r.requests);
+  const failed = [book, insert, slots, slotsFull, select].filter((r) => r.ok !== r.requests);
   if (failed.length) {
     console.error(`non-200 / failed requests in: ${failed.map((r) => r.name).join(", ")}`);
     process.exitCode = 1;

@@ -132,7 +132,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Free future slots of a voucher on its hourly grid (paginated with from/limit). */
+        /** Free future slots of a voucher on its hourly grid (paginated with from/limit); format=compact lists the same page as start instants only. */
         get: operations["slots.available"];
         put?: never;
         post?: never;
@@ -2247,6 +2247,7 @@ export interface operations {
                 voucherId: string;
                 from?: string;
                 limit?: string;
+                format?: "full" | "compact";
             };
             header?: {
                 /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
@@ -2273,6 +2274,13 @@ export interface operations {
                             start: string;
                             end: string;
                         }[];
+                        nextSlotId: string | null;
+                    } | {
+                        /** @constant */
+                        ok: true;
+                        voucherId: string;
+                        durationMinutes: number;
+                        starts: string[];
                         nextSlotId: string | null;
                     };
                 };

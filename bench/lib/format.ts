@@ -24,7 +24,8 @@ export interface RatioRow {
   name: string;
   value: number;
   target: string;
-  pass: boolean;
+  /** `null`: reported for comparison, no target. */
+  pass: boolean | null;
 }
 
 /** Ratios as a Markdown table. */
@@ -32,6 +33,8 @@ export function ratioMarkdown(rows: readonly RatioRow[], title = "Ratio"): strin
   return [
     `| ${title} | Value | Target | Result |`,
     "|---|---:|---:|---|",
-    ...rows.map((x) => `| ${x.name} | ${f2(x.value)} | ${x.target} | ${x.pass ? "PASS" : "FAIL"} |`),
+    ...rows.map(
+      (x) => `| ${x.name} | ${f2(x.value)} | ${x.target} | ${x.pass === null ? "(no target)" : x.pass ? "PASS" : "FAIL"} |`,
+    ),
   ].join("\n");
 }

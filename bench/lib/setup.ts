@@ -3,7 +3,7 @@
  * and through SQL where it cannot (the 1,000-booking history of the slots voucher).
  */
 import { readFileSync } from "node:fs";
-import { hmac, toHex } from "../../src/identity/crypto";
+import { hmac, toHex } from "../../src/core/crypto";
 import { DEMO_MOT } from "../../src/dev/vars";
 import type { paths } from "../../public/api-types";
 

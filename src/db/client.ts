@@ -7,17 +7,20 @@ import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type SQL, sql } from "drizzle-orm";
 import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
-import * as schema from "./schema";
 
 /** The typed drizzle database used by every domain. */
-export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
+export type Db = DrizzleD1Database & { $client: D1Database };
 
 /** One statement of a `db.batch`. */
 export type Statement = BatchItem<"sqlite">;
 
-/** Creates the drizzle client for a D1 binding. */
+/**
+ * Creates the drizzle client for a D1 binding (or a request's D1 session). Without `schema`: the
+ * code uses the query builder only, never relational queries, and a client is made per request —
+ * with a schema, drizzle would rebuild its relational config on every one.
+ */
 export function createDb(d1: D1Database): Db {
-  return drizzle(d1, { schema });
+  return drizzle(d1) as Db;
 }
 
 /**

@@ -24,7 +24,7 @@ import {
   SlotsQuery,
   TransferBody,
 } from "./schemas";
-import { freeSlots, slotId } from "./slots";
+import { freeSlots, freeStarts, isoInstant, slotId } from "./slots";
 
 // Response schemas, for the OpenAPI document.
 const PriceOut = z.object({ amount: z.number().int(), currency: z.string() }).nullable();
@@ -147,15 +147,25 @@ export const slotsAvailable = defineRoute({
   method: "GET",
   path: "/api/slots/available",
   tag: "vouchers",
-  summary: "Free future slots of a voucher on its hourly grid (paginated with from/limit).",
+  summary:
+    "Free future slots of a voucher on its hourly grid (paginated with from/limit); format=compact lists the same page as start instants only.",
   auth: "optional",
   access: "read",
   query: SlotsQuery,
-  response: z.object({
-    ok,
-    items: z.array(z.object({ slotId: z.string(), voucherId: z.string(), start: z.string(), end: z.string() })),
-    nextSlotId: z.string().nullable(),
-  }),
+  response: z.union([
+    z.object({
+      ok,
+      items: z.array(z.object({ slotId: z.string(), voucherId: z.string(), start: z.string(), end: z.string() })),
+      nextSlotId: z.string().nullable(),
+    }),
+    z.object({
+      ok,
+      voucherId: z.string(),
+      durationMinutes: z.number().int(),
+      starts: z.array(z.string()),
+      nextSlotId: z.string().nullable(),
+    }),
+  ]),
   errors: { voucher_not_found: "404" },
   async handler({ query: q, db, now, read }) {
     const [voucherRows, bookedRows] = await read([
@@ -170,7 +180,15 @@ export const slotsAvailable = defineRoute({
     // An issued voucher can be booked and a booked one rescheduled; other statuses have no free slot.
     const booked = new Set(bookedRows.map((r) => r.start));
     const open = v.status === "issued" || v.status === "booked";
-    const { items, next } = open ? freeSlots(v, booked, now, { from: q.from, limit: q.limit }) : { items: [], next: null };
+    const page = { from: q.from, limit: q.limit };
+    if (q.format === "compact") {
+      const { starts, next } = open ? freeStarts(v, booked, now, page) : { starts: [], next: null };
+      const nextSlotId = next === null ? null : slotId(next);
+      return {
+        body: { ok: true, voucherId: v.id, durationMinutes: v.durationMinutes, starts: starts.map(isoInstant), nextSlotId },
+      };
+    }
+    const { items, next } = open ? freeSlots(v, booked, now, page) : { items: [], next: null };
     return { body: { ok: true, items, nextSlotId: next === null ? null : slotId(next) } };
   },
 });

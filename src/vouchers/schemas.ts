@@ -65,6 +65,11 @@ export const SlotsQuery = z.strictObject({
     .transform((s) => Date.parse(s))
     .optional(),
   limit: Limit(2000, 1000),
+  /**
+   * `full` (default): one object per slot. `compact`: the same page as start instants only, for
+   * clients that know the rule (`slotId` = `slot-` + start, end = start + durationMinutes).
+   */
+  format: z.enum(["full", "compact"]).default("full"),
 });
 
 export const BookBody = z.strictObject({ voucherId: VoucherId, slotId: SlotIdText, holderUid: Uid });

@@ -4,7 +4,15 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type GridVoucher, SLOT_STEP_MS, freeSlots, parseSlotId, slotId, slotProblem } from "../../src/vouchers/slots";
+import {
+  type GridVoucher,
+  SLOT_STEP_MS,
+  freeSlots,
+  isoInstant,
+  parseSlotId,
+  slotId,
+  slotProblem,
+} from "../../src/vouchers/slots";
 import { check } from "./seed";
 
 const MIN = 60_000;
@@ -308,6 +316,30 @@ describe("grid properties", () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe("isoInstant", () => {
+  it("writes exactly what toISOString writes, for any instant", () => {
+    const edges = [0, 1, 999, 86_399_999, 86_400_000, 951_782_400_000, 253_402_300_799_999, 253_402_300_800_000, -1, -86_400_001];
+    for (const ms of edges) expect(isoInstant(ms), String(ms)).toBe(new Date(ms).toISOString());
+    check(
+      fc.property(fc.integer({ min: -8_640_000_000_000_000, max: 8_640_000_000_000_000 }), (ms) => {
+        expect(isoInstant(ms)).toBe(new Date(ms).toISOString());
+      }),
+      { numRuns: 2000 },
+    );
+    // Runs on one day and across days, as a slot page renders them (the day cache must follow).
+    check(
+      fc.property(
+        fc.integer({ min: 0, max: 4_000_000_000_000 }),
+        fc.array(fc.integer({ min: -3 * 86_400_000, max: 3 * 86_400_000 })),
+        (base, steps) => {
+          for (const d of steps) expect(isoInstant(base + d)).toBe(new Date(base + d).toISOString());
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
