@@ -29,8 +29,21 @@ const positiveInt = (raw: string | undefined, fallback: number) => {
   return Number.isSafeInteger(n) && n > 0 ? n : fallback;
 };
 
-/** Reads the non-secret settings, with the documented defaults. */
+// One Config per env object: the env of an isolate is the same object on every request, and a
+// test's modified env is a new object, so nothing stale is ever served.
+const configs = new WeakMap<Env, Config>();
+
+/** Reads the non-secret settings, with the documented defaults (derived once per env object). */
 export function loadConfig(env: Env): Config {
+  let config = configs.get(env);
+  if (!config) {
+    config = readConfig(env);
+    configs.set(env, config);
+  }
+  return config;
+}
+
+function readConfig(env: Env): Config {
   return {
     authMode: env.AUTH_MODE === "compat" ? "compat" : "strict",
     platformId: env.PLATFORM_ID || "platform:together-systems",
