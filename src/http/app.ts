@@ -9,14 +9,14 @@ import { Hono } from "hono";
 import { handle } from "hono/cloudflare-pages";
 import type { AppEnv } from "./context";
 import { routeHandler } from "./pipeline";
-import { apiHeaders, bookmarkReply, notFoundJson, onError, requestId, requestLog } from "./request";
+import { allowedOriginsCors, apiHeaders, bookmarkReply, notFoundJson, onError, requestId, requestLog } from "./request";
 import type { AnyRoute } from "./route";
 
 export type { AppEnv } from "./context";
 
 function base(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.use(requestId(), requestLog, apiHeaders, bookmarkReply);
+  app.use(requestId(), requestLog, apiHeaders, allowedOriginsCors, bookmarkReply);
   app.notFound(notFoundJson);
   app.onError(onError);
   return app;

@@ -6,10 +6,12 @@
  */
 import type { ErrorHandler, NotFoundHandler } from "hono";
 import { requestId as honoRequestId } from "hono/request-id";
+import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { newId } from "../db/ids";
 import { applyBookmark } from "../db/session";
 import type { AppEnv, Step } from "./context";
+import { loadConfig } from "../core/config";
 import { AppError, toErrorResponse } from "../core/errors";
 import { log, requestLogger, setLogLevel } from "../core/log";
 
@@ -77,6 +79,27 @@ export const apiHeaders: Step = async (c, next) => {
     c.res = undefined;
     c.res = upgrade;
   }
+};
+
+const corsForAllowed = cors({
+  origin: (origin) => origin,
+  credentials: true,
+  allowMethods: ["GET", "HEAD", "POST", "PUT", "DELETE"],
+  allowHeaders: ["content-type", "authorization", "idempotency-key", "x-request-id", "x-d1-bookmark", "x-mot-user"],
+  exposeHeaders: ["x-request-id", "x-d1-bookmark", "retry-after", "idempotent-replayed"],
+  maxAge: 600,
+});
+
+/**
+ * CORS for the origins in `ALLOWED_ORIGINS` only (a portal served elsewhere): their pages may read
+ * answers, send the session cookie and see the request id and the D1 bookmark. Any other origin
+ * gets no CORS headers, so a browser keeps its pages from reading anything; its preflight is not
+ * answered either (it reaches the route, which refuses the method).
+ */
+export const allowedOriginsCors: Step = async (c, next) => {
+  const origin = c.req.header("origin");
+  if (!origin || !loadConfig(c.env).allowedOrigins.includes(origin)) return next();
+  return corsForAllowed(c, next);
 };
 
 /**

@@ -4,6 +4,7 @@
  * security headers, admin token guessing, and answers outside the JSON envelope.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { app } from "../../src/app";
 import { call, json, login, newUid, signedLink, testEnv } from "../support/client";
 import { ADMIN } from "../support/settlement-kit";
 import { count } from "../support/voucher-kit";
@@ -107,6 +108,41 @@ describe("CSRF: cookie-authenticated writes", () => {
     const e = { ...testEnv, ALLOWED_ORIGINS: "https://portal.example.org, not a url" } as Env;
     expect((await cookieWrite(me, { origin: "https://portal.example.org" }, e)).status).toBe(200);
     expect((await cookieWrite(me, { origin: "https://other.example.org" }, e)).body.code).toBe("bad_origin");
+  });
+
+  it("CORS only for ALLOWED_ORIGINS: preflight, credentials and exposed headers; nothing for other origins", async () => {
+    const me = await login();
+    const e = { ...testEnv, ALLOWED_ORIGINS: "https://portal.example.org" } as Env;
+    // A preflight is no API operation (the CORS step answers it): sent past the contract check.
+    const preflight = await app.request(
+      `http://localhost${ISSUE}`,
+      {
+        method: "OPTIONS",
+        headers: {
+          origin: "https://portal.example.org",
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type, idempotency-key",
+        },
+      },
+      e,
+    );
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("https://portal.example.org");
+    expect(preflight.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("idempotency-key");
+    const read = await call("/api/voucher/list", { session: me.session, headers: { origin: "https://portal.example.org" } }, e);
+    expect(read.headers.get("access-control-allow-origin")).toBe("https://portal.example.org");
+    expect(read.headers.get("access-control-expose-headers")).toContain("x-d1-bookmark");
+    const foreign = await call("/api/voucher/list", { session: me.session, headers: { origin: "https://evil.example" } }, e);
+    expect(foreign.status).toBe(200);
+    expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
+    const foreignPreflight = await app.request(
+      `http://localhost${ISSUE}`,
+      { method: "OPTIONS", headers: { origin: "https://evil.example" } },
+      e,
+    );
+    expect(foreignPreflight.status).toBe(405);
+    expect(foreignPreflight.headers.get("access-control-allow-origin")).toBeNull();
   });
 
   it("a Bearer request is exempt (no ambient authority), whatever its Origin", async () => {
