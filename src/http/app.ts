@@ -45,7 +45,14 @@ export function notFoundFunction(): PagesFunction<Env> {
 }
 
 /** True when a path has an empty segment (`/api/rooms//ws`, `/api/`). */
-export const hasEmptySegment = (pathname: string) => pathname.split("/").slice(1).includes("");
+export const hasEmptySegment = (pathname: string) => pathname.includes("//") || pathname.endsWith("/");
+
+/** The path of an absolute URL, without parsing the rest (this runs in front of every API request). */
+const pathOf = (url: string) => {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const query = url.indexOf("?", start);
+  return url.slice(start, query < 0 ? undefined : query);
+};
 
 /**
  * The API's Pages middleware: a path with an empty segment is a JSON 404. Pages' router matches
@@ -54,5 +61,5 @@ export const hasEmptySegment = (pathname: string) => pathname.split("/").slice(1
  */
 export function apiMiddleware(): PagesFunction<Env> {
   const notFound = notFoundFunction();
-  return (ctx) => (hasEmptySegment(new URL(ctx.request.url).pathname) ? notFound(ctx) : ctx.next());
+  return (ctx) => (hasEmptySegment(pathOf(ctx.request.url)) ? notFound(ctx) : ctx.next());
 }

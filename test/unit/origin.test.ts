@@ -62,3 +62,12 @@ describe("ALLOWED_ORIGINS", () => {
     expect(parseOrigins(undefined)).toEqual([]);
   });
 });
+
+describe("empty path segments (the API's Pages middleware)", () => {
+  it("finds every empty segment and nothing else", async () => {
+    const { hasEmptySegment } = await import("../../src/http/app");
+    for (const p of ["/api/rooms//ws", "/api//", "/api/", "//api", "/api/voucher/list/"])
+      expect(hasEmptySegment(p), p).toBe(true);
+    for (const p of ["/api/voucher/list", "/api/rooms/wabe:A-2/ws", "/ws", "/api"]) expect(hasEmptySegment(p), p).toBe(false);
+  });
+});
