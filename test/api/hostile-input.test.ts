@@ -14,7 +14,7 @@ import { allRoutes, app } from "../../src/app";
 import type { AnyRoute } from "../../src/http/route";
 import { toBase64Url } from "../../src/core/crypto";
 import { thinkerIdentity } from "../../src/identity/thinker";
-import { issueVoucher, json, login, newUid, signedLink, slotAt, testEnv } from "../support/client";
+import { checkContract, issueVoucher, json, login, newUid, signedLink, slotAt, testEnv } from "../support/client";
 
 type Who = { uid: string; session: string };
 type JsonSchema = {
@@ -330,11 +330,14 @@ async function probe(
   const json: Record<string, string> = init.body === undefined ? {} : { "content-type": "application/json" };
   const headers: Record<string, string> = { authorization: await bearerFor(route), ...json, ...init.headers };
   const before = await snapshot();
+  const method = init.method ?? route.method;
   const res = await app.request(
     `http://localhost${route.path}${init.search ?? ""}`,
-    { method: init.method ?? route.method, headers, body: init.body },
+    { method, headers, body: init.body },
     testEnv,
   );
+  // Hostile input gets only answers the OpenAPI document declares (status, envelope, code).
+  await checkContract(method, `${route.path}${init.search ?? ""}`, res);
   const text = await res.text();
   const type = res.headers.get("content-type") ?? "";
   const ctx = `${route.method} ${route.path} — ${label}`;
@@ -561,6 +564,7 @@ describe.each(allRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))("%s",
         testEnv,
       );
       expect({ method, status: res.status }).toEqual({ method, status: 405 });
+      await checkContract(method, route.path, res);
       expect(res.headers.get("allow")).toBe(route.method);
       expect(await res.json()).toMatchObject({ ok: false, code: "method_not_allowed", error: expect.any(String) });
       expect(await snapshot()).toEqual(before);
