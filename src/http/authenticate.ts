@@ -4,21 +4,12 @@
  *
  * @module
  */
-import { getCookie } from "hono/cookie";
-import { SESSION_COOKIE, verifySession } from "../identity/session";
+import { sessionTokenOf, verifySession } from "../identity/session";
 import { sessionKeys } from "../core/config";
-import type { AppContext, Step } from "./context";
+import type { Step } from "./context";
 import { AppError, unauthorized } from "../core/errors";
 import { UNSAFE_METHODS, badOrigin, requestSite } from "./origin";
 import type { AnyRoute } from "./route";
-
-/** The session token of a request and how it came: `Authorization: Bearer …` first, then the cookie. */
-export function tokenOf(c: AppContext): { token: string; via: "bearer" | "cookie" } | null {
-  const auth = c.req.header("authorization");
-  if (auth?.startsWith("Bearer ")) return { token: auth.slice(7).trim(), via: "bearer" };
-  const cookie = getCookie(c, SESSION_COOKIE);
-  return cookie ? { token: cookie, via: "cookie" } : null;
-}
 
 /** 401 `unauthenticated`: the route needs a verified session and the request has none. */
 export const unauthenticated = () =>
@@ -37,7 +28,7 @@ export function authenticate(route: AnyRoute): Step {
     c.set("session", null);
     c.set("sessionVia", null);
     if (route.auth !== "none" && route.auth !== "admin") {
-      const found = tokenOf(c);
+      const found = sessionTokenOf(c.req.raw);
       const session = found ? await verifySession(found.token, sessionKeys(c.env), c.var.now) : null;
       if (found && !session && needs) throw unauthorized("invalid_session", "session is invalid or expired");
       if (!session && (route.auth === "verified" || (route.auth === "required" && c.var.config.authMode === "strict"))) {

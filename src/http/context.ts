@@ -24,6 +24,8 @@ export interface PipelineVariables extends RequestIdVariables {
   route: AnyRoute;
   /** prepare: settings derived from the env. */
   config: Config;
+  /** prepare: the request URL, parsed once. */
+  url: URL;
   /** prepare: the request's one clock reading (epoch ms). */
   now: number;
   /** prepare: this request's D1 session (its bookmark goes back with the answer). */

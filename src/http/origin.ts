@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { SESSION_COOKIE } from "../identity/session";
+import { sessionTokenOf } from "../identity/session";
 import { forbidden } from "../core/errors";
 
 /** What the browser says of a request's origin. */
@@ -50,7 +50,5 @@ export const badOrigin = () =>
  * hijacking; upgrades are not covered by CORS).
  */
 export function crossSiteCookie(req: Request, allowed: readonly string[]): boolean {
-  if (req.headers.get("authorization")?.startsWith("Bearer ")) return false;
-  if (!(req.headers.get("cookie") ?? "").split(";").some((part) => part.trim().startsWith(`${SESSION_COOKIE}=`))) return false;
-  return requestSite(req, allowed) === "cross";
+  return sessionTokenOf(req)?.via === "cookie" && requestSite(req, allowed) === "cross";
 }

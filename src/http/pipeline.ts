@@ -64,6 +64,7 @@ export function prepare(route: AnyRoute): Step {
     c.set("route", route);
     c.set("config", config);
     c.set("now", Date.now());
+    c.set("url", new URL(c.req.url));
     const d1 = openSession(c.env.DB, c.req.raw.headers, access);
     c.set("d1", d1);
     c.set("db", d1.db);
@@ -140,7 +141,7 @@ function handlerContext(c: AppContext): HandlerContext<unknown, unknown> {
     db: v.db,
     now: v.now,
     requestId: v.requestId,
-    url: new URL(c.req.url),
+    url: v.url,
     req: c.req.raw,
     log: v.log,
     params: c.req.param() as Record<string, string>,

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { AppError } from "../core/errors";
+import { rateLimited } from "./rate-limit";
 import type { Logger } from "../core/log";
 
 /** Length of a read window, ms: the fallback's window and the binding's configured period. */
@@ -71,7 +71,7 @@ export async function limitRead(env: Env, key: string, opts: ReadLimitOptions): 
     if (success === true) return;
     if (success === false) {
       // The binding does not say when its window ends; its period is READ_WINDOW_MS at most.
-      throw tooManyReads(opts.limit, READ_WINDOW_MS / 1000);
+      throw rateLimited(opts.limit, READ_WINDOW_MS / 1000);
     }
   }
   isolateWindow.hit(key, opts.limit, opts.now);
@@ -81,11 +81,6 @@ export async function limitRead(env: Env, key: string, opts: ReadLimitOptions): 
 export function readLimiterOf(env: Env): ReadLimiterBinding | null {
   const candidate = (env as Env & { READ_LIMITER?: unknown }).READ_LIMITER;
   return candidate && typeof (candidate as ReadLimiterBinding).limit === "function" ? (candidate as ReadLimiterBinding) : null;
-}
-
-/** The 429 of a read over its limit, in the same shape as the write limiter's. */
-export function tooManyReads(limit: number, retryAfter: number): AppError {
-  return new AppError(429, "rate_limited", "rate limit exceeded", { limit, retryAfter }, { "retry-after": String(retryAfter) });
 }
 
 /**
@@ -117,7 +112,7 @@ export class IsolateWindow {
     }
     this.counts.set(key, count);
     if (count > limit) {
-      throw tooManyReads(limit, Math.max(1, Math.ceil((start + this.windowMs - now) / 1000)));
+      throw rateLimited(limit, Math.max(1, Math.ceil((start + this.windowMs - now) / 1000)));
     }
   }
 

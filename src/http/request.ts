@@ -109,7 +109,7 @@ export const allowedOriginsCors: Step = async (c, next) => {
 export const bookmarkReply: Step = async (c, next) => {
   await next();
   const d1 = c.var.d1;
-  if (d1 && c.res.status !== 101) applyBookmark(c.res.headers, d1, new URL(c.req.url));
+  if (d1 && c.res.status !== 101) applyBookmark(c.res.headers, d1, c.var.url);
 };
 
 /** Every unknown path under the API: the JSON 404 envelope (never the static site's page). */

@@ -31,7 +31,7 @@ export function validate(route: AnyRoute): Step {
   return async (c, next) => {
     c.set("body", route.body ? parseWith(route.body, c.var.rawBody, "body") : undefined);
     // A repeated parameter counts once, its last value (as a cursor appended to a query string).
-    const query = route.query ? Object.fromEntries(new URL(c.req.url).searchParams) : undefined;
+    const query = route.query ? Object.fromEntries(c.var.url.searchParams) : undefined;
     c.set("query", route.query ? parseWith(route.query, query, "query") : undefined);
     await next();
   };

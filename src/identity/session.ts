@@ -77,18 +77,27 @@ export async function verifySession(token: string, keys: SessionKey[], now: numb
   }
 }
 
-/** The session token of a request: `Authorization: Bearer …` first, then the cookie. */
-export function sessionToken(req: Request): string | null {
+/**
+ * The session token of a request and how it came: `Authorization: Bearer …` first, then the
+ * cookie. How matters: a cookie is ambient authority (CSRF rules apply), a bearer token is not.
+ */
+export function sessionTokenOf(req: Request): { token: string; via: "bearer" | "cookie" } | null {
   const auth = req.headers.get("authorization");
-  if (auth?.startsWith("Bearer ")) return auth.slice(7).trim();
+  if (auth?.startsWith("Bearer ")) return present(auth.slice(7).trim(), "bearer");
   const cookie = req.headers.get("cookie");
   if (!cookie) return null;
   for (const part of cookie.split(";")) {
     const [name, ...rest] = part.trim().split("=");
-    if (name === SESSION_COOKIE) return rest.join("=");
+    if (name === SESSION_COOKIE) return present(rest.join("="), "cookie");
   }
   return null;
 }
+
+/** An empty token (`ts_session=`, `Bearer `) is no token: the request is anonymous, not forged. */
+const present = (token: string, via: "bearer" | "cookie") => (token === "" ? null : { token, via });
+
+/** The session token of a request (see {@link sessionTokenOf}). */
+export const sessionToken = (req: Request): string | null => sessionTokenOf(req)?.token ?? null;
 
 /** `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure unless the host is localhost. */
 export function sessionCookie(token: string, expiresAt: number, now: number, url: URL): string {

@@ -7,7 +7,18 @@ import { allRoutes, app } from "../../src/app";
 import { sessionKeys } from "../../src/core/config";
 import { fromBase64Url, hmac, sha256Hex, toBase64Url, toHex } from "../../src/core/crypto";
 import { signSession } from "../../src/identity/session";
-import { call, issueVoucher, json, login, newUid, signedLink, slotAt, testEnv, compatEnv as compat } from "../support/client";
+import {
+  call,
+  issueVoucher,
+  json,
+  login,
+  newUid,
+  signedLink,
+  slotAt,
+  testEnv,
+  compatEnv as compat,
+  checkContract,
+} from "../support/client";
 import { countOf, rows } from "../support/voucher-kit";
 
 const VERIFY = "/api/presence/verify";
@@ -92,6 +103,7 @@ describe("POST /api/presence/verify: success", () => {
     );
     expect(res.status).toBe(200);
     const cookie = res.headers.get("set-cookie") ?? "";
+    await checkContract("POST", VERIFY, res);
     expect(cookie).toMatch(/^ts_session=s1\./);
     expect(cookie).toMatch(/;\s*Secure/);
     expect(cookie).toMatch(/;\s*HttpOnly/i);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { LEGACY_FRAME_CAP } from "../../src/rooms/legacy";
-import { issueVoucher, login, newUid, testEnv, compatEnv as compat } from "../support/client";
+import { issueVoucher, login, newUid, testEnv, compatEnv as compat, checkContract } from "../support/client";
 import { collect, upgrade } from "../support/sockets";
 
 const pairRoom = () => `room-${newUid("pair").replace(/[^A-Za-z0-9_.-]/g, "")}`;
@@ -27,6 +27,7 @@ function closed(ws: WebSocket): Promise<number> {
 describe("GET /ws: refusals are plain HTTP", () => {
   it("answers 426 to a request that is not an upgrade", async () => {
     const res = await app.request("http://localhost/ws", {}, testEnv);
+    await checkContract("GET", "/ws", res);
     expect(res.status).toBe(426);
     expect(await res.json()).toMatchObject({ ok: false, code: "upgrade_required" });
   });

@@ -9,7 +9,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
 import { thinkerIdentity } from "../../src/identity/thinker";
 import { MATCH_WINDOW_MS, type SessionView, planMatch } from "../../src/presence/match";
-import { json, login, newUid, signedLink, testEnv, compatEnv as compat } from "../support/client";
+import { json, login, newUid, signedLink, testEnv, compatEnv as compat, checkContract } from "../support/client";
 import { type Who, countOf, newRequestId, post, row, rows } from "../support/voucher-kit";
 import { check } from "../unit/seed";
 
@@ -520,6 +520,7 @@ describe("validation", () => {
   it("GET /api/presence/debug (the original leaked every token) is not served: JSON 404", async () => {
     for (const method of ["GET", "POST"]) {
       const res = await app.request("http://localhost/api/presence/debug", { method }, testEnv);
+      await checkContract(method, "/api/presence/debug", res);
       expect(res.status).toBe(404);
       expect(res.headers.get("content-type")).toMatch(/^application\/json/);
       expect(await res.json()).toMatchObject({ ok: false, code: "not_found" });

@@ -5,14 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../src/core/errors";
-import {
-  IsolateWindow,
-  READ_WINDOW_MS,
-  type ReadLimiterBinding,
-  limitRead,
-  readLimiterOf,
-  tooManyReads,
-} from "../../src/http/read-limit";
+import { IsolateWindow, READ_WINDOW_MS, type ReadLimiterBinding, limitRead, readLimiterOf } from "../../src/http/read-limit";
+import { rateLimited } from "../../src/http/rate-limit";
 
 const T0 = Date.UTC(2026, 11, 1, 10); // a window boundary (whole minute)
 let keyCounter = 0;
@@ -148,7 +142,7 @@ describe("limitRead", () => {
   });
 
   it("the 429 has the write limiter's shape", () => {
-    expect429(tooManyReads(120, 7), 120, 7);
-    expect(tooManyReads(120, 7).message).toBe("rate limit exceeded");
+    expect429(rateLimited(120, 7), 120, 7);
+    expect(rateLimited(120, 7).message).toBe("rate limit exceeded");
   });
 });
