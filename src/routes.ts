@@ -7,6 +7,7 @@
 import type { AnyRoute } from "./http/route";
 import { logout, verify } from "./presence/login";
 import { monitoringRoutes } from "./monitoring/routes";
+import { mortgageRoutes } from "./mortgage/routes";
 import * as presence from "./presence/routes";
 import { privacyRoutes } from "./privacy/routes";
 import * as rooms from "./rooms/routes";
@@ -33,6 +34,7 @@ export const apiRoutes: readonly AnyRoute[] = [
   rooms.ws,
   rooms.get,
   rooms.legacy,
+  ...mortgageRoutes,
   // Admin (bearer ADMIN_TOKEN).
   ...settlementRoutes,
   ...monitoringRoutes,

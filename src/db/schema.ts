@@ -21,9 +21,11 @@ export const VOUCHER_STATUSES = ["issued", "booked", "consumed", "cancelled", "e
 export const BOOKING_STATUSES = ["booked", "cancelled", "rescheduled", "completed"] as const;
 export const PRESENCE_STATUSES = ["online", "offline"] as const;
 export const ROOM_TYPES = ["text", "video", "file", "contract", "mixed"] as const;
-export const APPLICATION_STATUSES = ["open", "offered", "accepted", "rejected", "withdrawn"] as const;
-export const OFFER_STATUSES = ["offered", "accepted", "rejected", "withdrawn", "expired"] as const;
-export const CONTRACT_STATUSES = ["draft", "pending-notary", "active", "archived", "cancelled"] as const;
+export const APPLICATION_STATUSES = ["open", "offered", "accepted", "withdrawn"] as const;
+export const APPLICATION_VISIBILITIES = ["private", "market"] as const;
+export const MORTGAGE_RATE_TYPES = ["fixed", "variable"] as const;
+export const OFFER_STATUSES = ["offered", "accepted", "declined", "withdrawn", "expired"] as const;
+export const CONTRACT_STATUSES = ["draft", "pending-notary", "signed", "cancelled"] as const;
 export const TRANCHE_STATUSES = ["offered", "subscribed", "cancelled", "expired"] as const;
 export const TRANSFER_STATUSES = ["logged", "settled"] as const;
 export const SETTLEMENT_STATUSES = ["open", "invoiced", "paid"] as const;
@@ -255,21 +257,72 @@ export const contractLinks = sqliteTable(
 );
 
 // ── Mortgage vertical ─────────────────────────────────────────────────────────────────────────
+// Rates are integer parts per million (0.032 → 32000), amounts integer minor units; the status
+// columns follow the transition tables in `src/mortgage/model.ts`, and the invariants a race could
+// break (one accepted offer and one contract per application, tranches within the loan, signatures
+// before the notary's) are constraints here.
+
+/** Roles an admin grants to a verified uid: lenders may offer, notaries may notarize. */
+export const PARTY_ROLES = ["lender", "notary"] as const;
+export const PROPERTY_TYPES = [
+  "single-family-house",
+  "two-family-house",
+  "multi-family-house",
+  "terraced-house",
+  "apartment",
+  "land",
+  "commercial",
+  "other",
+] as const;
+
+/** A party: a verified uid with an admin-granted role (a bank, a FinTech, a notary). */
+export const parties = sqliteTable("parties", {
+  uid: text("uid").primaryKey(),
+  displayName: text("display_name").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** The roles a party holds now; a revoked role's row is gone (the events keep the history). */
+export const partyRoles = sqliteTable(
+  "party_roles",
+  {
+    uid: text("uid")
+      .notNull()
+      .references(() => parties.uid),
+    role: text("role", { enum: PARTY_ROLES }).notNull(),
+    grantedAt: integer("granted_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.uid, t.role] }),
+    check("ck_party_roles_role", sql`${t.role} IN (${oneOf(PARTY_ROLES)})`),
+    index("ix_party_roles_role").on(t.role, t.uid),
+  ],
+);
 
 export const properties = sqliteTable(
   "properties",
   {
     id: text("id").primaryKey(),
-    ownerUid: text("owner_uid"),
-    type: text("type"),
-    address: text("address").notNull().default("{}"),
-    purchasePriceAmount: integer("purchase_price_amount"),
-    ownCapitalAmount: integer("own_capital_amount"),
-    currency: text("currency"),
+    ownerUid: text("owner_uid").notNull(),
+    type: text("type", { enum: PROPERTY_TYPES }).notNull(),
+    /** `{street, zip, city, country}` as JSON. */
+    address: text("address").notNull(),
+    purchasePriceAmount: integer("purchase_price_amount").notNull(),
+    ownCapitalAmount: integer("own_capital_amount").notNull(),
+    currency: text("currency").notNull(),
     meta: text("meta").notNull().default("{}"),
     createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [index("ix_properties_owner").on(t.ownerUid)],
+  (t) => [
+    check("ck_properties_type", sql`${t.type} IN (${oneOf(PROPERTY_TYPES)})`),
+    check(
+      "ck_properties_amounts",
+      sql`${t.purchasePriceAmount} > 0 AND ${t.ownCapitalAmount} >= 0 AND ${t.ownCapitalAmount} <= ${t.purchasePriceAmount}`,
+    ),
+    index("ix_properties_owner").on(t.ownerUid, t.createdAt),
+  ],
 );
 
 export const mortgageApplications = sqliteTable(
@@ -280,29 +333,57 @@ export const mortgageApplications = sqliteTable(
       .notNull()
       .references(() => properties.id),
     borrowerUid: text("borrower_uid").notNull(),
-    desiredLoanAmount: integer("desired_loan_amount").notNull(),
+    loanAmount: integer("loan_amount").notNull(),
     currency: text("currency").notNull(),
     durationYears: integer("duration_years").notNull(),
-    rateType: text("rate_type", { enum: ["fixed", "variable"] }).notNull(),
-    /** Interest as parts per million (0.04 → 40000): exact, no floats. */
+    rateType: text("rate_type", { enum: MORTGAGE_RATE_TYPES }).notNull(),
+    /** Highest nominal rate the borrower accepts, ppm; null: no limit. */
     maxInterestPpm: integer("max_interest_ppm"),
     status: text("status", { enum: APPLICATION_STATUSES }).notNull(),
-    visibility: text("visibility", { enum: ["private", "lenders"] })
-      .notNull()
-      .default("private"),
+    visibility: text("visibility", { enum: APPLICATION_VISIBILITIES }).notNull(),
+    /** The borrower's financial data (employment, income, other loans): shown only to lenders it was shared with. */
     meta: text("meta").notNull().default("{}"),
+    /** The accepted offer, set in the accept batch. */
+    acceptedOfferId: text("accepted_offer_id"),
+    submittedAt: integer("submitted_at").notNull(),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
     check("ck_applications_status", sql`${t.status} IN (${oneOf(APPLICATION_STATUSES)})`),
-    check("ck_applications_rate_type", sql`${t.rateType} IN ('fixed', 'variable')`),
-    check("ck_applications_loan", sql`${t.desiredLoanAmount} > 0`),
+    check("ck_applications_rate_type", sql`${t.rateType} IN (${oneOf(MORTGAGE_RATE_TYPES)})`),
+    check("ck_applications_visibility", sql`${t.visibility} IN (${oneOf(APPLICATION_VISIBILITIES)})`),
+    check("ck_applications_loan", sql`${t.loanAmount} > 0`),
+    check("ck_applications_duration", sql`${t.durationYears} BETWEEN 1 AND 40`),
+    check("ck_applications_max_interest", sql`${t.maxInterestPpm} IS NULL OR ${t.maxInterestPpm} BETWEEN 0 AND 1000000`),
+    check("ck_applications_accepted", sql`(${t.status} = 'accepted') = (${t.acceptedOfferId} IS NOT NULL)`),
+    uniqueIndex("ux_applications_accepted_offer").on(t.acceptedOfferId),
     index("ix_applications_borrower").on(t.borrowerUid, t.createdAt),
-    index("ix_applications_status").on(t.status, t.createdAt),
+    index("ix_applications_property").on(t.propertyId),
+    index("ix_applications_market").on(t.visibility, t.status, t.createdAt),
   ],
 );
 
+/**
+ * Lenders a borrower shared an application with: on a `private` application the only lenders
+ * who see it and may offer; on a `market` one, the lenders who also see the borrower's financial data.
+ */
+export const mortgageApplicationLenders = sqliteTable(
+  "mortgage_application_lenders",
+  {
+    applicationId: text("application_id")
+      .notNull()
+      .references(() => mortgageApplications.id),
+    lenderUid: text("lender_uid").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.applicationId, t.lenderUid] }),
+    index("ix_application_lenders_lender").on(t.lenderUid, t.createdAt),
+  ],
+);
+
+/** A lender's offer on an application (the `mortgage-offer` voucher). Figures are computed by the server. */
 export const mortgageOffers = sqliteTable(
   "mortgage_offers",
   {
@@ -315,10 +396,19 @@ export const mortgageOffers = sqliteTable(
     loanAmount: integer("loan_amount").notNull(),
     currency: text("currency").notNull(),
     nominalRatePpm: integer("nominal_rate_ppm").notNull(),
-    effectiveRatePpm: integer("effective_rate_ppm"),
-    fixedYears: integer("fixed_years"),
+    /** Initial repayment rate the payment was derived from; null when the lender stated the payment itself. */
+    initialRepaymentPpm: integer("initial_repayment_ppm"),
+    fixedYears: integer("fixed_years").notNull(),
     monthlyPayment: integer("monthly_payment").notNull(),
+    /** Sum of the fees the borrower pays at the start (processing, valuation, others). */
+    upfrontFees: integer("upfront_fees").notNull(),
+    /** APRC computed from the payment plan and the fees, ppm. */
+    effectiveRatePpm: integer("effective_rate_ppm").notNull(),
+    /** The rate the lender stated, if any (it agreed with the computed one within the tolerance). */
+    statedEffectiveRatePpm: integer("stated_effective_rate_ppm"),
+    /** `{repayment, fees, figures}` as JSON: the offer's terms and computed price figures. */
     terms: text("terms").notNull().default("{}"),
+    termsRef: text("terms_ref"),
     validFrom: integer("valid_from").notNull(),
     validUntil: integer("valid_until").notNull(),
     status: text("status", { enum: OFFER_STATUSES }).notNull(),
@@ -327,50 +417,74 @@ export const mortgageOffers = sqliteTable(
   },
   (t) => [
     check("ck_offers_status", sql`${t.status} IN (${oneOf(OFFER_STATUSES)})`),
+    check("ck_offers_amounts", sql`${t.loanAmount} > 0 AND ${t.monthlyPayment} > 0 AND ${t.upfrontFees} >= 0`),
+    check("ck_offers_rate", sql`${t.nominalRatePpm} BETWEEN 0 AND 1000000`),
+    check("ck_offers_fixed_years", sql`${t.fixedYears} BETWEEN 1 AND 40`),
+    check("ck_offers_validity", sql`${t.validFrom} < ${t.validUntil}`),
     // At most one accepted offer per application.
     uniqueIndex("ux_offers_accepted").on(t.applicationId).where(sql`status = 'accepted'`),
     index("ix_offers_application").on(t.applicationId, t.createdAt),
     index("ix_offers_lender").on(t.lenderUid, t.createdAt),
     index("ix_offers_borrower").on(t.borrowerUid, t.createdAt),
+    index("ix_offers_expiry").on(t.status, t.validUntil),
   ],
 );
 
+/** The contract an accepted offer becomes; signed by borrower and lender, then notarized. */
 export const mortgageContracts = sqliteTable(
   "mortgage_contracts",
   {
     id: text("id").primaryKey(),
     offerId: text("offer_id")
       .notNull()
-      .unique()
+      .unique("ux_mortgage_contracts_offer")
       .references(() => mortgageOffers.id),
-    applicationId: text("application_id").notNull(),
-    contractId: text("contract_id"),
+    applicationId: text("application_id")
+      .notNull()
+      .unique("ux_mortgage_contracts_application")
+      .references(() => mortgageApplications.id),
     lenderUid: text("lender_uid").notNull(),
     borrowerUid: text("borrower_uid").notNull(),
+    /** The notary named by a party, or the one who notarized. */
+    notaryUid: text("notary_uid"),
+    loanAmount: integer("loan_amount").notNull(),
+    currency: text("currency").notNull(),
     status: text("status", { enum: CONTRACT_STATUSES }).notNull(),
     signedByBorrowerAt: integer("signed_by_borrower_at"),
     signedByLenderAt: integer("signed_by_lender_at"),
     signedByNotaryAt: integer("signed_by_notary_at"),
+    cancelledBy: text("cancelled_by"),
+    /** Nominal sum of the contract's live tranches (offered or subscribed); never above the loan. */
+    tranchedAmount: integer("tranched_amount").notNull().default(0),
     documentRefs: text("document_refs").notNull().default("{}"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
     check("ck_mortgage_contracts_status", sql`${t.status} IN (${oneOf(CONTRACT_STATUSES)})`),
-    index("ix_mortgage_contracts_borrower").on(t.borrowerUid),
-    index("ix_mortgage_contracts_lender").on(t.lenderUid),
+    check("ck_mortgage_contracts_tranched", sql`${t.tranchedAmount} BETWEEN 0 AND ${t.loanAmount}`),
+    // The notary signs last, and a signed contract carries all three signatures.
+    check(
+      "ck_mortgage_contracts_notary_last",
+      sql`${t.signedByNotaryAt} IS NULL OR (${t.signedByBorrowerAt} IS NOT NULL AND ${t.signedByLenderAt} IS NOT NULL AND ${t.notaryUid} IS NOT NULL)`,
+    ),
+    check("ck_mortgage_contracts_signed", sql`(${t.status} = 'signed') = (${t.signedByNotaryAt} IS NOT NULL)`),
+    index("ix_mortgage_contracts_borrower").on(t.borrowerUid, t.createdAt),
+    index("ix_mortgage_contracts_lender").on(t.lenderUid, t.createdAt),
+    index("ix_mortgage_contracts_notary").on(t.notaryUid, t.createdAt),
   ],
 );
 
-/** Investor tranche of a mortgage. */
+/** An investor tranche of a signed contract (the `mortgage-tranche` voucher); one holder takes it whole. */
 export const mortgageTranches = sqliteTable(
   "mortgage_tranches",
   {
     id: text("id").primaryKey(),
-    underlyingOfferId: text("underlying_offer_id")
+    contractId: text("contract_id")
       .notNull()
-      .references(() => mortgageOffers.id),
-    issuerUid: text("issuer_uid").notNull(),
+      .references(() => mortgageContracts.id),
+    underlyingOfferId: text("underlying_offer_id").notNull(),
+    lenderUid: text("lender_uid").notNull(),
     holderUid: text("holder_uid"),
     nominalAmount: integer("nominal_amount").notNull(),
     currency: text("currency").notNull(),
@@ -380,14 +494,20 @@ export const mortgageTranches = sqliteTable(
     validFrom: integer("valid_from").notNull(),
     validUntil: integer("valid_until").notNull(),
     status: text("status", { enum: TRANCHE_STATUSES }).notNull(),
+    subscribedAt: integer("subscribed_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
     check("ck_tranches_status", sql`${t.status} IN (${oneOf(TRANCHE_STATUSES)})`),
     check("ck_tranches_nominal", sql`${t.nominalAmount} > 0`),
-    index("ix_tranches_offer").on(t.underlyingOfferId),
-    index("ix_tranches_holder").on(t.holderUid),
+    check("ck_tranches_yield", sql`${t.expectedYieldPpm} BETWEEN 0 AND 1000000`),
+    check("ck_tranches_holder", sql`(${t.status} = 'subscribed') = (${t.holderUid} IS NOT NULL)`),
+    check("ck_tranches_validity", sql`${t.validFrom} < ${t.validUntil}`),
+    index("ix_tranches_contract").on(t.contractId),
+    index("ix_tranches_open").on(t.status, t.createdAt),
+    index("ix_tranches_lender").on(t.lenderUid, t.createdAt),
+    index("ix_tranches_holder").on(t.holderUid, t.createdAt),
   ],
 );
 

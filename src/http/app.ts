@@ -6,6 +6,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { AppError } from "../core/errors";
 import { handle } from "hono/cloudflare-pages";
 import type { AppEnv } from "./context";
 import { routeHandler } from "./pipeline";
@@ -22,21 +23,41 @@ function base(): Hono<AppEnv> {
   return app;
 }
 
-function mount(app: Hono<AppEnv>, route: AnyRoute): void {
-  // `all`, not `on(method)`: a wrong method on a known path gets a JSON 405 from the pipeline.
-  app.all(route.path, routeHandler(route));
+/**
+ * Mounts the routes of one path. `all`, not `on(method)`: a wrong method on a known path gets a
+ * JSON 405 naming every method the path serves. One route is served by its own pipeline (whose
+ * first step answers the 405); several (`PUT` and `DELETE` of one resource) by method.
+ */
+function mount(app: Hono<AppEnv>, path: string, routes: readonly AnyRoute[]): void {
+  const [only] = routes;
+  if (only && routes.length === 1) {
+    app.all(path, routeHandler(only));
+    return;
+  }
+  const byMethod = new Map(routes.map((r) => [r.method as string, routeHandler(r)]));
+  const allow = routes.map((r) => r.method).join(", ");
+  app.all(path, (c, next) => {
+    const handler = byMethod.get(c.req.method === "HEAD" ? "GET" : c.req.method);
+    if (!handler) throw new AppError(405, "method_not_allowed", `use ${allow} for ${path}`, undefined, { allow });
+    return handler(c, next);
+  });
 }
 
 /** A Hono app serving all `routes`. */
 export function buildApp(routes: readonly AnyRoute[]): Hono<AppEnv> {
   const app = base();
-  for (const r of routes) mount(app, r);
+  const byPath = new Map<string, AnyRoute[]>();
+  for (const r of routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
+  for (const [path, rs] of byPath) mount(app, path, rs);
   return app;
 }
 
-/** The Pages Function for one route file: `export const onRequest = pagesFunction(route)`. */
-export function pagesFunction(route: AnyRoute): PagesFunction<Env> {
-  return handle(buildApp([route])) as unknown as PagesFunction<Env>;
+/**
+ * The Pages Function for one route file: `export const onRequest = pagesFunction(route)`, or
+ * several routes of the file's one path with different methods.
+ */
+export function pagesFunction(...routes: [AnyRoute, ...AnyRoute[]]): PagesFunction<Env> {
+  return handle(buildApp(routes)) as unknown as PagesFunction<Env>;
 }
 
 /** The Pages Function of the API's catch-all file: the JSON 404 with the same headers as every answer. */

@@ -150,7 +150,7 @@ export const ERASURE_TARGETS: readonly ErasureTarget[] = [
   tombstoneColumn("mortgage_offers", "borrower_uid"),
   tombstoneColumn("mortgage_contracts", "lender_uid"),
   tombstoneColumn("mortgage_contracts", "borrower_uid"),
-  tombstoneColumn("mortgage_tranches", "issuer_uid"),
+  tombstoneColumn("mortgage_tranches", "lender_uid"),
   tombstoneColumn("mortgage_tranches", "holder_uid"),
   tombstoneColumn("contracts", "created_by"),
   {
