@@ -20,7 +20,6 @@ export const PING_INTERVAL_MS = 25_000;
 /** Entries kept in the chat log and the event feed (oldest dropped first). */
 export const MAX_ENTRIES = 200;
 
-
 /** Grid rows and columns: cells A-1 … F-6. */
 export const ROWS = ["A", "B", "C", "D", "E", "F"];
 export const COLS = [1, 2, 3, 4, 5, 6];
@@ -98,7 +97,7 @@ export function slowDelay(random = Math.random) {
 /**
  * Classifies the HTTP status of `POST /api/rooms/:roomId/ticket`: `ok`; `auth` (401: no or expired
  * session, stop reconnecting and send the user to a signed link); `denied` (400 `bad_room_id`, 403
- * `not_allowed` / `room_not_available` / `uid_mismatch`, 404 `voucher_not_found`: a new ticket would
+ * `not_allowed` / `uid_mismatch`, 404 `voucher_not_found`: a new ticket would
  * be refused the same way, so stop and say why, see {@link ticketRefusal}); else `retry` (429, 5xx,
  * …) with backoff.
  *
@@ -125,13 +124,14 @@ export function ticketRefusal(roomId, status, code) {
   const voucherId = roomId.startsWith(VOUCHER_PREFIX) ? roomId.slice(VOUCHER_PREFIX.length) : null;
   switch (code) {
     case "not_allowed":
-      return voucherId !== null
-        ? `Kein Zutritt zum Raum von Gutschein ${voucherId}: nur sein Aussteller und sein aktueller Inhaber dürfen ihn betreten (HTTP ${status}).`
+      if (voucherId !== null) {
+        return `Kein Zutritt zum Raum von Gutschein ${voucherId}: nur sein Aussteller und sein aktueller Inhaber dürfen ihn betreten (HTTP ${status}).`;
+      }
+      return roomId.startsWith("mortgage:")
+        ? `Kein Zutritt zu ${roomId}: nur die Beteiligten dieses Hypothekenvorgangs dürfen ihn betreten (HTTP ${status}).`
         : `Kein Zutritt zu ${roomId} (HTTP ${status}).`;
     case "voucher_not_found":
       return `Gutschein ${voucherId ?? roomId} nicht gefunden (HTTP ${status}). Bitte die Gutschein-ID prüfen.`;
-    case "room_not_available":
-      return `Raum ${roomId} ist noch nicht verfügbar (HTTP ${status}).`;
     case "bad_room_id":
       return `Ungültige Raum-ID ${roomId} (HTTP ${status}).`;
     default:

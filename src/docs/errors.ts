@@ -94,7 +94,6 @@ export const ERROR_CODES = {
   bad_room_id: { status: 400, description: "not a valid room id" },
   invalid_ticket: { status: 401, description: "the room ticket is invalid, used or expired" },
   ticket_room_mismatch: { status: 403, description: "the ticket was issued for another room" },
-  room_not_available: { status: 403, description: "rooms of this kind do not open yet" },
   room_not_found: { status: 404, description: "the room has not been used yet" },
   upgrade_required: { status: 426, description: "the request is not a WebSocket upgrade" },
   room_unavailable: { status: 503, description: "the room could not be reached; `Retry-After` says when to retry" },

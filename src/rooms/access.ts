@@ -5,8 +5,8 @@
  * Access rules:
  * - public rooms (`honeycomb:`, `wabe:`, `deal:`, `room-<name>`): any verified uid;
  * - `voucher:<id>`: the voucher's issuer and its current holder (D1 `vouchers`); unknown voucher → 404;
- * - `mortgage:<object>:<id>`: 403 `room_not_available` until the mortgage API (borrower/lenders)
- *   exists to decide who the parties are.
+ * - `mortgage:<object>:<id>`: the parties of that mortgage object (`src/mortgage/room-access.ts`);
+ *   anyone else, and any id that names no object, gets 403 `not_allowed` (existence is not revealed).
  *
  * @module
  */
@@ -15,6 +15,7 @@ import type { Db } from "../db/client";
 import { roomMembers, rooms, vouchers } from "../db/schema";
 import { AppError, forbidden, notFound } from "../core/errors";
 import type { HandlerContext } from "../http/route";
+import { partyQuery } from "../mortgage/room-access";
 import type { RoomRef } from "./room-id";
 import { ROOM_ID_HEADER, ROOM_UID_HEADER, roomStub } from "./stub";
 
@@ -32,8 +33,10 @@ export type Read = Ctx["read"];
 export async function authorize(read: Read, db: Db, ref: RoomRef, uid: string): Promise<RoomRow | undefined> {
   const roomQ = db.select().from(rooms).where(eq(rooms.id, ref.roomId));
   if (ref.kind === "mortgage") {
-    await read([roomQ]);
-    throw forbidden("room_not_available", "mortgage rooms open when the mortgage API lands");
+    const object = ref.object ?? "property";
+    const [[room], [p]] = await read([roomQ, partyQuery(db, object, ref.id, uid)]);
+    if (!ref.object || !p?.party) throw forbidden("not_allowed", "only the parties of this mortgage object may enter its room");
+    return room;
   }
   if (ref.kind !== "voucher") {
     const [[room]] = await read([roomQ]);

@@ -79,7 +79,7 @@ export const ticket = defineRoute({
   access: "write",
   idempotent: false,
   response: z.object({ ok, ticket: z.string(), expiresAt: z.string() }),
-  errors: { bad_room_id: "400", not_allowed: "403", room_not_available: "403", voucher_not_found: "404" },
+  errors: { bad_room_id: "400", not_allowed: "403", voucher_not_found: "404" },
   async handler(ctx) {
     const ref = roomRef(ctx);
     const uid = ctx.caller ?? "";
@@ -122,7 +122,7 @@ export const ws = defineRoute({
     ticket_room_mismatch: "403",
     bad_origin: "403",
     not_allowed: "403",
-    room_not_available: "403",
+
     voucher_not_found: "404",
     room_full: "503 answered by the room itself",
     room_unavailable: "503",
@@ -155,7 +155,7 @@ export const get = defineRoute({
   auth: "verified",
   access: "read",
   response: z.object({ ok, room: RoomOut, presence: z.array(z.unknown()) }),
-  errors: { bad_room_id: "400", not_allowed: "403", room_not_available: "403", room_not_found: "404" },
+  errors: { bad_room_id: "400", not_allowed: "403", room_not_found: "404" },
   async handler(ctx) {
     const ref = roomRef(ctx);
     const room = await authorize(ctx.read, ctx.db, ref, ctx.caller ?? "");

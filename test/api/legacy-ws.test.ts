@@ -148,7 +148,7 @@ describe("GET /ws: the legacy protocol over the rooms", () => {
       [{ type: "join", room_id: "nope:x" }, "bad_room_id"],
       [{ type: "join", room_id: "room-'; DROP TABLE rooms;--" }, "bad_room_id"],
       [{ type: "join", room_id: pairRoom(), thinker_id: "thinker-0000000000000000" }, "thinker_mismatch"],
-      [{ type: "join", room_id: "mortgage:offer:o1" }, "room_not_available"],
+      [{ type: "join", room_id: "mortgage:offer:o1" }, "not_allowed"],
       [{ type: "join", room_id: `voucher:${newUid("v")}` }, "voucher_not_found"],
     ];
     for (const [frame, code] of cases) {

@@ -143,7 +143,7 @@ describe("closeInfo / ticketOutcome", () => {
     expect(notAllowed).toContain("Aussteller");
     expect(notAllowed).toContain("HTTP 403");
     expect(ticketRefusal("voucher:v-2", 404, "voucher_not_found")).toMatch(/^Gutschein v-2 nicht gefunden \(HTTP 404\)/);
-    expect(ticketRefusal("mortgage:offer:m-1", 403, "room_not_available")).toContain("noch nicht verfügbar");
+    expect(ticketRefusal("mortgage:offer:m-1", 403, "not_allowed")).toContain("Beteiligten dieses Hypothekenvorgangs");
     expect(ticketRefusal("honeycomb:A-1", 403, "not_allowed")).toBe("Kein Zutritt zu honeycomb:A-1 (HTTP 403).");
     expect(ticketRefusal("voucher:x", 400, "bad_room_id")).toContain("Ungültige Raum-ID");
     expect(ticketRefusal("voucher:x", 403, "uid_mismatch")).toBe("Zutritt zu voucher:x verweigert (HTTP 403: uid_mismatch).");
