@@ -9,6 +9,8 @@
  * |---|---|
  * | vouchers `issued` past `valid_until` | → `expired`, event `voucher.expire` |
  * | vouchers `booked` past `valid_until` + 7 days | → `expired`, their booking → `completed`, event `voucher.expire` (the booking fee stays: the slot was held; the issuer had 7 days to redeem) |
+ * | mortgage offers `offered` past `valid_until` | → `expired`, event `mortgage.offer.expire` (the application keeps its status: the borrower may still get and accept other offers) |
+ * | mortgage tranches `offered` past `valid_until` | → `expired`, their nominal leaves the contract's tranched sum, event `mortgage.tranche.expire` |
  * | presence sessions silent > 60 s | → `offline` (no event, like heartbeats) |
  * | idempotency keys | deleted after `expires_at` (7 days) |
  * | used link nonces | deleted 1 day after use (a link is only valid for 5 minutes) |
@@ -54,6 +56,8 @@ export const MONEY_EVENT_PREFIXES = [
 export interface SweepResult {
   vouchersExpired: number;
   bookedVouchersExpired: number;
+  offersExpired: number;
+  tranchesExpired: number;
   presenceOffline: number;
   idempotencyKeys: number;
   linkNonces: number;
@@ -74,6 +78,8 @@ export function eventRetentionMs(raw: string | undefined): number {
 export async function sweep(db: Db, now: number, opts: { eventRetentionMs: number; requestId: string }): Promise<SweepResult> {
   const issuedDue = sql`SELECT id FROM vouchers WHERE status = 'issued' AND valid_until <= ${now} ORDER BY valid_until, id LIMIT ${SWEEP_CHUNK}`;
   const bookedDue = sql`SELECT id FROM vouchers WHERE status = 'booked' AND valid_until <= ${now - REDEEM_GRACE_MS} ORDER BY valid_until, id LIMIT ${SWEEP_CHUNK}`;
+  const offersDue = sql`SELECT id FROM mortgage_offers WHERE status = 'offered' AND valid_until <= ${now} ORDER BY valid_until, id LIMIT ${SWEEP_CHUNK}`;
+  const tranchesDue = sql`SELECT id FROM mortgage_tranches WHERE status = 'offered' AND valid_until <= ${now} ORDER BY valid_until, id LIMIT ${SWEEP_CHUNK}`;
   const keep = sql.join(
     MONEY_EVENT_PREFIXES.map((p) => sql`type NOT LIKE ${`${p}%`}`),
     sql` AND `,
@@ -97,6 +103,24 @@ export async function sweep(db: Db, now: number, opts: { eventRetentionMs: numbe
         WHERE v.id IN (${bookedDue})`,
       sql`UPDATE voucher_bookings SET status = 'completed' WHERE status = 'booked' AND voucher_id IN (${bookedDue})`,
       sql`UPDATE vouchers SET status = 'expired', updated_at = ${now} WHERE id IN (${bookedDue})`,
+    ]),
+    offersExpired: await chunked(db, [
+      sql`INSERT INTO events (id, type, actor_uid, subject_type, subject_id, meta, request_id, created_at)
+        SELECT ${sqlNewId("ev", now)}, 'mortgage.offer.expire', NULL, 'mortgage_offer', id,
+          json_object('from', 'offered', 'validUntil', valid_until, 'applicationId', application_id), ${opts.requestId}, ${now}
+        FROM mortgage_offers WHERE id IN (${offersDue})`,
+      sql`UPDATE mortgage_offers SET status = 'expired', updated_at = ${now} WHERE id IN (${offersDue})`,
+    ]),
+    tranchesExpired: await chunked(db, [
+      sql`INSERT INTO events (id, type, actor_uid, subject_type, subject_id, meta, request_id, created_at)
+        SELECT ${sqlNewId("ev", now)}, 'mortgage.tranche.expire', NULL, 'mortgage_tranche', id,
+          json_object('from', 'offered', 'validUntil', valid_until, 'contractId', contract_id), ${opts.requestId}, ${now}
+        FROM mortgage_tranches WHERE id IN (${tranchesDue})`,
+      // The nominal of an expired tranche is free again for a new one (the CHECK on the contract keeps the sum ≤ the loan).
+      sql`UPDATE mortgage_contracts SET updated_at = ${now}, tranched_amount = tranched_amount - (
+          SELECT SUM(t.nominal_amount) FROM mortgage_tranches t WHERE t.contract_id = mortgage_contracts.id AND t.id IN (${tranchesDue}))
+        WHERE id IN (SELECT contract_id FROM mortgage_tranches WHERE id IN (${tranchesDue}))`,
+      sql`UPDATE mortgage_tranches SET status = 'expired', updated_at = ${now} WHERE id IN (${tranchesDue})`,
     ]),
     presenceOffline: await chunked(db, [
       sql`UPDATE presence_sessions SET status = 'offline' WHERE rowid IN (

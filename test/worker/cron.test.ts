@@ -271,4 +271,88 @@ describe("sweep cron", () => {
     await fire(CRONS.sweep, now);
     expect(await snapshot()).toEqual(before);
   });
+  it("expires mortgage offers and tranches past validUntil; an expired tranche's nominal leaves the contract's sum", async () => {
+    const now = Date.UTC(2026, 6, 1, 12);
+    const run = (q: string, ...b: unknown[]) =>
+      db
+        .prepare(q)
+        .bind(...b)
+        .run();
+    const prop = uniq("house");
+    const app = uniq("app");
+    await run(
+      "INSERT INTO properties (id, owner_uid, type, address, purchase_price_amount, own_capital_amount, currency, created_at, updated_at) VALUES (?, 'b', 'apartment', '{}', 100, 0, 'EUR', 0, 0)",
+      prop,
+    );
+    await run(
+      "INSERT INTO mortgage_applications (id, property_id, borrower_uid, loan_amount, currency, duration_years, rate_type, status, visibility, submitted_at, created_at, updated_at) VALUES (?, ?, 'b', 100, 'EUR', 10, 'fixed', 'offered', 'market', 0, 0, 0)",
+      app,
+      prop,
+    );
+    const offer = async (status: string, validUntil: number) => {
+      const id = uniq("mort-offer");
+      await run(
+        "INSERT INTO mortgage_offers (id, application_id, lender_uid, borrower_uid, loan_amount, currency, nominal_rate_ppm, fixed_years, monthly_payment, upfront_fees, effective_rate_ppm, valid_from, valid_until, status, created_at, updated_at) VALUES (?, ?, 'l', 'b', 100, 'EUR', 30000, 10, 10, 0, 30416, 0, ?, ?, 0, 0)",
+        id,
+        app,
+        validUntil,
+        status,
+      );
+      return id;
+    };
+    const due = await offer("offered", now - 1);
+    const live = await offer("offered", now + H);
+    const accepted = await offer("accepted", now - H);
+    const contract = uniq("mort-contract");
+    await run(
+      "INSERT INTO mortgage_contracts (id, offer_id, application_id, lender_uid, borrower_uid, notary_uid, loan_amount, currency, status, signed_by_borrower_at, signed_by_lender_at, signed_by_notary_at, tranched_amount, created_at, updated_at) VALUES (?, ?, ?, 'l', 'b', 'n', 100, 'EUR', 'signed', 1, 1, 1, 70, 0, 0)",
+      contract,
+      accepted,
+      app,
+    );
+    const tranche = async (status: string, nominal: number, validUntil: number) => {
+      const id = uniq("mort-tranche");
+      await run(
+        "INSERT INTO mortgage_tranches (id, contract_id, underlying_offer_id, lender_uid, holder_uid, nominal_amount, currency, expected_yield_ppm, risk_class, duration_years, valid_from, valid_until, status, created_at, updated_at) VALUES (?, ?, ?, 'l', ?, ?, 'EUR', 20000, 'A', 5, 0, ?, ?, 0, 0)",
+        id,
+        contract,
+        accepted,
+        status === "subscribed" ? "inv" : null,
+        nominal,
+        validUntil,
+        status,
+      );
+      return id;
+    };
+    const trDue = await tranche("offered", 30, now - 1);
+    const trLive = await tranche("offered", 25, now + H);
+    const trTaken = await tranche("subscribed", 15, now - H);
+
+    await fire(CRONS.sweep, now);
+
+    const status = async (table: string, id: string) => (await one(`SELECT status FROM ${table} WHERE id = ?`, id))?.status;
+    expect(await status("mortgage_offers", due)).toBe("expired");
+    expect(await status("mortgage_offers", live)).toBe("offered");
+    expect(await status("mortgage_offers", accepted)).toBe("accepted");
+    expect(await status("mortgage_tranches", trDue)).toBe("expired");
+    expect(await status("mortgage_tranches", trLive)).toBe("offered");
+    expect(await status("mortgage_tranches", trTaken)).toBe("subscribed");
+    expect((await one("SELECT tranched_amount FROM mortgage_contracts WHERE id = ?", contract))?.tranched_amount).toBe(40);
+    const events = await all(
+      "SELECT type, subject_id FROM events WHERE subject_id IN (?, ?, ?, ?) ORDER BY type",
+      due,
+      live,
+      trDue,
+      trLive,
+    );
+    expect(events).toEqual([
+      { type: "mortgage.offer.expire", subject_id: due },
+      { type: "mortgage.tranche.expire", subject_id: trDue },
+    ]);
+
+    // A second sweep at the same schedule subtracts nothing twice.
+    await fire(CRONS.sweep, now);
+    expect((await one("SELECT tranched_amount FROM mortgage_contracts WHERE id = ?", contract))?.tranched_amount).toBe(40);
+    expect(await all("SELECT id FROM events WHERE subject_id = ?", trDue)).toHaveLength(1);
+  });
 });
