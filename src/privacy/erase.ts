@@ -144,14 +144,67 @@ export const ERASURE_TARGETS: readonly ErasureTarget[] = [
   // Parts carry the settlement key too; rewritten with it, so the key still joins its events.
   tombstoneColumn("settlement_parts", "payer_uid"),
   tombstoneColumn("transfers", "actor_uid"),
-  tombstoneColumn("properties", "owner_uid"),
-  tombstoneColumn("mortgage_applications", "borrower_uid"),
+  // Mortgages. What the person entered about themselves (the property's address and details,
+  // the application's financial data) is cleared; amounts, rates, statuses and times stay, so
+  // signed contracts, tranches and their fees keep their sums. Deals still in the making end: an
+  // open application is withdrawn (its open offers declined), an unsigned contract cancelled, an
+  // unsubscribed tranche of an erased lender cancelled (its nominal leaves the contract's sum first).
+  {
+    name: "properties.owner_uid",
+    table: "properties",
+    where: (s) => sql`owner_uid = ${s.uid}`,
+    action: (s, now) => sql`owner_uid = ${s.tombstone}, address = '{}', meta = '{}', updated_at = ${now}`,
+  },
+  {
+    name: "mortgage_offers.declined",
+    table: "mortgage_offers",
+    where: (s) => sql`status = 'offered' AND application_id IN (
+      SELECT id FROM mortgage_applications WHERE borrower_uid = ${s.uid} AND status IN ('open', 'offered'))`,
+    action: (_s, now) => sql`status = 'declined', updated_at = ${now}`,
+  },
+  {
+    name: "mortgage_applications.borrower_uid",
+    table: "mortgage_applications",
+    where: (s) => sql`borrower_uid = ${s.uid}`,
+    action: (s, now) => sql`borrower_uid = ${s.tombstone}, meta = '{}', updated_at = ${now},
+      status = CASE WHEN status IN ('open', 'offered') THEN 'withdrawn' ELSE status END`,
+  },
+  {
+    name: "mortgage_application_lenders",
+    table: "mortgage_application_lenders",
+    where: (s) => sql`lender_uid = ${s.uid}`,
+    action: "delete",
+  },
   tombstoneColumn("mortgage_offers", "lender_uid"),
   tombstoneColumn("mortgage_offers", "borrower_uid"),
+  {
+    name: "mortgage_contracts.unsigned",
+    table: "mortgage_contracts",
+    where: (s) => sql`status IN ('draft', 'pending-notary') AND ${s.uid} IN (borrower_uid, lender_uid)`,
+    action: (s, now) => sql`status = 'cancelled', cancelled_by = ${s.tombstone}, updated_at = ${now}`,
+  },
   tombstoneColumn("mortgage_contracts", "lender_uid"),
   tombstoneColumn("mortgage_contracts", "borrower_uid"),
-  tombstoneColumn("mortgage_tranches", "lender_uid"),
+  tombstoneColumn("mortgage_contracts", "notary_uid"),
+  tombstoneColumn("mortgage_contracts", "cancelled_by"),
+  {
+    name: "mortgage_contracts.tranched_amount",
+    table: "mortgage_contracts",
+    where: (s) => sql`id IN (SELECT contract_id FROM mortgage_tranches WHERE lender_uid = ${s.uid} AND status = 'offered')`,
+    action: (s, now) => sql`updated_at = ${now}, tranched_amount = tranched_amount - (SELECT SUM(nominal_amount)
+      FROM mortgage_tranches t WHERE t.contract_id = mortgage_contracts.id AND t.lender_uid = ${s.uid} AND t.status = 'offered')`,
+  },
+  {
+    name: "mortgage_tranches.lender_uid",
+    table: "mortgage_tranches",
+    where: (s) => sql`lender_uid = ${s.uid}`,
+    action: (s, now) => sql`lender_uid = ${s.tombstone}, updated_at = ${now},
+      status = CASE WHEN status = 'offered' THEN 'cancelled' ELSE status END`,
+  },
   tombstoneColumn("mortgage_tranches", "holder_uid"),
+  // A party's roles end with it; the role history stays in the (rewritten) events.
+  { name: "party_roles", table: "party_roles", where: (s) => sql`uid = ${s.uid}`, action: "delete" },
+  { name: "parties", table: "parties", where: (s) => sql`uid = ${s.uid}`, action: "delete" },
   tombstoneColumn("contracts", "created_by"),
   {
     // The person's own stored responses (7-day replay cache): deleted, a replay is moot.

@@ -163,26 +163,34 @@ beforeAll(async () => {
   // The later verticals, straight into D1: P as owner, borrower, tranche holder, transfer actor, contract creator.
   const id = (p: string) => `${p}-${newUid("x")}`;
   const [prop, app, offer, contract, tranche, transfer, doc] = ["prop", "app", "off", "mc", "tr", "tx", "ct"].map(id);
+  mortgage = { prop, app, offer, contract, tranche };
   await testEnv.DB.batch([
     testEnv.DB.prepare(
-      "INSERT INTO properties (id, owner_uid, purchase_price_amount, currency, created_at) VALUES (?, ?, 50000000, 'EUR', ?)",
-    ).bind(prop, P.uid, now),
+      `INSERT INTO properties (id, owner_uid, type, address, purchase_price_amount, own_capital_amount, currency, meta, created_at, updated_at)
+       VALUES (?, ?, 'apartment', '{"street":"Privatweg 7","zip":"12345","city":"X","country":"DE"}', 50000000, 10000000, 'EUR', '{"yearBuilt":1990}', ?, ?)`,
+    ).bind(prop, P.uid, now, now),
     testEnv.DB.prepare(
-      `INSERT INTO mortgage_applications (id, property_id, borrower_uid, desired_loan_amount, currency, duration_years, rate_type, status, created_at, updated_at)
-       VALUES (?, ?, ?, 36000000, 'EUR', 20, 'fixed', 'open', ?, ?)`,
-    ).bind(app, prop, P.uid, now, now),
+      `INSERT INTO mortgage_applications (id, property_id, borrower_uid, loan_amount, currency, duration_years, rate_type, status, visibility, meta, submitted_at, created_at, updated_at)
+       VALUES (?, ?, ?, 36000000, 'EUR', 20, 'fixed', 'offered', 'market', '{"netIncomeMonthly":380000}', ?, ?, ?)`,
+    ).bind(app, prop, P.uid, now, now, now),
     testEnv.DB.prepare(
-      `INSERT INTO mortgage_offers (id, application_id, lender_uid, borrower_uid, loan_amount, currency, nominal_rate_ppm, monthly_payment, valid_from, valid_until, status, created_at, updated_at)
-       VALUES (?, ?, ?, ?, 36000000, 'EUR', 35000, 180000, ?, ?, 'offered', ?, ?)`,
+      `INSERT INTO mortgage_offers (id, application_id, lender_uid, borrower_uid, loan_amount, currency, nominal_rate_ppm, fixed_years, monthly_payment, upfront_fees, effective_rate_ppm, valid_from, valid_until, status, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 36000000, 'EUR', 35000, 10, 180000, 0, 35567, ?, ?, 'offered', ?, ?)`,
     ).bind(offer, app, Q.uid, P.uid, now, now + DAY, now, now),
     testEnv.DB.prepare(
-      `INSERT INTO mortgage_contracts (id, offer_id, application_id, lender_uid, borrower_uid, status, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'draft', ?, ?)`,
-    ).bind(contract, offer, app, Q.uid, P.uid, now, now),
+      `INSERT INTO mortgage_contracts (id, offer_id, application_id, lender_uid, borrower_uid, loan_amount, currency, status, signed_by_borrower_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, 36000000, 'EUR', 'draft', ?, ?, ?)`,
+    ).bind(contract, offer, app, Q.uid, P.uid, now, now, now),
     testEnv.DB.prepare(
-      `INSERT INTO mortgage_tranches (id, underlying_offer_id, issuer_uid, holder_uid, nominal_amount, currency, expected_yield_ppm, risk_class, duration_years, valid_from, valid_until, status, created_at, updated_at)
-       VALUES (?, ?, ?, ?, 1000000, 'EUR', 40000, 'A', 10, ?, ?, 'subscribed', ?, ?)`,
-    ).bind(tranche, offer, Q.uid, P.uid, now, now + DAY, now, now),
+      `INSERT INTO mortgage_tranches (id, contract_id, underlying_offer_id, lender_uid, holder_uid, nominal_amount, currency, expected_yield_ppm, risk_class, duration_years, valid_from, valid_until, status, subscribed_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, 1000000, 'EUR', 40000, 'A', 10, ?, ?, 'subscribed', ?, ?, ?)`,
+    ).bind(tranche, contract, offer, Q.uid, P.uid, now, now + DAY, now, now, now),
+    testEnv.DB.prepare("INSERT INTO parties (uid, display_name, created_at, updated_at) VALUES (?, 'P Bank', ?, ?)").bind(
+      P.uid,
+      now,
+      now,
+    ),
+    testEnv.DB.prepare("INSERT INTO party_roles (uid, role, granted_at) VALUES (?, 'notary', ?)").bind(P.uid, now),
     testEnv.DB.prepare(
       `INSERT INTO transfers (id, actor_uid, direction, crypto_amount, crypto_decimals, crypto_symbol, fiat_amount, fiat_currency, status, created_at, updated_at)
        VALUES (?, ?, 'in', '1500000000000000000', 18, 'ETH', 420000, 'EUR', 'logged', ?, ?)`,
@@ -205,6 +213,8 @@ beforeAll(async () => {
       "mortgage_contracts.borrower_uid",
       "mortgage_offers.borrower_uid",
       "mortgage_tranches.holder_uid",
+      "parties.uid",
+      "party_roles.uid",
       "properties.owner_uid",
       "rate_limits.key",
       "room_tickets.uid",
@@ -228,6 +238,8 @@ beforeAll(async () => {
   erasedResponse = await admin(`/api/admin/thinkers/${P.uid}`, { method: "DELETE" });
   tombstone = erasedResponse.body.tombstone;
 });
+
+let mortgage: Record<"prop" | "app" | "offer" | "contract" | "tranche", string | undefined>;
 
 /** Everything that names Q (who must be untouched), as comparable data. */
 async function qRows() {
@@ -262,6 +274,13 @@ describe("DELETE /api/admin/thinkers/:uid", () => {
       "settlement_parts.payer_uid": 2,
       "transfers.actor_uid": 1,
       "contracts.created_by": 1,
+      "properties.owner_uid": 1,
+      "mortgage_applications.borrower_uid": 1,
+      "mortgage_offers.declined": 1,
+      "mortgage_contracts.unsigned": 1,
+      "mortgage_tranches.holder_uid": 1,
+      parties: 1,
+      party_roles: 1,
     });
     // auth.verified names the thinker id as its subject; no event has the raw uid as subject.
     expect(r["events.subject_id:thinker"]).toBe(1);
@@ -329,6 +348,39 @@ describe("DELETE /api/admin/thinkers/:uid", () => {
       tombstone,
     );
     expect(JSON.parse(match?.meta ?? "{}")).toMatchObject({ thinker_id: tombstone });
+  });
+
+  it("ends the person's mortgage deals in the making, clears what they entered, keeps the amounts", async () => {
+    expect(
+      await row("SELECT owner_uid, address, meta, purchase_price_amount FROM properties WHERE id = ?", mortgage.prop),
+    ).toEqual({
+      owner_uid: tombstone,
+      address: "{}",
+      meta: "{}",
+      purchase_price_amount: 50000000,
+    });
+    expect(
+      await row("SELECT borrower_uid, status, meta, loan_amount FROM mortgage_applications WHERE id = ?", mortgage.app),
+    ).toEqual({
+      borrower_uid: tombstone,
+      status: "withdrawn",
+      meta: "{}",
+      loan_amount: 36000000,
+    });
+    expect(await row("SELECT status, lender_uid FROM mortgage_offers WHERE id = ?", mortgage.offer)).toEqual({
+      status: "declined",
+      lender_uid: Q.uid,
+    });
+    expect(await row("SELECT status, cancelled_by, lender_uid FROM mortgage_contracts WHERE id = ?", mortgage.contract)).toEqual({
+      status: "cancelled",
+      cancelled_by: tombstone,
+      lender_uid: Q.uid,
+    });
+    expect(await row("SELECT status, holder_uid, nominal_amount FROM mortgage_tranches WHERE id = ?", mortgage.tranche)).toEqual({
+      status: "subscribed",
+      holder_uid: tombstone,
+      nominal_amount: 1000000,
+    });
   });
 
   it("writes one thinker.erased event: actor admin, subject the tombstone", async () => {
