@@ -10,9 +10,15 @@ import { ticketFor, upgrade } from "../support/sockets";
 const enc = encodeURIComponent;
 
 async function cast() {
-  const [borrower, lender, invited, offering, notary, investor, stranger] = await Promise.all(
-    Array.from({ length: 7 }, () => login()),
-  );
+  const [borrower, lender, invited, offering, notary, investor, stranger] = [
+    await login(),
+    await login(),
+    await login(),
+    await login(),
+    await login(),
+    await login(),
+    await login(),
+  ];
   for (const l of [lender, invited, offering]) await grantRole(l.uid, "lender");
   await grantRole(notary.uid, "notary");
   const k = await insertContract(borrower.uid, lender.uid, { status: "signed", notaryUid: notary.uid });

@@ -1,0 +1,4 @@
+import { pagesFunction } from "../../../../src/http/app";
+import { statsMortgage } from "../../../../src/mortgage/stats";
+
+export const onRequest = pagesFunction(statsMortgage);
