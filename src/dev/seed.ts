@@ -39,6 +39,24 @@ export async function seedSql(now: number, identityKey: string): Promise<string>
        WHERE vouchers.status = 'issued' AND vouchers.valid_until < excluded.valid_until - ${24 * HOUR};`,
     );
   }
+  // The mortgage parties (roles are granted by an admin in production) and the borrower's
+  // property the original portal's mortgage button names.
+  const [, borrower, lender, notary] = DEMO_UIDS;
+  for (const [uid, role, name] of [
+    [lender, "lender", "Demo Bank Clara AG"],
+    [notary, "notary", "Notariat Dora (Demo)"],
+  ] as const) {
+    lines.push(
+      `INSERT INTO parties (uid, display_name, created_at, updated_at) VALUES (${q(uid)}, ${q(name)}, ${now}, ${now}) ON CONFLICT (uid) DO NOTHING;`,
+      `INSERT INTO party_roles (uid, role, granted_at) VALUES (${q(uid)}, ${q(role)}, ${now}) ON CONFLICT DO NOTHING;`,
+    );
+  }
+  const address = JSON.stringify({ street: "Musterstraße 1", zip: "12345", city: "Musterstadt", country: "DE" });
+  lines.push(
+    `INSERT INTO properties (id, owner_uid, type, address, purchase_price_amount, own_capital_amount, currency, meta, created_at, updated_at)
+     VALUES ('house-123', ${q(borrower)}, 'single-family-house', ${q(address)}, 45000000, 9000000, 'EUR',
+       '{"livingAreaSqm":140,"plotSizeSqm":380,"yearBuilt":1998}', ${now}, ${now}) ON CONFLICT (id) DO NOTHING;`,
+  );
   return lines.join("\n");
 }
 
@@ -52,7 +70,7 @@ export async function seedLocal(): Promise<void> {
     stdio: ["ignore", "ignore", "inherit"],
     env: wranglerEnv(),
   });
-  console.log(`seeded ${DEMO_UIDS.length} demo identities and 3 demo vouchers`);
+  console.log(`seeded ${DEMO_UIDS.length} demo identities, 3 demo vouchers, a demo lender, notary and property`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await seedLocal();

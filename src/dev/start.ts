@@ -16,7 +16,7 @@ import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { stripVTControlCharacters } from "node:util";
 import { seedLocal } from "./seed";
-import { DEMO_UIDS, devVars, portalLink, wranglerEnv } from "./vars";
+import { DEMO_ROLES, DEMO_UIDS, devVars, portalLink, wranglerEnv } from "./vars";
 import { vendorAssets } from "./vendor";
 
 const port = process.env.PORT ?? "8788";
@@ -162,7 +162,7 @@ async function announceWhenReady(): Promise<void> {
   if (!res.ok) lines.push(`  ⚠ GET /api/health answered ${res.status}: ${health}`);
   lines.push("▸ demo links (valid 5 minutes, single use; fresh ones: npm run link -- <uid>)");
   for (const uid of DEMO_UIDS) {
-    lines.push(`  ${uid.padEnd(24)} ${await portalLink(base, uid, vars.MOT_SHARED_SECRET ?? "")}`);
+    lines.push(`  ${uid.padEnd(24)} ${await portalLink(base, uid, vars.MOT_SHARED_SECRET ?? "")}  (${DEMO_ROLES[uid]})`);
   }
   console.log(lines.join("\n"));
   afterBlank = false;

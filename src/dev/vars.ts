@@ -47,4 +47,17 @@ export function wranglerEnv(extra: Record<string, string> = {}): NodeJS.ProcessE
 }
 
 /** Demo identities seeded by `npm start`. */
-export const DEMO_UIDS = ["demoIssuerAnna000000001", "demoHolderBen0000000001", "demoBankClara000000001"] as const;
+export const DEMO_UIDS = [
+  "demoIssuerAnna000000001",
+  "demoHolderBen0000000001",
+  "demoBankClara000000001",
+  "demoNotaryDora00000001",
+] as const;
+
+/** What each demo identity is for (printed next to its link). */
+export const DEMO_ROLES: Record<(typeof DEMO_UIDS)[number], string> = {
+  demoIssuerAnna000000001: "voucher issuer",
+  demoHolderBen0000000001: "voucher holder, borrower (owns property house-123)",
+  demoBankClara000000001: "lender (Demo Bank Clara AG)",
+  demoNotaryDora00000001: "notary (Notariat Dora, demo)",
+};
