@@ -1,0 +1,36 @@
+/**
+ * Request schemas of the contract routes (strict: unknown fields are refused).
+ *
+ * @module
+ */
+import * as z from "zod";
+import { CursorParam, LimitParam } from "../http/query";
+import { Uid } from "../identity/schemas";
+import { ObjectId } from "./contract-tranche-kit";
+
+/** The actions of `update-status`, in the order a contract usually sees them. */
+export const CONTRACT_ACTIONS = [
+  "signed-by-borrower",
+  "signed-by-lender",
+  "assign-notary",
+  "signed-by-notary",
+  "cancel",
+] as const;
+
+export const UpdateStatusBody = z
+  .strictObject({
+    contractVoucherId: ObjectId,
+    action: z.enum(CONTRACT_ACTIONS),
+    /** The notary to name (`assign-notary` only). */
+    notaryUid: Uid.optional(),
+  })
+  .refine((b) => (b.action === "assign-notary") === (b.notaryUid !== undefined), {
+    message: "notaryUid is required with assign-notary and allowed only there",
+    path: ["notaryUid"],
+  });
+
+export const ContractListQuery = z.strictObject({
+  status: z.enum(["draft", "pending-notary", "signed", "cancelled"]).optional(),
+  limit: LimitParam(100, 50),
+  cursor: CursorParam,
+});
