@@ -1,0 +1,4 @@
+import { pagesFunction } from "../../../../src/http/app";
+import { listPartiesRoute } from "../../../../src/mortgage/parties";
+
+export const onRequest = pagesFunction(listPartiesRoute);

@@ -1,0 +1,4 @@
+import { pagesFunction } from "../../../../src/http/app";
+import { withdrawApplicationRoute } from "../../../../src/mortgage/applications";
+
+export const onRequest = pagesFunction(withdrawApplicationRoute);
