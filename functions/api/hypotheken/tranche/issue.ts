@@ -1,0 +1,4 @@
+import { pagesFunction } from "../../../../src/http/app";
+import { trancheIssue } from "../../../../src/mortgage/tranches";
+
+export const onRequest = pagesFunction(trancheIssue);
