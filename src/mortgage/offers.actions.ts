@@ -13,13 +13,13 @@
  */
 import { and, eq, gt, inArray, lte, ne, sql } from "drizzle-orm";
 import type { z } from "zod";
-import { AppError, conflict } from "../core/errors";
+import { conflict } from "../core/errors";
 import { type Statement, abortUnlessChanged, isGuardAbort, isUniqueViolation } from "../db/client";
 import { newId } from "../db/ids";
 import { mortgageApplicationLenders, mortgageApplications, mortgageContracts, mortgageOffers } from "../db/schema";
-import { eventStatement } from "../events/events";
 import type { HandlerContext, HandlerResult } from "../http/route";
 import { type ContractRow, type OfferRow, type OfferTerms, mortgageRoomId, toContract } from "./model";
+import { callerOf, mortgageEvent } from "./handler-kit";
 import { applicationRoomOfOfferSql, commitAndPushTo } from "./push";
 import { hasRoleSql, roleQuery } from "./roles";
 import {
@@ -48,7 +48,7 @@ const LEGACY_FIXED_YEARS = 10;
 /** `POST /api/hypotheken/angebot`: the lender's offer, every figure computed by the server. */
 export async function createOffer(ctx: Ctx<z.output<typeof OfferBody>>): Promise<HandlerResult> {
   const { body: b, now } = ctx;
-  const caller = mustCaller(ctx);
+  const caller = callerOf(ctx);
   const { validFrom, validUntil } = validityWindow(b.validity.validFrom ?? now, b.validity.validUntil, now);
   const fees = {
     processingFee: b.fees?.processingFee ?? 0,
@@ -100,7 +100,7 @@ export async function createOffer(ctx: Ctx<z.output<typeof OfferBody>>): Promise
  */
 export async function createLegacyOffer(ctx: Ctx<z.output<typeof LegacyOfferBody>>): Promise<HandlerResult> {
   const { body: b, now } = ctx;
-  const caller = mustCaller(ctx);
+  const caller = callerOf(ctx);
   const { validFrom, validUntil } = validityWindow(now, b.validUntil ?? now + LEGACY_VALIDITY_MS, now);
   const probe: OfferDraft = {
     id: b.voucherId ?? newId("mort-offer", now),
@@ -177,10 +177,9 @@ async function commitOffer(
       .update(mortgageApplications)
       .set({ status: "offered", updatedAt: now })
       .where(and(eq(mortgageApplications.id, d.applicationId), eq(mortgageApplications.status, "open"))),
-    eventStatement(db, {
+    mortgageEvent(ctx, {
       id: eventId,
       type: "mortgage.offer",
-      actorUid: d.lenderUid,
       subjectType: "mortgage_offer",
       subjectId: d.id,
       meta: {
@@ -190,8 +189,6 @@ async function commitOffer(
         effectiveRatePpm: d.effectiveRatePpm,
         monthlyPayment: d.monthlyPayment,
       },
-      requestId: ctx.requestId,
-      now,
     }),
   ];
   const push = {
@@ -273,7 +270,7 @@ function draftRow(d: OfferDraft, borrowerUid: string, now: number): OfferRow {
 /** `POST /api/hypotheken/angebot/withdraw`: the offer's lender takes back an open offer. */
 export async function withdrawOffer(ctx: Ctx<z.output<typeof WithdrawOfferBody>>): Promise<HandlerResult> {
   const { body: b, db, now } = ctx;
-  const caller = mustCaller(ctx);
+  const caller = callerOf(ctx);
   const eventId = newId("ev", now);
   const statements: Statement[] = [
     db
@@ -281,15 +278,12 @@ export async function withdrawOffer(ctx: Ctx<z.output<typeof WithdrawOfferBody>>
       .set({ status: "withdrawn", updatedAt: now })
       .where(and(eq(mortgageOffers.id, b.voucherId), eq(mortgageOffers.lenderUid, caller), eq(mortgageOffers.status, "offered"))),
     abortUnlessChanged(db),
-    eventStatement(db, {
+    mortgageEvent(ctx, {
       id: eventId,
       type: "mortgage.offer.withdraw",
-      actorUid: caller,
       subjectType: "mortgage_offer",
       subjectId: b.voucherId,
       meta: {},
-      requestId: ctx.requestId,
-      now,
     }),
   ];
   const push = {
@@ -328,7 +322,7 @@ export async function withdrawOffer(ctx: Ctx<z.output<typeof WithdrawOfferBody>>
  */
 export async function acceptOffer(ctx: Ctx<z.output<typeof AcceptOfferBody>>): Promise<HandlerResult> {
   const { body: b, db, now } = ctx;
-  const caller = mustCaller(ctx);
+  const caller = callerOf(ctx);
   const offerId = b.voucherId;
   const notary = b.notaryUid ?? null;
   const contractId = newId("mort-contract", now);
@@ -373,15 +367,12 @@ export async function acceptOffer(ctx: Ctx<z.output<typeof AcceptOfferBody>>): P
       WHERE o.id = ${offerId} AND o.status = 'accepted'
         AND (${notary} IS NULL OR (${hasRoleSql(notary ?? "", "notary")} AND ${notary} NOT IN (o.borrower_uid, o.lender_uid)))`),
     abortUnlessChanged(db),
-    eventStatement(db, {
+    mortgageEvent(ctx, {
       id: eventId,
       type: "mortgage.accept",
-      actorUid: caller,
       subjectType: "mortgage_offer",
       subjectId: offerId,
       meta: { contractId, notaryUid: notary },
-      requestId: ctx.requestId,
-      now,
     }),
   ];
   const push = {
@@ -458,11 +449,6 @@ function draftContract(offer: OfferRow, id: string, notaryUid: string | null, no
 }
 
 // ── helpers ─────────────────────────────────────────────────────────────────────────────────
-
-function mustCaller(ctx: { caller: string | null }): string {
-  if (!ctx.caller) throw new AppError(401, "unauthenticated", "a verified session is required");
-  return ctx.caller;
-}
 
 /** The one row of the last statement of a batch (a trailing SELECT). */
 function lastRow<T>(rows: unknown[]): T {

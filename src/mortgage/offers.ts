@@ -11,12 +11,12 @@ import { type SQL, and, eq, inArray, or } from "drizzle-orm";
 import * as z from "zod";
 import { notFound } from "../core/errors";
 import type { Db } from "../db/client";
-import { newestFirst } from "../db/pagination";
-import { mortgageContracts, mortgageOffers, type vouchers } from "../db/schema";
+import { mortgageContracts, mortgageOffers } from "../db/schema";
 import { defineRoute } from "../http/route";
 import type { AnyRoute } from "../http/route";
 import { toSafeNumber } from "../money/money";
 import { ROUNDING_RULE_ID, amortizationPlan } from "./finance";
+import { afterKey, newestFirstOrder, pageOf } from "./keyset";
 import { ContractOut, OfferOut, type OfferRow } from "./model";
 import { acceptOffer, createLegacyOffer, createOffer, withdrawOffer } from "./offers.actions";
 import { LegacyOfferOut, legacyOfferOut, offerOut } from "./offers.rules";
@@ -270,11 +270,16 @@ function mineWhere(me: string, role: "borrower" | "lender" | undefined, applicat
   );
 }
 
-/** One newest-first page of offers (same keyset cursor as every other list). */
+/** One newest-first page of offers (the same keyset cursor as every other list). */
 async function offerPage(db: Db, where: SQL | undefined, q: { limit: number; cursor?: string | undefined }) {
-  // The pager reads only `created_at` and `id`, which offers have like the tables it names.
-  const p = await newestFirst(db, mortgageOffers as unknown as typeof vouchers, where, q);
-  return { items: p.items as unknown as OfferRow[], nextCursor: p.nextCursor };
+  const rows = await db
+    .select()
+    .from(mortgageOffers)
+    .where(and(where, afterKey(mortgageOffers, q.cursor)))
+    .orderBy(...newestFirstOrder(mortgageOffers))
+    .limit(q.limit + 1)
+    .all();
+  return pageOf(rows, q.limit, (o) => [o.createdAt, o.id]);
 }
 
 /** The contracts accepted offers became, by offer id. */
