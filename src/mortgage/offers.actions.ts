@@ -191,11 +191,12 @@ async function commitOffer(
       },
     }),
   ];
+  // The application's room also holds the competing lenders: the frame names the offer, not its lender or terms.
   const push = {
     eventId,
     type: "mortgage.offer",
     subject: d.id,
-    data: { offerId: d.id, applicationId: d.applicationId, lenderUid: d.lenderUid, status: "offered" },
+    data: { offerId: d.id, applicationId: d.applicationId, status: "offered" },
   };
   const rooms = [mortgageRoomId("application", d.applicationId), mortgageRoomId("offer", d.id)];
   try {

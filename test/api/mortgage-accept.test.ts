@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { call, login, newUid } from "../support/client";
+import { enter, wsPath } from "../support/sockets";
 import { grantRole, insertApplication, insertOffer } from "../support/mortgage-kit";
 import { type Who, count, eventsOfRequest, newRequestId, post, row, rows } from "../support/voucher-kit";
 
@@ -240,7 +241,7 @@ describe("accept races", () => {
   it(`${N} concurrent accepts of ${N} offers on one application → exactly one wins`, async () => {
     const { borrower, appId, offerIds } = await applicationWithOffers(N);
     const results = await Promise.all(offerIds.map((id) => accept(borrower, id)));
-    expect(tally(results)).toEqual({ "200": 1, [`409 invalid_transition`]: N - 1 });
+    expect(tally(results)).toEqual({ "200": 1, "409 invalid_transition": N - 1 });
     const winnerIndex = results.findIndex((r) => r.status === 200);
     const winner = offerIds[winnerIndex] as string;
     for (const r of results.filter((x) => x.status !== 200)) expect(r.body.details).toEqual({ from: "declined", to: "accepted" });
@@ -280,5 +281,48 @@ describe("accept races", () => {
     expect(contracts).toHaveLength(1);
     expect(contracts[0]?.id).toBe(winners[0]?.body.contractVoucherId);
     expect(await acceptEvents(offerIds)).toHaveLength(1);
+  });
+});
+
+describe("pushed into the rooms", () => {
+  it("an offer, a withdrawal and an accept reach the rooms their parties have entered", async () => {
+    const borrower = await login();
+    const app = await insertApplication(borrower.uid);
+    const appRoom = await enter(wsPath(`mortgage:application:${app.id}`), borrower.session);
+    const bank = await withRole("lender");
+    const other = await withRole("lender");
+
+    const made = await post("/api/hypotheken/angebot", bank, {
+      applicationId: app.id,
+      loan: { amount: 36_000_000, currency: "EUR" },
+      interest: { nominalRate: 0.032, fixedYears: 15 },
+      repayment: { initialRate: 0.02 },
+      validity: { validUntil: new Date(Date.now() + 86_400_000).toISOString() },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(200);
+    const offerId = made.body.voucherId as string;
+    const offered = await appRoom.next((f) => f.type === "event" && f.eventType === "mortgage.offer");
+    expect(offered.data).toEqual({ offerId, applicationId: app.id, status: "offered" });
+    expect((await row("SELECT type FROM events WHERE id = ?", offered.eventId))?.type).toBe("mortgage.offer");
+
+    const doomed = await insertOffer({ id: app.id, borrowerUid: borrower.uid }, other.uid);
+    expect((await post("/api/hypotheken/angebot/withdraw", other, { voucherId: doomed })).status).toBe(200);
+    const withdrawn = await appRoom.next((f) => f.type === "event" && f.eventType === "mortgage.offer.withdraw");
+    expect(withdrawn.data).toEqual({ offerId: doomed, status: "withdrawn" });
+
+    const offerRoom = await enter(wsPath(`mortgage:offer:${offerId}`), bank.session);
+    const res = await accept(borrower, offerId);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const want = { offerId, contractId: res.body.contractVoucherId, status: "accepted" };
+    const inApp = await appRoom.next((f) => f.type === "event" && f.eventType === "mortgage.accept");
+    const inOffer = await offerRoom.next((f) => f.type === "event" && f.eventType === "mortgage.accept");
+    expect(inApp.data).toEqual(want);
+    expect(inOffer.eventId).toBe(inApp.eventId);
+    expect(await row("SELECT type, subject_id FROM events WHERE id = ?", inApp.eventId)).toEqual({
+      type: "mortgage.accept",
+      subject_id: offerId,
+    });
+    appRoom.ws.close();
+    offerRoom.ws.close();
   });
 });
