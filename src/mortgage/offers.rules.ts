@@ -234,6 +234,7 @@ export const LegacyOfferOut = z.object({
   createdAt: z.string(),
 });
 
+/** An offer row in the original portal's shape. */
 export function legacyOfferOut(row: OfferRow): z.output<typeof LegacyOfferOut> {
   return {
     offerId: row.id,

@@ -54,6 +54,7 @@ const OFFER_ERRORS = {
   ...RACE,
 };
 
+/** `POST /api/hypotheken/angebot` */
 export const create = defineRoute({
   id: "mortgage.offer.create",
   method: "POST",
@@ -73,6 +74,7 @@ export const create = defineRoute({
   handler: createOffer,
 });
 
+/** `GET /api/hypotheken/angebot/list` */
 export const list = defineRoute({
   id: "mortgage.offer.list",
   method: "GET",
@@ -94,6 +96,7 @@ export const list = defineRoute({
   },
 });
 
+/** `POST /api/hypotheken/angebot/accept` */
 export const accept = defineRoute({
   id: "mortgage.offer.accept",
   method: "POST",
@@ -117,6 +120,7 @@ export const accept = defineRoute({
   handler: acceptOffer,
 });
 
+/** `POST /api/hypotheken/angebot/withdraw` */
 export const withdraw = defineRoute({
   id: "mortgage.offer.withdraw",
   method: "POST",
@@ -131,6 +135,7 @@ export const withdraw = defineRoute({
   handler: withdrawOffer,
 });
 
+/** `GET /api/hypotheken/angebot/:id` */
 export const get = defineRoute({
   id: "mortgage.offer.get",
   method: "GET",
@@ -159,6 +164,7 @@ const PlanRowOut = z.object({
   balance: z.number().int(),
 });
 
+/** `GET /api/hypotheken/angebot/:id/plan` */
 export const plan = defineRoute({
   id: "mortgage.offer.plan",
   method: "GET",
@@ -211,6 +217,7 @@ export const plan = defineRoute({
   },
 });
 
+/** `POST /api/mortgage/offer` (the original portal) */
 export const legacyCreate = defineRoute({
   id: "mortgage.offer.legacy",
   method: "POST",
@@ -226,6 +233,7 @@ export const legacyCreate = defineRoute({
   handler: createLegacyOffer,
 });
 
+/** `GET /api/mortgage/offer-list` (the original portal) */
 export const legacyList = defineRoute({
   id: "mortgage.offer.legacy-list",
   method: "GET",
