@@ -121,10 +121,9 @@ export async function createLegacyOffer(ctx: Ctx<z.output<typeof LegacyOfferBody
     upfrontFees: 0,
     effectiveRatePpm: 0,
   };
-  // The loan and currency are the application's, so its own limits cannot refuse them.
   const facts = await readApplicationFacts(ctx, probe, false);
   const app = facts.application;
-  // Who may offer, and on what, is decided before the figures, as in the batch.
+  // Who may offer is decided before the figures; loan and currency are the application's own.
   checkOfferable(facts, { ...probe, loanAmount: app.loanAmount, currency: app.currency });
   const priced = priceOffer({
     loan: app.loanAmount,
