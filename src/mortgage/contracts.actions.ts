@@ -19,7 +19,7 @@ import { mortgageContracts } from "../db/schema";
 import { chargeStatement, reversalStatement } from "../fees/fees";
 import type { HandlerContext, HandlerResult } from "../http/route";
 import { commitAndPush } from "../rooms/commit-push";
-import { mortgageEvent, mustCaller } from "./contract-tranche-kit";
+import { callerOf, mortgageEvent } from "./handler-kit";
 import { CONTRACT_TRANSITIONS, type ContractRow, assertTransition, mortgageRoomId, toContract } from "./model";
 import { hasRoleSql, roleQuery } from "./roles";
 import type { UpdateStatusBody } from "./contracts.schemas";
@@ -181,7 +181,7 @@ function setOf(caller: string, action: ContractAction, now: number, notaryUid?: 
 /** Reads the contract and the roles its action depends on. */
 async function readState(ctx: Ctx, id: string): Promise<[ContractRow | undefined, Roles]> {
   const { db, body: b } = ctx;
-  const caller = mustCaller(ctx);
+  const caller = callerOf(ctx);
   const [krows, callerRole, targetRole] = await ctx.read([
     db.select().from(mortgageContracts).where(eq(mortgageContracts.id, id)),
     roleQuery(db, caller, "notary"),
@@ -200,7 +200,7 @@ const unchangedResult = (k: ContractRow, alreadySigned: boolean): HandlerResult 
 /** `POST /api/hypotheken/vertrag/update-status` */
 export async function updateContractStatus(ctx: Ctx): Promise<HandlerResult> {
   const { body: b, db, now } = ctx;
-  const caller = mustCaller(ctx);
+  const caller = callerOf(ctx);
   const id = b.contractVoucherId;
   const [k, roles] = await readState(ctx, id);
   const decision = decideContractAction(k, caller, b.action, roles, b.notaryUid);

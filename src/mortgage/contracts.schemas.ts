@@ -6,7 +6,7 @@
 import * as z from "zod";
 import { CursorParam, LimitParam } from "../http/query";
 import { Uid } from "../identity/schemas";
-import { ObjectId } from "./contract-tranche-kit";
+import { MortgageId } from "./inputs";
 
 /** The actions of `update-status`, in the order a contract usually sees them. */
 export const CONTRACT_ACTIONS = [
@@ -19,7 +19,7 @@ export const CONTRACT_ACTIONS = [
 
 export const UpdateStatusBody = z
   .strictObject({
-    contractVoucherId: ObjectId,
+    contractVoucherId: MortgageId,
     action: z.enum(CONTRACT_ACTIONS),
     /** The notary to name (`assign-notary` only). */
     notaryUid: Uid.optional(),

@@ -8,7 +8,8 @@ import { and, eq, or } from "drizzle-orm";
 import * as z from "zod";
 import { mortgageContracts } from "../db/schema";
 import { type AnyRoute, defineRoute } from "../http/route";
-import { isObjectId, mustCaller, newestFirstPage } from "./contract-tranche-kit";
+import { isObjectId, newestFirstPage } from "./contract-tranche-kit";
+import { callerOf } from "./handler-kit";
 import { contractNotFound, isContractParty, updateContractStatus } from "./contracts.actions";
 import { ContractListQuery, UpdateStatusBody } from "./contracts.schemas";
 import { ContractOut, toContract } from "./model";
@@ -49,7 +50,7 @@ export const contractList = defineRoute({
   response: z.object({ ok, contracts: z.array(ContractOut), nextCursor: z.string().nullable() }),
   errors: { invalid_cursor: "400 not a nextCursor of a previous page" },
   async handler(ctx) {
-    const me = mustCaller(ctx);
+    const me = callerOf(ctx);
     const c = mortgageContracts;
     const q = ctx.query;
     const mine = or(eq(c.borrowerUid, me), eq(c.lenderUid, me), eq(c.notaryUid, me));
@@ -69,7 +70,7 @@ export const contractGet = defineRoute({
   response: z.object({ ok, contract: ContractOut }),
   errors: { contract_not_found: "404 no such contract among those the caller is party to" },
   async handler(ctx) {
-    const me = mustCaller(ctx);
+    const me = callerOf(ctx);
     const id = ctx.params.id;
     if (!isObjectId(id)) throw contractNotFound();
     const k = await ctx.db.select().from(mortgageContracts).where(eq(mortgageContracts.id, id)).get();

@@ -19,7 +19,7 @@ import { mortgageContracts, mortgageTranches } from "../db/schema";
 import { chargeStatement } from "../fees/fees";
 import type { HandlerContext, HandlerResult } from "../http/route";
 import { commitAndPush } from "../rooms/commit-push";
-import { mortgageEvent, mustCaller } from "./contract-tranche-kit";
+import { callerOf, mortgageEvent } from "./handler-kit";
 import { contractNotFound, isContractParty } from "./contracts.actions";
 import { type ContractRow, TRANCHE_TRANSITIONS, type TrancheRow, assertTransition, mortgageRoomId, toTranche } from "./model";
 import { hasRoleSql, roleQuery } from "./roles";
@@ -92,7 +92,7 @@ function exceedsLoan(k: ContractRow, requested: number): AppError {
 /** `POST /api/hypotheken/tranche/issue` */
 export async function issueTranche(ctx: IssueCtx): Promise<HandlerResult> {
   const { body: b, db, now } = ctx;
-  const caller = mustCaller(ctx);
+  const caller = callerOf(ctx);
   const nominal = b.nominalAmount;
   const [read, isLender] = await readIssueState(ctx, caller);
   const k = assertIssuable(read, caller, isLender, nominal.amount, nominal.currency);
@@ -188,7 +188,7 @@ const subscribed = (t: TrancheRow, alreadySubscribed: boolean): HandlerResult =>
 /** `POST /api/hypotheken/tranche/subscribe`: an investor takes a whole open tranche. */
 export async function subscribeTranche(ctx: ActionCtx): Promise<HandlerResult> {
   const { body: b, db, now } = ctx;
-  const caller = mustCaller(ctx);
+  const caller = callerOf(ctx);
   const id = b.voucherId;
   const t = await getTranche(ctx, id);
   const decision = decideSubscribe(t, caller, now);
@@ -252,7 +252,7 @@ function assertCancellable(t: TrancheRow | undefined, caller: string): TrancheRo
 /** `POST /api/hypotheken/tranche/cancel`: the lender withdraws an open tranche; its nominal is free again. */
 export async function cancelTranche(ctx: ActionCtx): Promise<HandlerResult> {
   const { body: b, db, now } = ctx;
-  const caller = mustCaller(ctx);
+  const caller = callerOf(ctx);
   const t = assertCancellable(await getTranche(ctx, b.voucherId), caller);
   const after: TrancheRow = { ...t, status: "cancelled", updatedAt: now };
   const x = mortgageTranches;

@@ -6,19 +6,20 @@
 import * as z from "zod";
 import { CursorParam, LimitParam } from "../http/query";
 import { Uid } from "../identity/schemas";
-import { Instant, ObjectId, PositiveMoney, RatePpm } from "./contract-tranche-kit";
+import { Instant } from "./contract-tranche-kit";
+import { MortgageId, PositiveMoneyIn, RateIn } from "./inputs";
 
 export const IssueTrancheBody = z
   .strictObject({
     /** The accepted offer the contract came from (the shape investors know), or the contract itself. */
-    underlyingOfferId: ObjectId.optional(),
-    contractVoucherId: ObjectId.optional(),
-    voucherId: ObjectId.optional(),
+    underlyingOfferId: MortgageId.optional(),
+    contractVoucherId: MortgageId.optional(),
+    voucherId: MortgageId.optional(),
     type: z.literal("mortgage-tranche").optional(),
     /** The issuing lender, if named: must be the caller. */
     issuerId: Uid.optional(),
-    nominalAmount: PositiveMoney,
-    expectedYield: RatePpm,
+    nominalAmount: PositiveMoneyIn,
+    expectedYield: RateIn,
     /** A short rating token such as `A`, `BBB+` or `2`. */
     riskClass: z.string().regex(/^[A-Za-z0-9+-]{1,8}$/, "must be 1-8 characters of A-Z a-z 0-9 + -"),
     durationYears: z.number().int().min(1).max(40),
@@ -36,4 +37,4 @@ export const TrancheListQuery = z.strictObject({
   cursor: CursorParam,
 });
 
-export const TrancheActionBody = z.strictObject({ voucherId: ObjectId });
+export const TrancheActionBody = z.strictObject({ voucherId: MortgageId });

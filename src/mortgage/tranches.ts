@@ -9,7 +9,8 @@ import { and, eq, gt, or } from "drizzle-orm";
 import * as z from "zod";
 import { mortgageTranches } from "../db/schema";
 import { type AnyRoute, defineRoute } from "../http/route";
-import { mustCaller, newestFirstPage } from "./contract-tranche-kit";
+import { newestFirstPage } from "./contract-tranche-kit";
+import { callerOf } from "./handler-kit";
 import { TrancheOut, toTranche } from "./model";
 import { cancelTranche, issueTranche, subscribeTranche } from "./tranches.actions";
 import { IssueTrancheBody, TrancheActionBody, TrancheListQuery } from "./tranches.schemas";
@@ -57,7 +58,7 @@ export const trancheList = defineRoute({
   response: z.object({ ok, tranches: z.array(TrancheOut), nextCursor: z.string().nullable() }),
   errors: { invalid_cursor: "400 not a nextCursor of a previous page" },
   async handler(ctx) {
-    const me = mustCaller(ctx);
+    const me = callerOf(ctx);
     const t = mortgageTranches;
     const q = ctx.query;
     const where =
