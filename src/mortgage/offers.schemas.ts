@@ -14,7 +14,7 @@ import { MortgageId, PositiveMoneyIn, RateIn } from "./inputs";
 /** An ISO-8601 instant with offset, to epoch ms. */
 const Instant = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
-/** `POST /api/hypotheken/angebot`: the seed's MortgageOfferVoucher; the server computes every figure. */
+/** `POST /api/hypotheken/angebot`: the MortgageOfferVoucher object; the server computes every figure. */
 export const OfferBody = z.strictObject({
   voucherId: MortgageId.optional(),
   /** Accepted for compatibility only as "mortgage-offer". */

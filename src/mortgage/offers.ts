@@ -37,7 +37,7 @@ const TRANSITION = {
 };
 const RACE = { concurrent_update: "409 the offer changed while the request ran; retry" };
 const CURSOR = { invalid_cursor: "400 not a nextCursor of a previous page" };
-/** What refuses a new offer, on both the seed's route and the original portal's. */
+/** What refuses a new offer, on the hypotheken route and the original portal's alike. */
 const OFFER_ERRORS = {
   not_lender: "403 the caller does not hold the lender role",
   not_allowed: "403 the caller is the application's borrower",

@@ -1,5 +1,5 @@
 /**
- * Mortgage offers: create (seed shape and the original portal's), list, read, plan, withdraw —
+ * Mortgage offers: create (the offer voucher's shape and the original portal's), list, read, plan, withdraw —
  * success and every error path, checked on the responses AND on the rows left in D1 (offer,
  * application status, the event of the request). Applications and parties come from fixtures.
  */
@@ -35,7 +35,7 @@ async function market(over: Parameters<typeof insertApplication>[1] = {}) {
   return { borrower, bank, appId: app.id };
 }
 
-/** The seed's offer: 360 000.00 EUR at 3.2 % nominal, 2 % initial repayment, 15 years, 900.00 fees. */
+/** The worked example's offer: 360 000.00 EUR at 3.2 % nominal, 2 % initial repayment, 15 years, 900.00 fees. */
 function offerBody(applicationId: string, over: Record<string, unknown> = {}) {
   return {
     applicationId,
