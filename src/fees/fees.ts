@@ -75,10 +75,21 @@ export interface ChargeInput {
  * rounding, version), so later edits never change it.
  */
 export function chargeStatement(db: Db, c: ChargeInput): Statement {
+  return chargeInsert(db, { ...c, id: newId("fe", c.now) });
+}
+
+/**
+ * {@link chargeStatement} with every value given, so the statement can also be rendered once
+ * with placeholders (`src/db/precompiled.ts`): `id` is the new fee event's id.
+ */
+export function chargeInsert(
+  db: Db,
+  c: { id: unknown; feeId: string; subjectType: string; subjectId: unknown; source: SQL; beneficiaryId: unknown; now: unknown },
+) {
   const amount = feeAmountSql(sql`src.base_amount`, sql`f.rate_ppm`, sql`f.fixed_amount`, sql`f.rounding`);
   // Columns in fee_events' declaration order (seq NULL: SQLite assigns the next ledger position; reverses_id NULL).
   return db.insert(feeEvents).select(sql`
-    SELECT NULL, ${newId("fe", c.now)}, f.id, 'charge', ${c.subjectType}, ${c.subjectId}, ${amount}, src.base_currency,
+    SELECT NULL, ${c.id}, f.id, 'charge', ${c.subjectType}, ${c.subjectId}, ${amount}, src.base_currency,
       src.base_amount, f.rate_ppm, f.fixed_amount, f.rounding, f.version, src.payer_uid, ${c.beneficiaryId}, NULL, ${c.now}
     FROM (${c.source}) AS src JOIN fees f ON f.id = ${c.feeId}
     WHERE src.base_amount IS NOT NULL AND f.active = 1 AND (f.currency IS NULL OR f.currency = src.base_currency)

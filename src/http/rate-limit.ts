@@ -8,8 +8,9 @@
  *
  * @module
  */
-import { eq, sql } from "drizzle-orm";
+import { type Placeholder, eq, sql } from "drizzle-orm";
 import { type Db, type Statement, isGuardAbort } from "../db/client";
+import { precompiled } from "../db/precompiled";
 import { rateLimits, writeGuards } from "../db/schema";
 import { AppError } from "../core/errors";
 import type { BatchCheck } from "./unit-of-work";
@@ -53,12 +54,7 @@ export class RateLimiter implements BatchCheck {
    */
   writeStatements(): Statement[] {
     if (this.settled) return [];
-    return [
-      this.statement(),
-      this.db
-        .insert(writeGuards)
-        .select(sql`SELECT NULL WHERE (SELECT count FROM rate_limits WHERE key = ${this.key}) > ${this.limit}`),
-    ];
+    return [this.statement(), overLimitGuard(this.db, { key: this.key, limit: this.limit })];
   }
 
   settle(): void {
@@ -77,7 +73,7 @@ export class RateLimiter implements BatchCheck {
   }
 
   private statement() {
-    return countRequest(this.db, this.key, this.windowStart).returning({ count: rateLimits.count });
+    return countStatement(this.db, { key: this.key, windowStart: this.windowStart });
   }
 
   private check(rows: { count: number }[]): void {
@@ -100,7 +96,7 @@ export const windowOf = (now: number) => now - (now % WINDOW_MS);
 export const secondsLeft = (now: number) => Math.max(1, Math.ceil((windowOf(now) + WINDOW_MS - now) / 1000));
 
 /** Upsert that counts one request for `key` in the window starting at `windowStart` (a new window restarts at 1). */
-export function countRequest(db: Db, key: string, windowStart: number) {
+export function countRequest(db: Db, key: string | Placeholder, windowStart: number | Placeholder) {
   return db
     .insert(rateLimits)
     .values({ key, windowStart, count: 1 })
@@ -112,3 +108,12 @@ export function countRequest(db: Db, key: string, windowStart: number) {
       },
     });
 }
+
+// The limiter rides in every write batch: its statements are rendered once per isolate.
+const countStatement = precompiled<{ key: string; windowStart: number }>(
+  (db, p) => countRequest(db, p("key"), p("windowStart")).returning({ count: rateLimits.count }),
+  (r) => r.results ?? [],
+);
+const overLimitGuard = precompiled<{ key: string; limit: number }>((db, p) =>
+  db.insert(writeGuards).select(sql`SELECT NULL WHERE (SELECT count FROM rate_limits WHERE key = ${p("key")}) > ${p("limit")}`),
+);

@@ -8,6 +8,7 @@
  */
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { errorText, type Db, type Statement } from "../db/client";
+import { precompiled } from "../db/precompiled";
 import { sessionGuards, thinkers } from "../db/schema";
 import type { Session } from "../identity/session";
 import { unauthorized } from "../core/errors";
@@ -16,6 +17,18 @@ import type { BatchCheck } from "./unit-of-work";
 /** 401 `session_revoked`: the token is genuine, but its session was ended (logout, erasure). */
 export const sessionRevoked = () =>
   unauthorized("session_revoked", "this session was ended (logged out or erased); verify a new link");
+
+/**
+ * Aborts the batch unless the session is live: inserting NULL into session_guards.guard (NOT NULL)
+ * fails before any write lands. It rides in every write batch, so it is rendered once per isolate.
+ */
+const sessionGuard = precompiled<{ thinkerId: string; gen: number }>((db, p) => {
+  const live = db
+    .select({ one: sql`1` })
+    .from(thinkers)
+    .where(and(eq(thinkers.id, sql`${p("thinkerId")}`), eq(thinkers.sessionGen, sql`${p("gen")}`), isNull(thinkers.deletedAt)));
+  return db.insert(sessionGuards).select(sql`SELECT NULL WHERE NOT EXISTS ${live}`);
+});
 
 /** The revocation check of one session, as a {@link BatchCheck}. */
 export class SessionCheck implements BatchCheck {
@@ -41,10 +54,7 @@ export class SessionCheck implements BatchCheck {
   }
 
   writeStatements(): Statement[] {
-    // Inserting NULL into session_guards.guard (NOT NULL) aborts the batch before any write lands
-    // (drizzle puts the embedded subquery in parentheses itself).
-    const live = this.db.select({ one: sql`1` }).from(thinkers).where(this.live());
-    return [this.db.insert(sessionGuards).select(sql`SELECT NULL WHERE NOT EXISTS ${live}`)];
+    return [sessionGuard(this.db, { thinkerId: this.session.thinkerId, gen: this.session.gen })];
   }
 
   async explainAbort(err: unknown): Promise<void> {

@@ -20,6 +20,7 @@ import { AppError, badRequest, conflict, forbidden, notFound } from "../core/err
 import type { HandlerContext, HandlerResult } from "../http/route";
 import { type BookingRow, type VoucherRow, assertTransition, toBooking, toVoucher } from "./model";
 import { activeBooking, getBooking, getVoucher, latestBooking } from "./repo";
+import { bookingStatements, roomProbe, voucherAfter } from "./book-batch";
 import type { BookBody, CancelBody, IssueBody, RedeemBody, RescheduleBody, TransferBody } from "./schemas";
 import { SLOT_STEP_MS, parseSlotId, slotProblem } from "./slots";
 import { VOUCHER_PREFIX } from "../../public/room-protocol.js";
@@ -29,8 +30,7 @@ type Ctx<B> = HandlerContext<B, undefined>;
 const DEFAULT_VALIDITY_MS = 7 * 24 * 3600 * 1000;
 /** Longest validity window: bounds the slot grid at 8 784 hourly slots. */
 const MAX_VALIDITY_MS = 366 * 24 * 3600 * 1000;
-/** Fee rule applied to bookings. */
-export const BOOKING_FEE = "voucher.booking";
+export { BOOKING_FEE } from "./book-batch";
 
 const voucherNotFound = () => notFound("voucher_not_found", "voucher not found");
 const bookingNotFound = () => notFound("booking_not_found", "booking not found");
@@ -106,7 +106,7 @@ export async function bookVoucher(ctx: Ctx<z.output<typeof BookBody>>): Promise<
       const after = { ...(v as VoucherRow), status: "booked" as const, holderUid: caller, updatedAt: now };
       return await commitAndPush(ctx, writes, bookResult(after, bookingId, start, now), push);
     }
-    const selectAfter = db.select().from(vouchers).where(eq(vouchers.id, b.voucherId));
+    const selectAfter = voucherAfter(db, { voucherId: b.voucherId });
     return await commitAndPush(
       ctx,
       [...writes, selectAfter],
@@ -128,35 +128,20 @@ export async function bookVoucher(ctx: Ctx<z.output<typeof BookBody>>): Promise<
   }
 }
 
-/** The booking batch; every statement re-checks what the pure rules check (`assertBookable`). */
+/** The booking batch (rendered once per isolate, see `book-batch.ts`). */
 function bookingWrites(ctx: Ctx<unknown>, voucherId: string, bookingId: string, start: number, caller: string, eventId: string) {
-  const { db, now } = ctx;
-  const bookable = sql`id = ${voucherId} AND status = 'issued' AND (holder_uid IS NULL OR holder_uid = ${caller})
-    AND ${start} >= valid_from AND (${start} - valid_from) % ${SLOT_STEP_MS} = 0
-    AND ${start} + duration_minutes * 60000 <= valid_until AND ${start} > ${now}`;
-  return [
-    // The unique partial indexes abort the batch here on a double booking, before any side effect.
-    db.insert(voucherBookings).select(sql`
-      SELECT ${bookingId}, id, issuer_uid, ${caller}, ${start}, ${start} + duration_minutes * 60000, 'booked', NULL,
-        ${bookingId}, NULL, NULL, ${now}, NULL, ${now}
-      FROM vouchers WHERE ${bookable}`),
-    abortUnlessChanged(db),
-    db
-      .update(vouchers)
-      .set({ status: "booked", holderUid: caller, updatedAt: now })
-      .where(and(eq(vouchers.id, voucherId), eq(vouchers.status, "issued"))),
-    abortUnlessChanged(db),
-    voucherEvent(ctx, "voucher.book", bookingId, { voucherId, slotStart: isoOf(start) }, "voucher_booking", eventId),
-    chargeStatement(db, {
-      feeId: BOOKING_FEE,
-      subjectType: "voucher_booking",
-      subjectId: bookingId,
-      source: sql`SELECT price_amount AS base_amount, price_currency AS base_currency, issuer_uid AS payer_uid
-        FROM vouchers WHERE id = ${voucherId}`,
-      beneficiaryId: ctx.config.platformId,
-      now,
-    }),
-  ];
+  return bookingStatements(ctx.db, {
+    voucherId,
+    bookingId,
+    start,
+    caller,
+    now: ctx.now,
+    eventId,
+    feeEventId: newId("fe", ctx.now),
+    eventMeta: JSON.stringify({ voucherId, slotStart: isoOf(start) }),
+    requestId: ctx.requestId,
+    beneficiaryId: ctx.config.platformId,
+  });
 }
 
 /** Throws the reason a voucher cannot be booked at `start` by `caller` (nothing if it can). */
@@ -448,7 +433,7 @@ async function commitAndPush<R extends HandlerResult>(
   const roomId = `${VOUCHER_PREFIX}${push.data.voucherId}`;
   if (!isRoomId(roomId)) return ctx.commit(statements, result);
   let entered = false;
-  const probe = ctx.db.select({ id: rooms.id }).from(rooms).where(eq(rooms.id, roomId));
+  const probe = roomProbe(ctx.db, { roomId });
   const res = await ctx.commit(
     [...statements, probe],
     typeof result === "function" ? (rows) => result(rows.slice(0, -1)) : result,
