@@ -1103,7 +1103,7 @@ export interface components {
          * @description every error code of the API (each operation lists, per status, the ones it can answer with)
          * @enum {string}
          */
-        ErrorCode: "admin_not_configured" | "admin_unauthorized" | "bad_origin" | "bad_room_id" | "bad_settlement_id" | "bad_uid" | "body_too_large" | "booking_not_found" | "concurrent_update" | "fee_not_found" | "idempotency_key_reused" | "idempotency_request_in_flight" | "internal_error" | "invalid_cursor" | "invalid_encoding" | "invalid_idempotency_key" | "invalid_json" | "invalid_period" | "invalid_range" | "invalid_session" | "invalid_signature" | "invalid_slot" | "invalid_ticket" | "invalid_transition" | "invalid_validity" | "lease_lost" | "link_expired" | "link_from_future" | "link_replayed" | "method_not_allowed" | "not_allowed" | "not_configured" | "not_found" | "not_holder" | "not_issuer" | "not_transferable" | "rate_limited" | "reconciliation_failed" | "room_erasure_failed" | "room_full" | "room_not_found" | "room_unavailable" | "run_in_progress" | "same_holder" | "session_revoked" | "settlement_not_found" | "slot_in_past" | "slot_taken" | "thinker_mismatch" | "thinker_not_found" | "ticket_room_mismatch" | "uid_mismatch" | "unauthenticated" | "unknown_template" | "unsupported_media_type" | "upgrade_required" | "validation_failed" | "version_conflict" | "voucher_already_booked" | "voucher_exists" | "voucher_not_found";
+        ErrorCode: "admin_not_configured" | "admin_unauthorized" | "application_closed" | "application_exists" | "application_not_found" | "bad_origin" | "bad_room_id" | "bad_settlement_id" | "bad_uid" | "body_too_large" | "booking_not_found" | "concurrent_update" | "contract_not_found" | "contract_not_signed" | "currency_mismatch" | "effective_rate_mismatch" | "fee_not_found" | "holder_mismatch" | "idempotency_key_reused" | "idempotency_request_in_flight" | "internal_error" | "invalid_cursor" | "invalid_encoding" | "invalid_idempotency_key" | "invalid_json" | "invalid_notary" | "invalid_period" | "invalid_range" | "invalid_session" | "invalid_signature" | "invalid_slot" | "invalid_terms" | "invalid_ticket" | "invalid_transition" | "invalid_validity" | "lease_lost" | "link_expired" | "link_from_future" | "link_replayed" | "loan_exceeds_application" | "loan_exceeds_need" | "method_not_allowed" | "not_allowed" | "not_borrower" | "not_configured" | "not_found" | "not_holder" | "not_issuer" | "not_lender" | "not_notary" | "not_transferable" | "offer_exists" | "offer_expired" | "offer_not_found" | "offer_not_yet_valid" | "own_capital_exceeds_price" | "party_not_found" | "payment_too_low" | "property_exists" | "property_not_found" | "rate_above_max" | "rate_limited" | "reconciliation_failed" | "room_erasure_failed" | "room_full" | "room_not_found" | "room_unavailable" | "run_in_progress" | "same_holder" | "self_invite" | "session_revoked" | "settlement_not_found" | "slot_in_past" | "slot_taken" | "thinker_mismatch" | "thinker_not_found" | "ticket_room_mismatch" | "tranche_exceeds_loan" | "tranche_exists" | "tranche_expired" | "tranche_not_found" | "tranche_not_yet_valid" | "uid_mismatch" | "unauthenticated" | "unknown_lender" | "unknown_template" | "unsupported_media_type" | "upgrade_required" | "validation_failed" | "version_conflict" | "voucher_already_booked" | "voucher_exists" | "voucher_not_found";
         ApiError: {
             /** @constant */
             ok: false;
@@ -3446,7 +3446,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `not_allowed` the caller is neither the holder nor the issuer concerned; `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `not_allowed` the caller is not a party allowed to act on this object (holder, issuer, borrower, lender); `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -4026,7 +4026,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `not_allowed` the caller is neither the holder nor the issuer concerned; `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `not_allowed` the caller is not a party allowed to act on this object (holder, issuer, borrower, lender); `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -4979,7 +4979,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `not_allowed` the caller is neither the holder nor the issuer concerned; `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `not_allowed` the caller is not a party allowed to act on this object (holder, issuer, borrower, lender); `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -5200,7 +5200,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `not_allowed` the caller is neither the holder nor the issuer concerned; `ticket_room_mismatch` the ticket was issued for another room; `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `not_allowed` the caller is not a party allowed to act on this object (holder, issuer, borrower, lender); `ticket_room_mismatch` the ticket was issued for another room; `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -5459,7 +5459,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: `not_allowed` the caller is neither the holder nor the issuer concerned; `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            /** @description Forbidden: `not_allowed` the caller is not a party allowed to act on this object (holder, issuer, borrower, lender); `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -6795,7 +6795,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `currency_mismatch` ownCapital is not in the purchase price's currency; `invalid_encoding` the body is not UTF-8, or a string holds a lone surrogate; `invalid_idempotency_key` `Idempotency-Key` is not 1-255 visible ASCII characters; `invalid_json` the body is not JSON; `own_capital_exceeds_price` ; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            /** @description Bad Request: `currency_mismatch` ownCapital is not in the purchase price's currency; `invalid_encoding` the body is not UTF-8, or a string holds a lone surrogate; `invalid_idempotency_key` `Idempotency-Key` is not 1-255 visible ASCII characters; `invalid_json` the body is not JSON; `own_capital_exceeds_price` `ownCapital` exceeds the purchase price; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];

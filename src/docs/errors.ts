@@ -77,7 +77,10 @@ export const ERROR_CODES = {
   same_holder: { status: 400, description: "`toUid` already holds the voucher" },
   not_holder: { status: 403, description: "only the voucher's holder may do this" },
   not_issuer: { status: 403, description: "only the voucher's issuer may do this" },
-  not_allowed: { status: 403, description: "the caller is neither the holder nor the issuer concerned" },
+  not_allowed: {
+    status: 403,
+    description: "the caller is not a party allowed to act on this object (holder, issuer, borrower, lender)",
+  },
   voucher_not_found: { status: 404, description: "no such voucher" },
   booking_not_found: { status: 404, description: "no such booking (or it does not belong to the given voucher)" },
   voucher_exists: { status: 409, description: "the requested `voucherId` is taken" },
@@ -88,7 +91,7 @@ export const ERROR_CODES = {
     status: 409,
     description: "the object's current status does not allow this action; `details` is `{from, to}`",
   },
-  concurrent_update: { status: 409, description: "the voucher changed while the request ran; retry" },
+  concurrent_update: { status: 409, description: "the object changed while the request ran; retry" },
 
   // ── rooms ──
   bad_room_id: { status: 400, description: "not a valid room id" },
@@ -98,6 +101,68 @@ export const ERROR_CODES = {
   upgrade_required: { status: 426, description: "the request is not a WebSocket upgrade" },
   room_unavailable: { status: 503, description: "the room could not be reached; `Retry-After` says when to retry" },
   room_full: { status: 503, description: "the room has no free connection; `Retry-After` says when to retry" },
+
+  // ── mortgage marketplace ──
+  party_not_found: { status: 404, description: "no party has this uid" },
+  property_not_found: {
+    status: 404,
+    description: "no such property of the caller's (register it with POST /api/hypotheken/property)",
+  },
+  property_exists: { status: 409, description: "the requested `propertyId` is taken" },
+  currency_mismatch: { status: 400, description: "an amount is not in the currency of the object it refers to" },
+  own_capital_exceeds_price: { status: 400, description: "`ownCapital` exceeds the purchase price" },
+  application_not_found: { status: 404, description: "no such application visible to the caller" },
+  application_exists: { status: 409, description: "the requested `applicationId` is taken" },
+  loan_exceeds_need: {
+    status: 400,
+    description: "`desiredLoan` exceeds the purchase price less own capital; `details` is `{maxLoan, requested}`",
+  },
+  unknown_lender: { status: 400, description: "a named uid holds no lender role; `details` is `{uids}`" },
+  self_invite: { status: 400, description: "the borrower named itself as a lender" },
+  not_lender: {
+    status: 403,
+    description: "the caller holds no lender role, or is not the lender of this object",
+  },
+  not_borrower: { status: 403, description: "only the borrower of this application or offer may do this" },
+  not_notary: {
+    status: 403,
+    description: "only a notary who is not a party to the contract (and is its named notary, if any) may notarize it",
+  },
+  application_closed: { status: 409, description: "the application is accepted or withdrawn; `details` is `{status}`" },
+  offer_not_found: { status: 404, description: "no such offer, or the caller is neither its borrower nor its lender" },
+  offer_exists: { status: 409, description: "the requested offer `voucherId` is taken" },
+  offer_expired: { status: 409, description: "the offer is past its `validUntil`" },
+  offer_not_yet_valid: { status: 409, description: "the offer's `validFrom` has not come yet" },
+  holder_mismatch: { status: 400, description: "`holderUid` is not the application's borrower" },
+  loan_exceeds_application: { status: 400, description: "the loan exceeds the loan applied for" },
+  rate_above_max: { status: 400, description: "the nominal rate exceeds the application's `maxInterestRate`" },
+  payment_too_low: {
+    status: 400,
+    description: "the monthly payment does not exceed the first month's interest (or does not repay within 100 years)",
+  },
+  invalid_terms: {
+    status: 400,
+    description: "the upfront fees are not less than the loan, or leave no computable effective rate",
+  },
+  effective_rate_mismatch: {
+    status: 400,
+    description:
+      "the stated effective rate differs from the computed one by more than 0.01 percentage points; `details` names both",
+  },
+  invalid_notary: { status: 400, description: "`notaryUid` holds no notary role, or is a party to the contract" },
+  contract_not_found: { status: 404, description: "no such contract among those the caller is party to" },
+  contract_not_signed: {
+    status: 409,
+    description: "tranches are issued on signed contracts only; `details.status` is the contract's",
+  },
+  tranche_not_found: { status: 404, description: "no such tranche" },
+  tranche_exceeds_loan: {
+    status: 409,
+    description: "the contract's tranches would exceed its loan; `details` is `{loan, tranched, requested}`",
+  },
+  tranche_exists: { status: 409, description: "the requested tranche `voucherId` is taken" },
+  tranche_expired: { status: 409, description: "the tranche's `validUntil` has passed" },
+  tranche_not_yet_valid: { status: 409, description: "the tranche's `validFrom` has not come yet" },
 
   // ── administration ──
   bad_settlement_id: { status: 400, description: "not a valid settlement id" },

@@ -24,6 +24,7 @@ const withoutLockout = (s: Record<string, string[]>) => ({
   ...s,
   rate_limits: (s.rate_limits ?? []).filter((r) => !r.includes('"admin-auth|')),
 });
+import { grantRole } from "../support/mortgage-kit";
 import { ADMIN, admin, feeEvent, settle } from "../support/settlement-kit";
 import { row } from "../support/voucher-kit";
 
@@ -42,6 +43,10 @@ const ADMIN_ROUTES = [
   "GET /api/admin/events",
   "GET /api/admin/dashboard",
   "DELETE /api/admin/thinkers/:uid",
+  "PUT /api/admin/parties/:uid",
+  "DELETE /api/admin/parties/:uid",
+  "GET /api/admin/parties",
+  "GET /api/admin/stats/mortgage",
 ] as const;
 type RouteKey = (typeof ADMIN_ROUTES)[number];
 
@@ -61,6 +66,7 @@ const seeded = {
   feeVersion: 0,
   feeRatePpm: 0,
   victimUid: "",
+  partyUid: "",
 };
 
 /**
@@ -120,6 +126,23 @@ const REQUESTS: Record<RouteKey, () => { path: string; body?: unknown; junk: { p
     path: `/api/admin/thinkers/${encodeURIComponent(seeded.victimUid)}`,
     junk: { path: "/api/admin/thinkers/%20not%20a%20uid%20" },
   }),
+  "PUT /api/admin/parties/:uid": () => ({
+    path: `/api/admin/parties/${seeded.partyUid}`,
+    body: { roles: ["lender"], displayName: "Auth Bank" },
+    junk: { path: "/api/admin/parties/bad.uid!", body: { roles: ["borrower"], extra: 1 } },
+  }),
+  "DELETE /api/admin/parties/:uid": () => ({
+    path: `/api/admin/parties/${seeded.partyUid}`,
+    junk: { path: "/api/admin/parties/%20" },
+  }),
+  "GET /api/admin/parties": () => ({
+    path: "/api/admin/parties?role=lender&limit=5",
+    junk: { path: "/api/admin/parties?role=x&limit=0" },
+  }),
+  "GET /api/admin/stats/mortgage": () => ({
+    path: "/api/admin/stats/mortgage?from=2024-03-01&to=2024-03-05",
+    junk: { path: "/api/admin/stats/mortgage?from=never" },
+  }),
 };
 
 const TOKEN = testEnv.ADMIN_TOKEN;
@@ -159,6 +182,9 @@ async function expectRefusal(res: Response, status: number, code: string, what: 
 beforeAll(async () => {
   const victim = await login();
   seeded.victimUid = victim.uid;
+  const party = await login();
+  seeded.partyUid = party.uid;
+  await grantRole(party.uid, "notary");
 
   // Two settled periods: one stays open (invoice target), one is invoiced (pay target); and
   // unsettled fee events in a later period (run target).
@@ -188,7 +214,9 @@ beforeAll(async () => {
 // ── the list is complete ────────────────────────────────────────────────────────────────────
 
 /** Every module that may declare routes (imported as the app imports them). */
-const routeModules = import.meta.glob<Record<string, unknown>>("../../src/**/routes.ts", { eager: true });
+const routeModules = import.meta.glob<Record<string, unknown>>(["../../src/**/routes.ts", "../../src/mortgage/*.ts"], {
+  eager: true,
+});
 /** The text of every source file, to find `auth: "admin"` declarations outside those modules. */
 const sources = import.meta.glob<string>("../../src/**/*.ts", { query: "?raw", import: "default", eager: true });
 /** The Pages Function files of the admin API. */
