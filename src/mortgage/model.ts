@@ -12,6 +12,7 @@
  */
 import * as z from "zod";
 import { invalidTransition } from "../core/errors";
+import type { OfferFigures } from "./finance";
 import type { mortgageApplications, mortgageContracts, mortgageOffers, mortgageTranches, properties } from "../db/schema";
 import type { MortgageObject } from "../rooms/room-id";
 
@@ -174,14 +175,10 @@ export function toApplication(a: ApplicationRow, financialsShared = true): z.out
 export interface OfferTerms {
   repayment: { specialPaymentsAllowed: boolean; specialPaymentMaxPerYear: number | null };
   fees: { processingFee: number; valuationFee: number; otherFees: { name: string; amount: number }[] };
-  figures: {
-    numberOfPayments: number;
-    lastPayment: number;
-    totalPaid: number;
-    totalInterest: number;
-    remainingDebtAtFixedEnd: number;
-    fixedPeriodPayments: number;
-  };
+  figures: Pick<
+    OfferFigures,
+    "numberOfPayments" | "lastPayment" | "totalPaid" | "totalInterest" | "remainingDebtAtFixedEnd" | "fixedPeriodPayments"
+  >;
 }
 
 /** The MortgageOfferVoucher object, with every price figure the server computed. */

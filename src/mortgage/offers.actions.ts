@@ -20,7 +20,8 @@ import { mortgageApplicationLenders, mortgageApplications, mortgageContracts, mo
 import type { HandlerContext, HandlerResult } from "../http/route";
 import { type ContractRow, type OfferRow, type OfferTerms, mortgageRoomId, toContract } from "./model";
 import { callerOf, mortgageEvent } from "./handler-kit";
-import { applicationRoomOfOfferSql, commitAndPushTo } from "./push";
+import { commitAndPush } from "../rooms/commit-push";
+import { applicationRoomOfOfferSql } from "./room-access";
 import { hasRoleSql, roleQuery } from "./roles";
 import {
   type ApplicationFacts,
@@ -201,10 +202,10 @@ async function commitOffer(
   try {
     if (facts) {
       const row = draftRow(d, facts.application.borrowerUid, now);
-      return await commitAndPushTo(ctx, statements, answer(row), rooms, push);
+      return await commitAndPush(ctx, statements, answer(row), rooms, push);
     }
     const after = db.select().from(mortgageOffers).where(eq(mortgageOffers.id, d.id));
-    return await commitAndPushTo(ctx, [...statements, after], (rows) => answer(lastRow<OfferRow>(rows)), rooms, push);
+    return await commitAndPush(ctx, [...statements, after], (rows) => answer(lastRow<OfferRow>(rows)), rooms, push);
   } catch (err) {
     if (isUniqueViolation(err, "mortgage_offers", "id")) throw conflict("offer_exists", `offer id ${d.id} is taken`);
     if (isGuardAbort(err)) {
@@ -299,10 +300,10 @@ export async function withdrawOffer(ctx: Ctx<z.output<typeof WithdrawOfferBody>>
       const [[offer]] = await ctx.read([db.select().from(mortgageOffers).where(eq(mortgageOffers.id, b.voucherId))]);
       checkWithdrawable(offer, caller);
       const after = { ...(offer as OfferRow), status: "withdrawn" as const, updatedAt: now };
-      return await commitAndPushTo(ctx, statements, answer(after), rooms, push);
+      return await commitAndPush(ctx, statements, answer(after), rooms, push);
     }
     const after = db.select().from(mortgageOffers).where(eq(mortgageOffers.id, b.voucherId));
-    return await commitAndPushTo(ctx, [...statements, after], (rows) => answer(lastRow<OfferRow>(rows)), rooms, push);
+    return await commitAndPush(ctx, [...statements, after], (rows) => answer(lastRow<OfferRow>(rows)), rooms, push);
   } catch (err) {
     if (!isGuardAbort(err)) throw err;
     checkWithdrawable(await db.select().from(mortgageOffers).where(eq(mortgageOffers.id, b.voucherId)).get(), caller);
@@ -389,11 +390,11 @@ export async function acceptOffer(ctx: Ctx<z.output<typeof AcceptOfferBody>>): P
     if (ctx.idempotent) {
       const offer = checkAcceptable(await readAcceptFacts(ctx, offerId, notary, false), caller, notary, now);
       const after: OfferRow = { ...offer, status: "accepted", updatedAt: now };
-      return await commitAndPushTo(ctx, statements, answer(after, draftContract(after, contractId, notary, now)), rooms, push);
+      return await commitAndPush(ctx, statements, answer(after, draftContract(after, contractId, notary, now)), rooms, push);
     }
     const offerAfter = db.select().from(mortgageOffers).where(eq(mortgageOffers.id, offerId));
     const contractAfter = db.select().from(mortgageContracts).where(eq(mortgageContracts.id, contractId));
-    return await commitAndPushTo(
+    return await commitAndPush(
       ctx,
       [...statements, offerAfter, contractAfter],
       (rows) => answer(lastRow<OfferRow>(rows.slice(0, -1)), lastRow<ContractRow>(rows)),

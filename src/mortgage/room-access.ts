@@ -42,3 +42,8 @@ export function isPartySql(object: MortgageObject, id: string, uid: string): SQL
 export function partyQuery(db: Db, object: MortgageObject, id: string, uid: string) {
   return db.select({ party: sql<number>`${isPartySql(object, id, uid)}`.mapWith(Number) }).from(sql`(SELECT 1)`);
 }
+
+/** SQL expression of an offer's application room, `mortgage:application:<application_id>`. */
+export function applicationRoomOfOfferSql(offerId: string): SQL {
+  return sql`('mortgage:application:' || (SELECT application_id FROM mortgage_offers WHERE id = ${offerId}))`;
+}
