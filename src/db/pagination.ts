@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { type SQL, and, desc, eq, lt, or } from "drizzle-orm";
+import { type Column, type SQL, and, desc, eq, lt, or } from "drizzle-orm";
 import { badRequest } from "../core/errors";
 import { fromBase64Url, toBase64Url } from "../core/crypto";
 import type { Db } from "./client";
-import type { settlements, voucherBookings, vouchers } from "./schema";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 
 /** Opaque cursor over (created_at DESC, id DESC). */
 export function encodeCursor(createdAt: number, id: string): string {
@@ -26,21 +26,39 @@ function decodeCursor(cursor: string): [number, string] {
   throw badRequest("invalid_cursor", "cursor is not valid");
 }
 
-/** Tables with `created_at` and a time-sortable `id`, paged newest first. */
-type Sortable = typeof vouchers | typeof voucherBookings | typeof settlements;
-
-/** WHERE fragment for "after this cursor" in newest-first order. */
-export function afterCursor(t: Sortable, cursor: string | undefined): SQL | undefined {
-  if (!cursor) return undefined;
-  const [createdAt, id] = decodeCursor(cursor);
-  return or(lt(t.createdAt, createdAt), and(eq(t.createdAt, createdAt), lt(t.id, id)));
+/** The two columns a list is ordered by: creation time, then a unique id as tie-breaker. */
+export interface SortKey {
+  createdAt: Column;
+  id: Column;
 }
 
-/** One page of rows fetched with `limit + 1`: the items and the cursor of the next page. */
-function page<R extends { createdAt: number; id: string }>(rows: R[], limit: number) {
+/** Tables with `created_at` and a time-sortable `id`, paged newest first by {@link newestFirst}. */
+type Sortable = SQLiteTable & SortKey & { $inferSelect: { createdAt: number; id: string } };
+
+/** WHERE fragment: the rows after `cursor` in `(createdAt DESC, id DESC)` order (400 `invalid_cursor` if malformed). */
+export function afterCursor(key: SortKey, cursor: string | undefined): SQL | undefined {
+  if (!cursor) return undefined;
+  const [createdAt, id] = decodeCursor(cursor);
+  return or(lt(key.createdAt, createdAt), and(eq(key.createdAt, createdAt), lt(key.id, id)));
+}
+
+/** ORDER BY of a newest-first page. */
+export const newestFirstOrder = (key: SortKey) => [desc(key.createdAt), desc(key.id)];
+
+/**
+ * One page from rows fetched with `limit + 1`: the first `limit` items and the cursor of the next
+ * page (null on the last one). `keyOf` gives a row's `(createdAt, id)`.
+ */
+export function pageOf<R>(
+  rows: R[],
+  limit: number,
+  keyOf: (row: R) => [number, string],
+): { items: R[]; nextCursor: string | null } {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+  if (rows.length <= limit || last === undefined) return { items, nextCursor: null };
+  const [createdAt, id] = keyOf(last);
+  return { items, nextCursor: encodeCursor(createdAt, id) };
 }
 
 /** One newest-first page of `table` rows matching `where`, continuing after `cursor`. */
@@ -52,10 +70,10 @@ export async function newestFirst<T extends Sortable>(
 ): Promise<{ items: T["$inferSelect"][]; nextCursor: string | null }> {
   const rows = (await db
     .select()
-    .from(table as typeof vouchers)
+    .from(table as SQLiteTable)
     .where(and(where, afterCursor(table, q.cursor)))
-    .orderBy(desc(table.createdAt), desc(table.id))
+    .orderBy(...newestFirstOrder(table))
     .limit(q.limit + 1)
     .all()) as T["$inferSelect"][];
-  return page(rows, q.limit);
+  return pageOf(rows, q.limit, (r) => [r.createdAt, r.id]);
 }

@@ -11,7 +11,7 @@ import { type SQL, and, eq, getTableColumns, sql } from "drizzle-orm";
 import { mortgageApplications, mortgageOffers } from "../db/schema";
 import { notFound } from "../core/errors";
 import type { HandlerContext } from "../http/route";
-import { afterKey, newestFirstOrder, pageOf } from "./keyset";
+import { afterCursor, newestFirstOrder, pageOf } from "../db/pagination";
 import { type ApplicationRow, toApplication } from "./model";
 import { roleQuery } from "./roles";
 
@@ -71,7 +71,7 @@ export async function applicationAccess(ctx: Ctx, id: string): Promise<Applicati
 /** One newest-first page of the caller's own applications. */
 export async function borrowerPage(ctx: Ctx, q: PageQuery) {
   const me = ctx.caller ?? "";
-  const where = and(eq(A.borrowerUid, me), q.status ? eq(A.status, q.status) : undefined, afterKey(KEY, q.cursor));
+  const where = and(eq(A.borrowerUid, me), q.status ? eq(A.status, q.status) : undefined, afterCursor(KEY, q.cursor));
   const [rows] = await ctx.read([
     ctx.db
       .select()
@@ -87,7 +87,7 @@ export async function borrowerPage(ctx: Ctx, q: PageQuery) {
 /** One newest-first page of what lender `caller` may see; null when the caller holds no lender role. */
 export async function lenderPage(ctx: Ctx, q: PageQuery) {
   const me = ctx.caller ?? "";
-  const where = and(lenderMaySeeSql(me), q.status ? eq(A.status, q.status) : undefined, afterKey(KEY, q.cursor));
+  const where = and(lenderMaySeeSql(me), q.status ? eq(A.status, q.status) : undefined, afterCursor(KEY, q.cursor));
   const [role, rows] = await ctx.read([
     roleQuery(ctx.db, me, "lender"),
     ctx.db

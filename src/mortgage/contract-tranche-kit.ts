@@ -9,7 +9,7 @@ import * as z from "zod";
 import type { Db } from "../db/client";
 import type { mortgageContracts, mortgageTranches } from "../db/schema";
 import { MortgageId } from "./inputs";
-import { afterKey, newestFirstOrder, pageOf } from "./keyset";
+import { afterCursor, newestFirstOrder, pageOf } from "../db/pagination";
 
 /** True if `id` could name a stored object (a path parameter that cannot is simply not found). */
 export const isObjectId = (id: string | undefined): id is string => id !== undefined && MortgageId.safeParse(id).success;
@@ -29,7 +29,7 @@ export async function newestFirstPage<T extends Paged>(
   const rows = (await db
     .select()
     .from(table as Paged)
-    .where(and(where, afterKey(table, q.cursor)))
+    .where(and(where, afterCursor(table, q.cursor)))
     .orderBy(...newestFirstOrder(table))
     .limit(q.limit + 1)
     .all()) as T["$inferSelect"][];

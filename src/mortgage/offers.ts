@@ -16,7 +16,7 @@ import { defineRoute } from "../http/route";
 import type { AnyRoute } from "../http/route";
 import { toSafeNumber } from "../money/money";
 import { ROUNDING_RULE_ID, amortizationPlan } from "./finance";
-import { afterKey, newestFirstOrder, pageOf } from "./keyset";
+import { afterCursor, newestFirstOrder, pageOf } from "../db/pagination";
 import { ContractOut, OfferOut, type OfferRow } from "./model";
 import { acceptOffer, createLegacyOffer, createOffer, withdrawOffer } from "./offers.actions";
 import { LegacyOfferOut, legacyOfferOut, offerOut } from "./offers.rules";
@@ -283,7 +283,7 @@ async function offerPage(db: Db, where: SQL | undefined, q: { limit: number; cur
   const rows = await db
     .select()
     .from(mortgageOffers)
-    .where(and(where, afterKey(mortgageOffers, q.cursor)))
+    .where(and(where, afterCursor(mortgageOffers, q.cursor)))
     .orderBy(...newestFirstOrder(mortgageOffers))
     .limit(q.limit + 1)
     .all();

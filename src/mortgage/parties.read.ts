@@ -8,7 +8,7 @@ import * as z from "zod";
 import type { Db } from "../db/client";
 import { PARTY_ROLES, parties, partyRoles } from "../db/schema";
 import type { PartyRole } from "./roles";
-import { afterKey, newestFirstOrder, pageOf } from "./keyset";
+import { afterCursor, newestFirstOrder, pageOf } from "../db/pagination";
 
 export type PartyRow = typeof parties.$inferSelect;
 
@@ -52,7 +52,7 @@ export async function partyPage(db: Db, q: { role?: PartyRole | undefined; limit
       roles: sql<string>`(SELECT json_group_array(r.role) FROM (SELECT role FROM party_roles WHERE party_roles.uid = parties.uid ORDER BY role) r)`,
     })
     .from(parties)
-    .where(and(q.role ? holds(q.role) : undefined, afterKey(KEY, q.cursor)))
+    .where(and(q.role ? holds(q.role) : undefined, afterCursor(KEY, q.cursor)))
     .orderBy(...newestFirstOrder(KEY))
     .limit(q.limit + 1)
     .all();
@@ -68,7 +68,7 @@ export async function lenderPage(db: Db, q: { limit: number; cursor?: string | u
   const rows = await db
     .select({ uid: parties.uid, displayName: parties.displayName, createdAt: parties.createdAt })
     .from(parties)
-    .where(and(holds("lender"), afterKey(KEY, q.cursor)))
+    .where(and(holds("lender"), afterCursor(KEY, q.cursor)))
     .orderBy(...newestFirstOrder(KEY))
     .limit(q.limit + 1)
     .all();

@@ -15,7 +15,7 @@ import { type AnyRoute, type HandlerContext, type HandlerResult, defineRoute } f
 import { Uid } from "../identity/schemas";
 import { callerOf, mortgageEvent } from "./handler-kit";
 import { MoneyIn, MortgageId, PositiveMoneyIn } from "./inputs";
-import { afterKey, newestFirstOrder, pageOf } from "./keyset";
+import { afterCursor, newestFirstOrder, pageOf } from "../db/pagination";
 import { type PropertyRow, PropertyOut, toProperty } from "./model";
 
 const ok = z.literal(true);
@@ -130,7 +130,7 @@ export const listPropertiesRoute = defineRoute({
   errors: { invalid_cursor: "400 not a nextCursor of a previous page" },
   async handler(ctx) {
     const key = { createdAt: properties.createdAt, id: properties.id };
-    const where = and(eq(properties.ownerUid, callerOf(ctx)), afterKey(key, ctx.query.cursor));
+    const where = and(eq(properties.ownerUid, callerOf(ctx)), afterCursor(key, ctx.query.cursor));
     const [rows] = await ctx.read([
       ctx.db
         .select()

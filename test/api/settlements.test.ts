@@ -449,7 +449,17 @@ describe("admin fee routes", () => {
     );
     const booking = list.body.items.find((f: { id: string }) => f.id === "voucher.booking");
     const inactive = list.body.items.filter((f: { active: boolean }) => !f.active).map((f: { id: string }) => f.id);
-    expect(inactive).toEqual(expect.arrayContaining(["transfer.logged", "mortgage.contract", "mortgage.tranche"]));
+    expect(inactive).toEqual(expect.arrayContaining(["transfer.logged"]));
+    // The platform's mortgage fees are on from the start, paid by the lender.
+    const mortgage = list.body.items.filter((f: { id: string }) => f.id.startsWith("mortgage."));
+    expect(
+      mortgage
+        .map((f: { id: string; ratePpm: number; payer: string; active: boolean }) => [f.id, f.ratePpm, f.payer, f.active])
+        .sort(),
+    ).toEqual([
+      ["mortgage.contract", 5000, "lender", true],
+      ["mortgage.tranche", 2000, "lender", true],
+    ]);
 
     const issuer = await login();
     const holder = await login();
