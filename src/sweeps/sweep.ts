@@ -40,7 +40,8 @@ export const ROOM_MEMBER_RETENTION_MS = HISTORY_TTL_MS + 24 * 3_600_000;
 export const DEFAULT_EVENT_RETENTION_DAYS = 400;
 /**
  * Event types kept forever: everything that moves or prices money (bookings and their fees,
- * vouchers, transfers, mortgages, contracts, settlements, fee rules, erasures).
+ * vouchers, transfers, mortgages, contracts, settlements, fee rules, erasures), and the grants of
+ * the roles that may offer or notarize (a signed contract's lender and notary stay explainable).
  */
 export const MONEY_EVENT_PREFIXES = [
   "voucher.",
@@ -50,6 +51,7 @@ export const MONEY_EVENT_PREFIXES = [
   "settlement.",
   "fee.",
   "thinker.",
+  "party.",
 ] as const;
 
 /** Counts of one sweep. */
