@@ -19,6 +19,7 @@ import { applyAppMigrations, executeSqlFile, startAppInspected, startWorker, sti
 import { type BenchReport, type RoundStat, type ServerTimes, ratioTable, resultsMarkdown, resultsTable } from "./lib/report";
 import { HOUR, type Identity, bookingGrid, exampleVars, issuePool, login, slotsHistorySql } from "./lib/setup";
 import { writeKeepingSections } from "./lib/results-file";
+import { AcceptPool, grantParty } from "./lib/mortgage-setup";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(ROOT);
@@ -98,6 +99,17 @@ async function main(): Promise<void> {
   const pool = await issuePool(base, issuer, { concurrency: CONCURRENCY, budgetMs: poolBudgetMs, max: 100_000, now });
   console.log(`  ${pool.ids.length} vouchers in ${(pool.ms / 1000).toFixed(1)} s`);
 
+  // The mortgage accept workload: a lender (role through the admin API) and one borrower per
+  // client, each with a property. Its open offers are made right before each accept slice
+  // (acceptTopUp), sized from the rates measured so far.
+  const lenderUid = `benchLender${runId}`;
+  const borrowerUids = Array.from({ length: CONCURRENCY }, (_, i) => `benchBorrower${runId}n${i}`);
+  step(`mortgage: lender role for 1 lender, ${CONCURRENCY} borrowers verify signed links and register a property each`);
+  const lender = await login(base, lenderUid, secret);
+  await grantParty(base, exampleVars().ADMIN_TOKEN ?? "", lenderUid, ["lender"], "Bench Bank");
+  const borrowers: Identity[] = await Promise.all(borrowerUids.map((uid) => login(base, uid, secret)));
+  const acceptPool = await AcceptPool.create(base, lender, borrowers, now);
+
   // ── Workloads ───────────────────────────────────────────────────────────────────────────────
   // Each workload runs in ROUNDS slices, interleaved (book, INSERT, slots, SELECT, book, …), so
   // background load on the machine hits app and baseline alike; the slices are merged per workload.
@@ -156,6 +168,24 @@ async function main(): Promise<void> {
       next: () => ({ url: `${baseUrl}/select?key=select-key` }),
       check: (body) => body.startsWith('{"ok":true,"items":[') && body.split(",").length === 1001,
     },
+    {
+      // Each request accepts the next open offer as its borrower: a fresh offer on its own open
+      // application every time; no Idempotency-Key.
+      name: "accept",
+      next: () => {
+        const open = acceptPool.take();
+        if (!open) return null;
+        return {
+          url: `${base}/api/hypotheken/angebot/accept`,
+          init: {
+            method: "POST",
+            headers: { ...json, authorization: `Bearer ${open.borrower.session}` },
+            body: JSON.stringify({ voucherId: open.voucherId }),
+          },
+        };
+      },
+      check: (body) => body.startsWith('{"ok":true,"contractVoucherId":"') && body.includes('"status":"accepted"'),
+    },
   ];
   const raw = new Map<string, RawRun[]>();
   const d1 = new D1Counter(WRANGLER_LOGS);
@@ -163,10 +193,27 @@ async function main(): Promise<void> {
   const d1Sent = new Map<string, number>();
   const inspectorMoved: string[] = [];
   const rounds: RoundStat[] = [];
+  /**
+   * Makes enough open offers for the next accept slice: 1.25 × the fastest INSERT or accept slice
+   * so far over warm-up + window, plus one per client (a request started just before the window
+   * closes). Then waits for wrangler's log, so the setup's D1 calls are not counted as the slice's.
+   */
+  const acceptTopUp = async (warmupMs: number, durationMs: number) => {
+    const rate = Math.max(1, ...rounds.filter((x) => x.name === "insert" || x.name === "accept").map((x) => x.rps));
+    const need = Math.ceil((1.25 * rate * (warmupMs + durationMs)) / 1000) + CONCURRENCY;
+    if (acceptPool.left >= need) return;
+    const t0 = Date.now();
+    await acceptPool.fill(need - acceptPool.left);
+    console.log(`  (accept pool: ${acceptPool.left} open offers after ${((Date.now() - t0) / 1000).toFixed(1)} s of setup)`);
+    await d1.settle();
+  };
+  // The setup's last D1 calls reach wrangler's log late; none may fall into the first slice.
+  await d1.settle();
   for (let round = 0; round < ROUNDS; round++) {
     for (const w of workloads) {
       const warmupMs = round === 0 ? WARMUP_S * 1000 : 1000;
       const durationMs = (DURATION_S * 1000) / ROUNDS;
+      if (w.name === "accept") await acceptTopUp(warmupMs, durationMs);
       const cpuBefore = cpuTimes();
       const logMark = d1.mark();
       const r = await runLoad({ ...w, concurrency: CONCURRENCY, warmupMs, durationMs });
@@ -185,13 +232,9 @@ async function main(): Promise<void> {
     }
   }
   const result = (name: string) => summarize(raw.get(name) ?? []);
-  const [book, insert, slots, slotsFull, select] = ["book", "insert", "slots", "slots-full", "select"].map(result) as [
-    LoadResult,
-    LoadResult,
-    LoadResult,
-    LoadResult,
-    LoadResult,
-  ];
+  const [book, insert, slots, slotsFull, select, accept] = ["book", "insert", "slots", "slots-full", "select", "accept"].map(
+    result,
+  ) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
 
   step("stopping servers");
   await stopAll();
@@ -212,14 +255,19 @@ async function main(): Promise<void> {
       poolIssueMs: pool.ms,
       slotsItems: probeItems,
       slotsBytes: probeText.length,
+      acceptBorrowers: acceptPool.borrowers.length,
+      acceptOffers: acceptPool.made,
+      acceptPoolMs: acceptPool.ms,
     },
     book,
     insert,
     slots,
     slotsFull,
     select,
+    accept,
     serverBook: serverTimes(app.server.logFile, "voucher.book"),
     serverSlots: serverTimes(app.server.logFile, "slots.available"),
+    serverAccept: serverTimes(app.server.logFile, "mortgage.offer.accept"),
     bundle,
   };
   // Sections of other benches (e.g. `<!-- bench:rooms -->`) are carried over unchanged.
@@ -231,9 +279,14 @@ async function main(): Promise<void> {
   );
   if (book.exhausted) console.log("warning: the booking voucher pool ran out before the window closed");
   console.log("wrote bench/RESULTS.md");
-  const failed = [book, insert, slots, slotsFull, select].filter((r) => r.ok !== r.requests);
+  const failed = [book, insert, slots, slotsFull, select, accept].filter((r) => r.ok !== r.requests);
   if (failed.length) {
     console.error(`non-200 / failed requests in: ${failed.map((r) => r.name).join(", ")}`);
+    process.exitCode = 1;
+  }
+  // An accept pool that ran dry left clients idle inside the window: that throughput is not comparable.
+  if (accept.exhausted) {
+    console.error("the accept pool (open offers) ran out before the window closed: the accept ratio is marked FAIL");
     process.exitCode = 1;
   }
 }
