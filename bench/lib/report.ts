@@ -259,11 +259,12 @@ and the run is marked invalid if a reload moves it.
   (360,000.00 EUR) each get exactly one offer from the lender (the worked example: 3.2 % nominal,
   2 % initial repayment, 15 years fixed, valid 7 days), made right before each accept slice as many
   as it can use (1.25 × the fastest INSERT or accept slice so far); ${(r.setup.acceptPoolMs / 1000).toFixed(1)} s in all, not measured.
-  Each measured request is \`POST /api/hypotheken/angebot/accept {voucherId}\` by client *i* as borrower
-  *i* on its next open offer, no Idempotency-Key. Every success is one D1 batch: the offer's CAS to
+  Each measured request is \`POST /api/hypotheken/angebot/accept {voucherId}\` on the next open offer,
+  with its borrower's \`Authorization: Bearer\` session, no Idempotency-Key. Every success is one D1 batch: the offer's CAS to
   \`accepted\`, the decline of the application's other open offers (none here), the application's CAS
   to \`accepted\`, the drafted contract, the \`mortgage.accept\` event, the write limiter's count and
-  the session check, plus the offer and contract read back. Compared with the INSERT baseline (target
+  the session check, plus the offer and contract read back and the look-up of entered rooms (none
+  here, so nothing is pushed). Compared with the INSERT baseline (target
   ≥ ${TARGETS.accept}); every measured request must be a 200 with the accepted offer, and the pool of
   open offers must last the window.
 
