@@ -5830,7 +5830,7 @@ export interface operations {
                 "X-MOT-User"?: string;
             };
             path: {
-                /** @description the uid to erase */
+                /** @description a person's uid (the thinker to erase, the party whose roles change) */
                 uid: string;
             };
             cookie?: never;
@@ -6071,7 +6071,7 @@ export interface operations {
                 "X-MOT-User"?: string;
             };
             path: {
-                /** @description the uid to erase */
+                /** @description a person's uid (the thinker to erase, the party whose roles change) */
                 uid: string;
             };
             cookie?: never;
@@ -17666,7 +17666,7 @@ export interface operations {
                 "X-MOT-User"?: string;
             };
             path: {
-                /** @description the uid to erase */
+                /** @description a person's uid (the thinker to erase, the party whose roles change) */
                 uid: string;
             };
             cookie?: never;

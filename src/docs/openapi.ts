@@ -149,7 +149,7 @@ export const templatePath = (path: string) => path.replace(PATH_PARAM, "{$1}");
 const PATH_PARAM_DOC: Record<string, string> = {
   roomId: "room id, URL-encoded (see docs/rooms.md: room ids)",
   id: "object id",
-  uid: "the uid to erase",
+  uid: "a person's uid (the thinker to erase, the party whose roles change)",
 };
 
 /** One operation of the document. */
