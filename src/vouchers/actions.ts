@@ -7,22 +7,22 @@
  *
  * @module
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { z } from "zod";
 import { type Statement, abortUnlessChanged, isGuardAbort, isUniqueViolation } from "../db/client";
 import { newId } from "../db/ids";
-import { rooms, voucherBookings, voucherTemplates, vouchers } from "../db/schema";
+import { voucherBookings, voucherTemplates, vouchers } from "../db/schema";
 import { eventStatement } from "../events/events";
 import { isRoomId } from "../rooms/room-id";
 import { pushAfterCommit } from "../rooms/stub";
-import { chargeStatement, reversalStatement } from "../fees/fees";
+import { reversalStatement } from "../fees/fees";
 import { AppError, badRequest, conflict, forbidden, notFound } from "../core/errors";
 import type { HandlerContext, HandlerResult } from "../http/route";
 import { type BookingRow, type VoucherRow, assertTransition, toBooking, toVoucher } from "./model";
 import { activeBooking, getBooking, getVoucher, latestBooking } from "./repo";
 import { bookingStatements, roomProbe, voucherAfter } from "./book-batch";
 import type { BookBody, CancelBody, IssueBody, RedeemBody, RescheduleBody, TransferBody } from "./schemas";
-import { SLOT_STEP_MS, parseSlotId, slotProblem } from "./slots";
+import { parseSlotId, slotProblem } from "./slots";
 import { VOUCHER_PREFIX } from "../../public/room-protocol.js";
 
 type Ctx<B> = HandlerContext<B, undefined>;

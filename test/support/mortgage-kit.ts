@@ -10,7 +10,8 @@ import { newUid, testEnv } from "./client";
 const DAY = 86_400_000;
 let seq = 0;
 /** A unique id with a readable prefix (valid as a room subject). */
-export const fixtureId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(seq++).toString(36)}-${newUid("x").slice(-6)}`;
+export const fixtureId = (prefix: string) =>
+  `${prefix}-${Date.now().toString(36)}-${(seq++).toString(36)}-${newUid("x").slice(-6)}`;
 
 const run = (query: string, ...binds: unknown[]) =>
   testEnv.DB.prepare(query)
@@ -20,12 +21,21 @@ const run = (query: string, ...binds: unknown[]) =>
 /** Grants `uid` a party role (as `PUT /api/admin/parties/:uid` would). */
 export async function grantRole(uid: string, role: "lender" | "notary", displayName = `Party ${uid.slice(0, 6)}`) {
   const now = Date.now();
-  await run("INSERT OR IGNORE INTO parties (uid, display_name, created_at, updated_at) VALUES (?, ?, ?, ?)", uid, displayName, now, now);
+  await run(
+    "INSERT OR IGNORE INTO parties (uid, display_name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+    uid,
+    displayName,
+    now,
+    now,
+  );
   await run("INSERT OR IGNORE INTO party_roles (uid, role, granted_at) VALUES (?, ?, ?)", uid, role, now);
 }
 
 /** Inserts a property owned by `ownerUid`: 45 000 000 price, 9 000 000 own capital, EUR. */
-export async function insertProperty(ownerUid: string, over: { id?: string; price?: number; capital?: number; currency?: string } = {}) {
+export async function insertProperty(
+  ownerUid: string,
+  over: { id?: string; price?: number; capital?: number; currency?: string } = {},
+) {
   const id = over.id ?? fixtureId("house");
   const now = Date.now();
   await run(
@@ -76,7 +86,12 @@ export async function insertApplication(
     now,
   );
   for (const lender of over.sharedWith ?? []) {
-    await run("INSERT INTO mortgage_application_lenders (application_id, lender_uid, created_at) VALUES (?, ?, ?)", id, lender, now);
+    await run(
+      "INSERT INTO mortgage_application_lenders (application_id, lender_uid, created_at) VALUES (?, ?, ?)",
+      id,
+      lender,
+      now,
+    );
   }
   return { id, propertyId };
 }
