@@ -1,4 +1,4 @@
 import { pagesFunction } from "../src/http/app";
 import { legacy } from "../src/rooms/routes";
 
-export const onRequest = pagesFunction(legacy);
+export const onRequestGet = pagesFunction(legacy);

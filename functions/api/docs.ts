@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../src/http/app";
 import { docsPage } from "../../src/docs/openapi";
 
-export const onRequest = pagesFunction(docsPage);
+export const onRequestGet = pagesFunction(docsPage);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../src/http/app";
 import { health } from "../../src/monitoring/routes";
 
-export const onRequest = pagesFunction(health);
+export const onRequestGet = pagesFunction(health);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../src/http/app";
 import { openapiJson } from "../../src/docs/openapi";
 
-export const onRequest = pagesFunction(openapiJson);
+export const onRequestGet = pagesFunction(openapiJson);

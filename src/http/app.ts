@@ -1,6 +1,6 @@
 /**
- * Hono wiring of route declarations: `pagesFunction` for one file under `functions/`, `buildApp`
- * for the whole API (tests, OpenAPI), `notFoundFunction` for the API's catch-all file. All of them
+ * Hono wiring of route declarations: `pagesFunction` for a file under `functions/` (one route, or
+ * all of them in the API's catch-all file), `buildApp` for the whole API (tests). All of them
  * share the same outer steps and error mapper, so what the tests exercise is what Pages serves.
  *
  * @module
@@ -53,16 +53,14 @@ export function buildApp(routes: readonly AnyRoute[]): Hono<AppEnv> {
 }
 
 /**
- * The Pages Function for one route file: `export const onRequest = pagesFunction(route)`, or
- * several routes of the file's one path with different methods.
+ * The Pages Function of `routes`. A route file exports it under its route's method
+ * (`export const onRequestPost = pagesFunction(book)`): Pages' router then skips the file for
+ * other methods without compiling its path pattern — it compiles every candidate's pattern per
+ * request, a cost that grows with the number of route files. The API's catch-all file serves all
+ * routes, so a wrong method still gets a JSON 405 and an unknown path a JSON 404.
  */
-export function pagesFunction(...routes: [AnyRoute, ...AnyRoute[]]): PagesFunction<Env> {
+export function pagesFunction(...routes: AnyRoute[]): PagesFunction<Env> {
   return handle(buildApp(routes)) as unknown as PagesFunction<Env>;
-}
-
-/** The Pages Function of the API's catch-all file: the JSON 404 with the same headers as every answer. */
-export function notFoundFunction(): PagesFunction<Env> {
-  return handle(buildApp([])) as unknown as PagesFunction<Env>;
 }
 
 /** True when a path has an empty segment (`/api/rooms//ws`, `/api/`). */
@@ -81,6 +79,6 @@ const pathOf = (url: string) => {
  * it would fall through to the static site and answer a page.
  */
 export function apiMiddleware(): PagesFunction<Env> {
-  const notFound = notFoundFunction();
+  const notFound = pagesFunction();
   return (ctx) => (hasEmptySegment(pathOf(ctx.request.url)) ? notFound(ctx) : ctx.next());
 }

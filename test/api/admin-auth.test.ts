@@ -220,7 +220,7 @@ const routeModules = import.meta.glob<Record<string, unknown>>(["../../src/**/ro
 /** The text of every source file, to find `auth: "admin"` declarations outside those modules. */
 const sources = import.meta.glob<string>("../../src/**/*.ts", { query: "?raw", import: "default", eager: true });
 /** The Pages Function files of the admin API. */
-const adminFunctions = import.meta.glob<{ onRequest: PagesFunction<Env> }>("../../functions/api/admin/**/*.ts", {
+const adminFunctions = import.meta.glob<Record<string, PagesFunction<Env>>>("../../functions/api/admin/**/*.ts", {
   eager: true,
 });
 
@@ -361,7 +361,11 @@ describe.each(ADMIN_ROUTES.map((k) => [k] as const))("%s", (key) => {
     const routePath = key.split(" ")[1] as string;
     const file = Object.keys(adminFunctions).find((f) => routePathOfFile(f) === routePath);
     expect(file, `functions file of ${routePath}`).toBeDefined();
-    const onRequest = adminFunctions[file ?? ""]?.onRequest;
+    // A route file exports its route under its method (`onRequestGet`…), and nothing else.
+    const exported = adminFunctions[file ?? ""] ?? {};
+    const exportName = `onRequest${method.slice(0, 1)}${method.slice(1).toLowerCase()}`;
+    expect(Object.keys(exported)).toContain(exportName);
+    const onRequest = exported[exportName];
     expect(typeof onRequest).toBe("function");
     const invoke = (headers: Record<string, string>, env: Env) => {
       const init: RequestInit = { method, headers: { ...headers } };

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { dashboard } from "../../../src/monitoring/routes";
 
-export const onRequest = pagesFunction(dashboard);
+export const onRequestGet = pagesFunction(dashboard);

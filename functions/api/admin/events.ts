@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { events } from "../../../src/monitoring/routes";
 
-export const onRequest = pagesFunction(events);
+export const onRequestGet = pagesFunction(events);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { createApplicationRoute } from "../../../src/mortgage/applications";
 
-export const onRequest = pagesFunction(createApplicationRoute);
+export const onRequestPost = pagesFunction(createApplicationRoute);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { create } from "../../../src/mortgage/offers";
 
-export const onRequest = pagesFunction(create);
+export const onRequestPost = pagesFunction(create);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { lendersRoute } from "../../../src/mortgage/parties";
 
-export const onRequest = pagesFunction(lendersRoute);
+export const onRequestGet = pagesFunction(lendersRoute);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { createPropertyRoute } from "../../../src/mortgage/properties";
 
-export const onRequest = pagesFunction(createPropertyRoute);
+export const onRequestPost = pagesFunction(createPropertyRoute);

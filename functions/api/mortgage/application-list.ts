@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { listApplicationsAlias } from "../../../src/mortgage/applications";
 
-export const onRequest = pagesFunction(listApplicationsAlias);
+export const onRequestGet = pagesFunction(listApplicationsAlias);

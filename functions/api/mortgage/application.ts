@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { createApplicationAlias } from "../../../src/mortgage/applications";
 
-export const onRequest = pagesFunction(createApplicationAlias);
+export const onRequestPost = pagesFunction(createApplicationAlias);

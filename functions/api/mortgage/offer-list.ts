@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { legacyList } from "../../../src/mortgage/offers";
 
-export const onRequest = pagesFunction(legacyList);
+export const onRequestGet = pagesFunction(legacyList);

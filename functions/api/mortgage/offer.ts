@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { legacyCreate } from "../../../src/mortgage/offers";
 
-export const onRequest = pagesFunction(legacyCreate);
+export const onRequestPost = pagesFunction(legacyCreate);

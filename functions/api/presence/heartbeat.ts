@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { heartbeat } from "../../../src/presence/routes";
 
-export const onRequest = pagesFunction(heartbeat);
+export const onRequestPost = pagesFunction(heartbeat);

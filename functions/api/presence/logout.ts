@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { logout } from "../../../src/presence/login";
 
-export const onRequest = pagesFunction(logout);
+export const onRequestPost = pagesFunction(logout);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { match } from "../../../src/presence/routes";
 
-export const onRequest = pagesFunction(match);
+export const onRequestPost = pagesFunction(match);

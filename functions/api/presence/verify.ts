@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { verify } from "../../../src/presence/login";
 
-export const onRequest = pagesFunction(verify);
+export const onRequestPost = pagesFunction(verify);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { slotsAvailable } from "../../../src/vouchers/routes";
 
-export const onRequest = pagesFunction(slotsAvailable);
+export const onRequestGet = pagesFunction(slotsAvailable);

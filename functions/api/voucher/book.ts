@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { book } from "../../../src/vouchers/routes";
 
-export const onRequest = pagesFunction(book);
+export const onRequestPost = pagesFunction(book);

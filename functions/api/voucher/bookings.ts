@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { bookings } from "../../../src/vouchers/routes";
 
-export const onRequest = pagesFunction(bookings);
+export const onRequestGet = pagesFunction(bookings);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { cancel } from "../../../src/vouchers/routes";
 
-export const onRequest = pagesFunction(cancel);
+export const onRequestPost = pagesFunction(cancel);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { issue } from "../../../src/vouchers/routes";
 
-export const onRequest = pagesFunction(issue);
+export const onRequestPost = pagesFunction(issue);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { redeem } from "../../../src/vouchers/routes";
 
-export const onRequest = pagesFunction(redeem);
+export const onRequestPost = pagesFunction(redeem);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { reschedule } from "../../../src/vouchers/routes";
 
-export const onRequest = pagesFunction(reschedule);
+export const onRequestPost = pagesFunction(reschedule);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { templates } from "../../../src/vouchers/routes";
 
-export const onRequest = pagesFunction(templates);
+export const onRequestGet = pagesFunction(templates);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../src/http/app";
 import { transfer } from "../../../src/vouchers/routes";
 
-export const onRequest = pagesFunction(transfer);
+export const onRequestPost = pagesFunction(transfer);

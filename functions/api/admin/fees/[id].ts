@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { feeUpdate } from "../../../../src/settlements/routes";
 
-export const onRequest = pagesFunction(feeUpdate);
+export const onRequestPut = pagesFunction(feeUpdate);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { fees } from "../../../../src/settlements/routes";
 
-export const onRequest = pagesFunction(fees);
+export const onRequestGet = pagesFunction(fees);

@@ -1,4 +1,5 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { deletePartyRoute, putPartyRoute } from "../../../../src/mortgage/parties";
 
-export const onRequest = pagesFunction(putPartyRoute, deletePartyRoute);
+export const onRequestPut = pagesFunction(putPartyRoute);
+export const onRequestDelete = pagesFunction(deletePartyRoute);

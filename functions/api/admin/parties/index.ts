@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { listPartiesRoute } from "../../../../src/mortgage/parties";
 
-export const onRequest = pagesFunction(listPartiesRoute);
+export const onRequestGet = pagesFunction(listPartiesRoute);

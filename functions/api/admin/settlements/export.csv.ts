@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { exportCsv } from "../../../../src/settlements/routes";
 
-export const onRequest = pagesFunction(exportCsv);
+export const onRequestGet = pagesFunction(exportCsv);

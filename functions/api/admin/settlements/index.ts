@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { list } from "../../../../src/settlements/routes";
 
-export const onRequest = pagesFunction(list);
+export const onRequestGet = pagesFunction(list);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { run } from "../../../../src/settlements/routes";
 
-export const onRequest = pagesFunction(run);
+export const onRequestPost = pagesFunction(run);

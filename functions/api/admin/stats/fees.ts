@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { statsFees } from "../../../../src/monitoring/routes";
 
-export const onRequest = pagesFunction(statsFees);
+export const onRequestGet = pagesFunction(statsFees);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { statsMortgage } from "../../../../src/mortgage/stats";
 
-export const onRequest = pagesFunction(statsMortgage);
+export const onRequestGet = pagesFunction(statsMortgage);

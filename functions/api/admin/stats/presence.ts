@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { statsPresence } from "../../../../src/monitoring/routes";
 
-export const onRequest = pagesFunction(statsPresence);
+export const onRequestGet = pagesFunction(statsPresence);

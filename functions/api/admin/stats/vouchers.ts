@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { statsVouchers } from "../../../../src/monitoring/routes";
 
-export const onRequest = pagesFunction(statsVouchers);
+export const onRequestGet = pagesFunction(statsVouchers);

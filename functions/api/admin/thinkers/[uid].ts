@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { erase } from "../../../../src/privacy/routes";
 
-export const onRequest = pagesFunction(erase);
+export const onRequestDelete = pagesFunction(erase);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { getApplicationRoute } from "../../../../src/mortgage/applications";
 
-export const onRequest = pagesFunction(getApplicationRoute);
+export const onRequestGet = pagesFunction(getApplicationRoute);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { listApplicationsRoute } from "../../../../src/mortgage/applications";
 
-export const onRequest = pagesFunction(listApplicationsRoute);
+export const onRequestGet = pagesFunction(listApplicationsRoute);

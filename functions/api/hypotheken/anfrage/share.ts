@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { shareApplicationRoute } from "../../../../src/mortgage/applications";
 
-export const onRequest = pagesFunction(shareApplicationRoute);
+export const onRequestPost = pagesFunction(shareApplicationRoute);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { withdrawApplicationRoute } from "../../../../src/mortgage/applications";
 
-export const onRequest = pagesFunction(withdrawApplicationRoute);
+export const onRequestPost = pagesFunction(withdrawApplicationRoute);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { get } from "../../../../src/mortgage/offers";
 
-export const onRequest = pagesFunction(get);
+export const onRequestGet = pagesFunction(get);

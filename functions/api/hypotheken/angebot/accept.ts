@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { accept } from "../../../../src/mortgage/offers";
 
-export const onRequest = pagesFunction(accept);
+export const onRequestPost = pagesFunction(accept);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { withdraw } from "../../../../src/mortgage/offers";
 
-export const onRequest = pagesFunction(withdraw);
+export const onRequestPost = pagesFunction(withdraw);

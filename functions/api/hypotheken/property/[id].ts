@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { getPropertyRoute } from "../../../../src/mortgage/properties";
 
-export const onRequest = pagesFunction(getPropertyRoute);
+export const onRequestGet = pagesFunction(getPropertyRoute);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { listPropertiesRoute } from "../../../../src/mortgage/properties";
 
-export const onRequest = pagesFunction(listPropertiesRoute);
+export const onRequestGet = pagesFunction(listPropertiesRoute);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { trancheCancel } from "../../../../src/mortgage/tranches";
 
-export const onRequest = pagesFunction(trancheCancel);
+export const onRequestPost = pagesFunction(trancheCancel);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { trancheIssue } from "../../../../src/mortgage/tranches";
 
-export const onRequest = pagesFunction(trancheIssue);
+export const onRequestPost = pagesFunction(trancheIssue);

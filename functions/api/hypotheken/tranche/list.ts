@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { trancheList } from "../../../../src/mortgage/tranches";
 
-export const onRequest = pagesFunction(trancheList);
+export const onRequestGet = pagesFunction(trancheList);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { trancheSubscribe } from "../../../../src/mortgage/tranches";
 
-export const onRequest = pagesFunction(trancheSubscribe);
+export const onRequestPost = pagesFunction(trancheSubscribe);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { contractGet } from "../../../../src/mortgage/contracts";
 
-export const onRequest = pagesFunction(contractGet);
+export const onRequestGet = pagesFunction(contractGet);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { contractList } from "../../../../src/mortgage/contracts";
 
-export const onRequest = pagesFunction(contractList);
+export const onRequestGet = pagesFunction(contractList);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { updateStatus } from "../../../../src/mortgage/contracts";
 
-export const onRequest = pagesFunction(updateStatus);
+export const onRequestPost = pagesFunction(updateStatus);

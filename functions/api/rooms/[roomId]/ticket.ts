@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { ticket } from "../../../../src/rooms/routes";
 
-export const onRequest = pagesFunction(ticket);
+export const onRequestPost = pagesFunction(ticket);

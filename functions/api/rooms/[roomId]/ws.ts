@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
 import { ws } from "../../../../src/rooms/routes";
 
-export const onRequest = pagesFunction(ws);
+export const onRequestGet = pagesFunction(ws);

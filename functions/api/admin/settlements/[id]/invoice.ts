@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../../src/http/app";
 import { invoice } from "../../../../../src/settlements/routes";
 
-export const onRequest = pagesFunction(invoice);
+export const onRequestPost = pagesFunction(invoice);

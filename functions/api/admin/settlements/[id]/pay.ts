@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../../src/http/app";
 import { pay } from "../../../../../src/settlements/routes";
 
-export const onRequest = pagesFunction(pay);
+export const onRequestPost = pagesFunction(pay);

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../../src/http/app";
 import { plan } from "../../../../../src/mortgage/offers";
 
-export const onRequest = pagesFunction(plan);
+export const onRequestGet = pagesFunction(plan);
