@@ -27,7 +27,19 @@ export const MORTGAGE_RATE_TYPES = ["fixed", "variable"] as const;
 export const OFFER_STATUSES = ["offered", "accepted", "declined", "withdrawn", "expired"] as const;
 export const CONTRACT_STATUSES = ["draft", "pending-notary", "signed", "cancelled"] as const;
 export const TRANCHE_STATUSES = ["offered", "subscribed", "cancelled", "expired"] as const;
-export const TRANSFER_STATUSES = ["logged", "settled"] as const;
+export const TRANSFER_STATUSES = ["logged", "settled", "failed"] as const;
+export const DOCUMENT_STATUSES = ["pending", "stored", "deleted"] as const;
+export const LINK_SUBJECTS = [
+  "voucher",
+  "room",
+  "mortgage_property",
+  "mortgage_application",
+  "mortgage_offer",
+  "mortgage_contract",
+  "mortgage_tranche",
+] as const;
+export const LINK_ROLES = ["primary", "annex", "offer", "application"] as const;
+export const POST_VISIBILITIES = ["public", "private"] as const;
 export const SETTLEMENT_STATUSES = ["open", "invoiced", "paid"] as const;
 export const ROUNDING_MODES = ["half_up", "half_even", "floor", "ceil"] as const;
 export const FEE_KINDS = ["charge", "reversal"] as const;
@@ -221,21 +233,38 @@ export const voucherBookings = sqliteTable(
 
 // ── Legal hub ─────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * An uploaded document (the legal hub's "contract"): its bytes live in R2 under `r2_key`, its
+ * SHA-256 here. A row is `pending` while its object is being written and `stored` once both exist;
+ * the sweep removes pending rows (and their objects) that never completed, and objects without a
+ * row. Erasure deletes a document nobody else is linked to (`deleted`, object removed).
+ */
 export const contracts = sqliteTable(
   "contracts",
   {
     id: text("id").primaryKey(),
     name: text("name").notNull(),
-    mimeType: text("mime_type"),
-    byteSize: integer("byte_size"),
-    storageUrl: text("storage_url").notNull(),
+    mimeType: text("mime_type").notNull(),
+    byteSize: integer("byte_size").notNull(),
+    r2Key: text("r2_key").notNull().unique("ux_contracts_r2_key"),
+    /** Hex SHA-256 of the bytes, computed while streaming; null while pending. */
     hashSha256: text("hash_sha256"),
-    createdBy: text("created_by"),
+    createdBy: text("created_by").notNull(),
+    status: text("status", { enum: DOCUMENT_STATUSES }).notNull(),
     createdAt: integer("created_at").notNull(),
+    storedAt: integer("stored_at"),
+    deletedAt: integer("deleted_at"),
   },
-  (t) => [index("ix_contracts_created").on(t.createdAt), index("ix_contracts_creator").on(t.createdBy)],
+  (t) => [
+    check("ck_contracts_status", sql`${t.status} IN (${oneOf(DOCUMENT_STATUSES)})`),
+    check("ck_contracts_size", sql`${t.byteSize} >= 0`),
+    check("ck_contracts_stored", sql`${t.status} <> 'stored' OR (${t.hashSha256} IS NOT NULL AND ${t.storedAt} IS NOT NULL)`),
+    index("ix_contracts_creator").on(t.createdBy, t.createdAt),
+    index("ix_contracts_status").on(t.status, t.createdAt),
+  ],
 );
 
+/** What a document is attached to: a voucher, a room, or a mortgage object, in a role. */
 export const contractLinks = sqliteTable(
   "contract_links",
   {
@@ -243,16 +272,17 @@ export const contractLinks = sqliteTable(
     contractId: text("contract_id")
       .notNull()
       .references(() => contracts.id),
-    voucherId: text("voucher_id"),
-    roomId: text("room_id"),
-    role: text("role", { enum: ["primary", "annex", "offer", "application"] }).notNull(),
+    subjectType: text("subject_type", { enum: LINK_SUBJECTS }).notNull(),
+    subjectId: text("subject_id").notNull(),
+    role: text("role", { enum: LINK_ROLES }).notNull(),
+    createdBy: text("created_by").notNull(),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
-    check("ck_contract_links_role", sql`${t.role} IN ('primary', 'annex', 'offer', 'application')`),
-    index("ix_contract_links_contract").on(t.contractId),
-    index("ix_contract_links_voucher").on(t.voucherId),
-    index("ix_contract_links_room").on(t.roomId),
+    check("ck_contract_links_subject", sql`${t.subjectType} IN (${oneOf(LINK_SUBJECTS)})`),
+    check("ck_contract_links_role", sql`${t.role} IN (${oneOf(LINK_ROLES)})`),
+    uniqueIndex("ux_contract_links_subject").on(t.contractId, t.subjectType, t.subjectId),
+    index("ix_contract_links_by_subject").on(t.subjectType, t.subjectId, t.createdAt),
   ],
 );
 
@@ -517,7 +547,8 @@ export const transfers = sqliteTable(
   "transfers",
   {
     id: text("id").primaryKey(),
-    actorUid: text("actor_uid"),
+    /** The person who logged it (its owner). */
+    actorUid: text("actor_uid").notNull(),
     direction: text("direction", { enum: ["in", "out"] }).notNull(),
     label: text("label"),
     walletAddress: text("wallet_address"),
@@ -531,6 +562,9 @@ export const transfers = sqliteTable(
     externalAccount: text("external_account"),
     meta: text("meta").notNull().default("{}"),
     status: text("status", { enum: TRANSFER_STATUSES }).notNull(),
+    /** When the status last changed (settled or failed), and why (failed). */
+    statusChangedAt: integer("status_changed_at"),
+    statusReason: text("status_reason"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -542,10 +576,63 @@ export const transfers = sqliteTable(
       sql`${t.cryptoAmount} = '0' OR (${t.cryptoAmount} GLOB '[1-9]*' AND ${t.cryptoAmount} NOT GLOB '*[^0-9]*')`,
     ),
     check("ck_transfers_decimals", sql`${t.cryptoDecimals} BETWEEN 0 AND 36`),
-    index("ix_transfers_wallet").on(t.walletAddress, t.createdAt),
+    check("ck_transfers_fiat", sql`${t.fiatAmount} >= 0`),
     index("ix_transfers_actor").on(t.actorUid, t.createdAt),
-    index("ix_transfers_direction").on(t.direction, t.createdAt),
+    index("ix_transfers_actor_wallet").on(t.actorUid, t.walletAddress, t.createdAt),
+    index("ix_transfers_created").on(t.createdAt),
   ],
+);
+
+// ── Manifest sync ─────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A post of an offline manifest, keyed by its author and the client's id for it. Re-submitting
+ * the same content changes nothing; changed content bumps `version`.
+ */
+export const manifestPosts = sqliteTable(
+  "manifest_posts",
+  {
+    authorUid: text("author_uid").notNull(),
+    clientId: text("client_id").notNull(),
+    source: text("source").notNull(),
+    type: text("type").notNull(),
+    visibility: text("visibility", { enum: POST_VISIBILITIES }).notNull(),
+    title: text("title"),
+    /** The post's content as JSON. */
+    body: text("body").notNull(),
+    /** SHA-256 of the canonical content: an unchanged re-submission is recognised without comparing bodies. */
+    contentHash: text("content_hash").notNull(),
+    version: integer("version").notNull(),
+    /** The client's own time of its last edit, if it sent one. */
+    clientUpdatedAt: integer("client_updated_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.authorUid, t.clientId] }),
+    check("ck_manifest_posts_visibility", sql`${t.visibility} IN (${oneOf(POST_VISIBILITIES)})`),
+    check("ck_manifest_posts_version", sql`${t.version} >= 1`),
+    index("ix_manifest_posts_public").on(t.visibility, t.updatedAt),
+    index("ix_manifest_posts_type").on(t.type, t.updatedAt),
+    index("ix_manifest_posts_author").on(t.authorUid, t.updatedAt),
+  ],
+);
+
+// ── Telemetry ─────────────────────────────────────────────────────────────────────────────────
+
+/** Portal telemetry (page views, clicks): compact rows, kept briefly (the sweep deletes them). */
+export const telemetryEvents = sqliteTable(
+  "telemetry_events",
+  {
+    seq: integer("seq").primaryKey(),
+    type: text("type").notNull(),
+    path: text("path"),
+    /** `uid:<uid>` for a verified caller, else a keyed hash of the client address. */
+    callerKey: text("caller_key").notNull(),
+    meta: text("meta").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("ix_telemetry_created").on(t.createdAt), index("ix_telemetry_type").on(t.type, t.createdAt)],
 );
 
 // ── Event log ─────────────────────────────────────────────────────────────────────────────────

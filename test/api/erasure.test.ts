@@ -196,8 +196,9 @@ beforeAll(async () => {
        VALUES (?, ?, 'in', '1500000000000000000', 18, 'ETH', 420000, 'EUR', 'logged', ?, ?)`,
     ).bind(transfer, P.uid, now, now),
     testEnv.DB.prepare(
-      "INSERT INTO contracts (id, name, storage_url, created_by, created_at) VALUES (?, 'c.pdf', 'r2://c', ?, ?)",
-    ).bind(doc, P.uid, now),
+      `INSERT INTO contracts (id, name, mime_type, byte_size, r2_key, hash_sha256, created_by, status, created_at, stored_at)
+       VALUES (?, 'c.pdf', 'application/pdf', 4, ?, 'ab', ?, 'stored', ?, ?)`,
+    ).bind(doc, `contracts/${doc}`, P.uid, now, now),
   ]);
 
   // Before: P is everywhere we expect, and the money is recorded.
