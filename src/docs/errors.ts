@@ -164,6 +164,23 @@ export const ERROR_CODES = {
   tranche_expired: { status: 409, description: "the tranche's `validUntil` has passed" },
   tranche_not_yet_valid: { status: 409, description: "the tranche's `validFrom` has not come yet" },
 
+  // ── legal hub (documents on R2) ──
+  expected_multipart: { status: 400, description: "the upload is not sent as `multipart/form-data` with a boundary" },
+  invalid_multipart: { status: 400, description: "the multipart body is malformed (boundary, part headers, too many parts)" },
+  file_required: { status: 400, description: "the multipart body has no `file` part with a file name" },
+  empty_file: { status: 400, description: "the file has no bytes" },
+  file_too_large: { status: 413, description: "the file exceeds `CONTRACT_MAX_BYTES` (`details.maxBytes`)" },
+  content_type_mismatch: {
+    status: 415,
+    description: "the part's declared content type differs from what its bytes are (`details` names both)",
+  },
+  document_not_found: { status: 404, description: "no such document among those the caller may see" },
+  link_not_found: { status: 404, description: "no such link on this document" },
+  link_exists: { status: 409, description: "the document is already linked to this object" },
+  integrity_failed: { status: 409, description: "the stored object no longer matches the document's SHA-256; it is not served" },
+  range_not_satisfiable: { status: 416, description: "the `Range` lies outside the document (`Content-Range` gives its size)" },
+  storage_not_configured: { status: 503, description: "the document bucket (`CONTRACTS` R2 binding) is not bound" },
+
   // ── administration ──
   bad_settlement_id: { status: 400, description: "not a valid settlement id" },
   invalid_period: { status: 400, description: "from is not before to, the period exceeds 366 days, or it has not ended yet" },
