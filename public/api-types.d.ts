@@ -806,6 +806,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/manifest/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upsert the posts of an offline export ({source, version, posts}, at most 100) under the caller; answers per post: created, updated, unchanged, conflict or invalid. */
+        post: operations["manifest.submit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/manifest/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Posts, most recently changed first: public ones for everyone, private ones only for their author; filters author, type, since; cursor-paginated. */
+        get: operations["manifest.list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/presence/catalog/apis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The API catalog the portal shows, built from the route declarations it lists. */
+        get: operations["presence.catalog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/telemetry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Portal telemetry: one item or an array of up to 50 ({type, path?, actorUid?, meta?}); anonymous allowed; 300 requests per minute and caller. */
+        post: operations["telemetry.ingest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/settlements/run": {
         parameters: {
             query?: never;
@@ -1103,7 +1171,7 @@ export interface components {
          * @description every error code of the API (each operation lists, per status, the ones it can answer with)
          * @enum {string}
          */
-        ErrorCode: "admin_not_configured" | "admin_unauthorized" | "application_closed" | "application_exists" | "application_not_found" | "bad_origin" | "bad_room_id" | "bad_settlement_id" | "bad_uid" | "body_too_large" | "booking_not_found" | "concurrent_update" | "contract_not_found" | "contract_not_signed" | "currency_mismatch" | "effective_rate_mismatch" | "fee_not_found" | "holder_mismatch" | "idempotency_key_reused" | "idempotency_request_in_flight" | "internal_error" | "invalid_cursor" | "invalid_encoding" | "invalid_idempotency_key" | "invalid_json" | "invalid_notary" | "invalid_period" | "invalid_range" | "invalid_session" | "invalid_signature" | "invalid_slot" | "invalid_terms" | "invalid_ticket" | "invalid_transition" | "invalid_validity" | "lease_lost" | "link_expired" | "link_from_future" | "link_replayed" | "loan_exceeds_application" | "loan_exceeds_need" | "method_not_allowed" | "not_allowed" | "not_borrower" | "not_configured" | "not_found" | "not_holder" | "not_issuer" | "not_lender" | "not_notary" | "not_transferable" | "offer_exists" | "offer_expired" | "offer_not_found" | "offer_not_yet_valid" | "own_capital_exceeds_price" | "party_not_found" | "payment_too_low" | "property_exists" | "property_not_found" | "rate_above_max" | "rate_limited" | "reconciliation_failed" | "room_erasure_failed" | "room_full" | "room_not_found" | "room_unavailable" | "run_in_progress" | "same_holder" | "self_invite" | "session_revoked" | "settlement_not_found" | "slot_in_past" | "slot_taken" | "thinker_mismatch" | "thinker_not_found" | "ticket_room_mismatch" | "tranche_exceeds_loan" | "tranche_exists" | "tranche_expired" | "tranche_not_found" | "tranche_not_yet_valid" | "uid_mismatch" | "unauthenticated" | "unknown_lender" | "unknown_template" | "unsupported_media_type" | "upgrade_required" | "validation_failed" | "version_conflict" | "voucher_already_booked" | "voucher_exists" | "voucher_not_found";
+        ErrorCode: "admin_not_configured" | "admin_unauthorized" | "application_closed" | "application_exists" | "application_not_found" | "bad_origin" | "bad_room_id" | "bad_settlement_id" | "bad_uid" | "body_too_large" | "booking_not_found" | "concurrent_update" | "content_type_mismatch" | "contract_not_found" | "contract_not_signed" | "currency_mismatch" | "document_not_found" | "effective_rate_mismatch" | "empty_file" | "expected_multipart" | "fee_not_found" | "file_required" | "file_too_large" | "holder_mismatch" | "idempotency_key_reused" | "idempotency_request_in_flight" | "integrity_failed" | "internal_error" | "invalid_cursor" | "invalid_encoding" | "invalid_idempotency_key" | "invalid_json" | "invalid_multipart" | "invalid_notary" | "invalid_period" | "invalid_range" | "invalid_session" | "invalid_signature" | "invalid_slot" | "invalid_terms" | "invalid_ticket" | "invalid_transition" | "invalid_validity" | "lease_lost" | "link_exists" | "link_expired" | "link_from_future" | "link_not_found" | "link_replayed" | "loan_exceeds_application" | "loan_exceeds_need" | "method_not_allowed" | "not_allowed" | "not_borrower" | "not_configured" | "not_found" | "not_holder" | "not_issuer" | "not_lender" | "not_notary" | "not_transferable" | "offer_exists" | "offer_expired" | "offer_not_found" | "offer_not_yet_valid" | "own_capital_exceeds_price" | "party_not_found" | "payment_too_low" | "property_exists" | "property_not_found" | "range_not_satisfiable" | "rate_above_max" | "rate_limited" | "reconciliation_failed" | "room_erasure_failed" | "room_full" | "room_not_found" | "room_unavailable" | "run_in_progress" | "same_holder" | "self_invite" | "session_revoked" | "settlement_not_found" | "slot_in_past" | "slot_taken" | "storage_not_configured" | "thinker_mismatch" | "thinker_not_found" | "ticket_room_mismatch" | "tranche_exceeds_loan" | "tranche_exists" | "tranche_expired" | "tranche_not_found" | "tranche_not_yet_valid" | "uid_mismatch" | "unauthenticated" | "unknown_lender" | "unknown_template" | "unsupported_media_type" | "upgrade_required" | "validation_failed" | "version_conflict" | "voucher_already_booked" | "voucher_exists" | "voucher_not_found";
         ApiError: {
             /** @constant */
             ok: false;
@@ -14420,6 +14488,814 @@ export interface operations {
                          * @enum {string}
                          */
                         code: "admin_not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "manifest.submit": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON, at most 32768 bytes */
+        requestBody: {
+            content: {
+                "application/json": {
+                    source: string;
+                    version: number;
+                    posts: unknown[];
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        results: {
+                            index: number;
+                            clientId: string | null;
+                            /** @enum {string} */
+                            status: "created" | "updated" | "unchanged" | "conflict" | "invalid";
+                            version?: number;
+                            baseVersion?: number;
+                            errors?: string[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_encoding` the body is not UTF-8, or a string holds a lone surrogate; `invalid_json` the body is not JSON; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_encoding" | "invalid_json" | "validation_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `invalid_session` the session token is malformed, forged, from an unknown key or expired; `session_revoked` the session was revoked; verify a new link; `unauthenticated` a verified session is required (POST /api/presence/verify) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_session" | "session_revoked" | "unauthenticated";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "bad_origin" | "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Content Too Large: `body_too_large` the body exceeds 32 KiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "body_too_large";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "manifest.list": {
+        parameters: {
+            query?: {
+                author?: string;
+                type?: string;
+                since?: string;
+                limit?: string;
+                cursor?: string;
+            };
+            header?: {
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        posts: {
+                            clientId: string;
+                            authorUid: string;
+                            source: string;
+                            type: string;
+                            /** @enum {string} */
+                            visibility: "public" | "private";
+                            title: string | null;
+                            content: string;
+                            tags: string[];
+                            initials: string | null;
+                            meta: {
+                                [key: string]: unknown;
+                            };
+                            version: number;
+                            createdAt: string;
+                            updatedAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_cursor` `cursor` is not a `nextCursor` of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_cursor" | "validation_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `session_revoked` the session was revoked; verify a new link */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "session_revoked";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "presence.catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            name: string;
+                            category: string;
+                            base_url: string;
+                            method: string;
+                            auth_type: string;
+                            doc_url: string;
+                            example_payload: unknown;
+                        }[];
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "telemetry.ingest": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON, at most 32768 bytes */
+        requestBody: {
+            content: {
+                "application/json": {
+                    type: string;
+                    path?: string | null;
+                    actorUid?: string | null;
+                    meta?: {
+                        [key: string]: unknown;
+                    } | null;
+                } | {
+                    type: string;
+                    path?: string | null;
+                    actorUid?: string | null;
+                    meta?: {
+                        [key: string]: unknown;
+                    } | null;
+                }[];
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        stored: number;
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_encoding` the body is not UTF-8, or a string holds a lone surrogate; `invalid_json` the body is not JSON; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_encoding" | "invalid_json" | "validation_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `session_revoked` the session was revoked; verify a new link */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "session_revoked";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "bad_origin" | "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Content Too Large: `body_too_large` the body exceeds 32 KiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "body_too_large";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` more than 300 telemetry requests in a minute from this caller */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured";
                         /** @description what a client may act on: field issues, {from, to} of a refused transition… */
                         details?: unknown;
                         /** @description the X-Request-Id of this request */

@@ -6,6 +6,8 @@
  */
 import type { AnyRoute } from "./http/route";
 import { logout, verify } from "./presence/login";
+import { manifestRoutes } from "./manifest/routes";
+import { telemetryRoutes } from "./telemetry/routes";
 import { monitoringRoutes } from "./monitoring/routes";
 import { mortgageRoutes } from "./mortgage/routes";
 import * as presence from "./presence/routes";
@@ -35,6 +37,8 @@ export const apiRoutes: readonly AnyRoute[] = [
   rooms.get,
   rooms.legacy,
   ...mortgageRoutes,
+  ...manifestRoutes,
+  ...telemetryRoutes,
   // Admin (bearer ADMIN_TOKEN).
   ...settlementRoutes,
   ...monitoringRoutes,
