@@ -5,6 +5,7 @@
  * @module
  */
 import type { AnyRoute } from "./http/route";
+import { legalRoutes } from "./legal/routes";
 import { logout, verify } from "./presence/login";
 import { manifestRoutes } from "./manifest/routes";
 import { telemetryRoutes } from "./telemetry/routes";
@@ -37,6 +38,7 @@ export const apiRoutes: readonly AnyRoute[] = [
   rooms.get,
   rooms.legacy,
   ...mortgageRoutes,
+  ...legalRoutes,
   ...manifestRoutes,
   ...telemetryRoutes,
   // Admin (bearer ADMIN_TOKEN).

@@ -181,6 +181,9 @@ export const ERROR_CODES = {
   range_not_satisfiable: { status: 416, description: "the `Range` lies outside the document (`Content-Range` gives its size)" },
   storage_not_configured: { status: 503, description: "the document bucket (`CONTRACTS` R2 binding) is not bound" },
 
+  // ── telbank transfers ──
+  transfer_not_found: { status: 404, description: "no such transfer among the caller's own (the admin sees every transfer)" },
+
   // ── administration ──
   bad_settlement_id: { status: 400, description: "not a valid settlement id" },
   invalid_period: { status: 400, description: "from is not before to, the period exceeds 366 days, or it has not ended yet" },
