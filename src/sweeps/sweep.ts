@@ -17,6 +17,7 @@
  * | room tickets | deleted after `expires_at` (30 s) |
  * | rate-limit windows | deleted 2 windows after they closed |
  * | events | deleted after `EVENT_RETENTION_DAYS` (default 400), except money-related types |
+ * | telemetry rows | deleted after `telemetryRetentionMs` (default {@link DEFAULT_TELEMETRY_RETENTION_DAYS} days): page views and clicks are only useful while fresh |
  *
  * @module
  */
@@ -38,6 +39,8 @@ export const NONCE_RETENTION_MS = 24 * 3_600_000;
  */
 export const ROOM_MEMBER_RETENTION_MS = HISTORY_TTL_MS + 24 * 3_600_000;
 export const DEFAULT_EVENT_RETENTION_DAYS = 400;
+/** How long portal telemetry is kept by default (`TELEMETRY_RETENTION_DAYS`). */
+export const DEFAULT_TELEMETRY_RETENTION_DAYS = 30;
 /**
  * Event types kept forever: everything that moves or prices money (bookings and their fees,
  * vouchers, transfers, mortgages, contracts, settlements, fee rules, erasures), and the grants of
@@ -67,6 +70,7 @@ export interface SweepResult {
   roomMembers: number;
   rateLimits: number;
   events: number;
+  telemetry: number;
 }
 
 /** Event retention from `EVENT_RETENTION_DAYS` (a positive integer), default 400 days. */
@@ -76,8 +80,23 @@ export function eventRetentionMs(raw: string | undefined): number {
   return days * 24 * 3_600_000;
 }
 
+/** Telemetry retention from `TELEMETRY_RETENTION_DAYS` (a positive integer), default 30 days. */
+export function telemetryRetentionMs(raw: string | undefined): number {
+  const n = Number(raw);
+  const days = raw && Number.isInteger(n) && n > 0 ? n : DEFAULT_TELEMETRY_RETENTION_DAYS;
+  return days * 24 * 3_600_000;
+}
+
+/** What a sweep is told besides the time; `telemetryRetentionMs` defaults to {@link DEFAULT_TELEMETRY_RETENTION_DAYS} days. */
+export interface SweepOptions {
+  eventRetentionMs: number;
+  telemetryRetentionMs?: number;
+  requestId: string;
+}
+
 /** Runs one sweep at `now` (the cron's scheduled time). */
-export async function sweep(db: Db, now: number, opts: { eventRetentionMs: number; requestId: string }): Promise<SweepResult> {
+export async function sweep(db: Db, now: number, opts: SweepOptions): Promise<SweepResult> {
+  const telemetryKeep = opts.telemetryRetentionMs ?? telemetryRetentionMs(undefined);
   const issuedDue = sql`SELECT id FROM vouchers WHERE status = 'issued' AND valid_until <= ${now} ORDER BY valid_until, id LIMIT ${SWEEP_CHUNK}`;
   const bookedDue = sql`SELECT id FROM vouchers WHERE status = 'booked' AND valid_until <= ${now - REDEEM_GRACE_MS} ORDER BY valid_until, id LIMIT ${SWEEP_CHUNK}`;
   const offersDue = sql`SELECT id FROM mortgage_offers WHERE status = 'offered' AND valid_until <= ${now} ORDER BY valid_until, id LIMIT ${SWEEP_CHUNK}`;
@@ -134,6 +153,8 @@ export async function sweep(db: Db, now: number, opts: { eventRetentionMs: numbe
     roomMembers: await chunked(db, [deleteWhere("room_members", sql`last_at < ${now - ROOM_MEMBER_RETENTION_MS}`)]),
     rateLimits: await chunked(db, [deleteWhere("rate_limits", sql`window_start < ${now - 2 * 60_000}`)]),
     events: await chunked(db, [deleteWhere("events", sql`created_at < ${now - opts.eventRetentionMs} AND ${keep}`)]),
+    // Oldest first through `ix_telemetry_created`; no event: telemetry is not audited (src/telemetry/ingest.ts).
+    telemetry: await chunked(db, [deleteWhere("telemetry_events", sql`created_at < ${now - telemetryKeep}`)]),
   };
 }
 

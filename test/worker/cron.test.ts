@@ -7,7 +7,13 @@ import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DAY_MS } from "../../src/settlements/period";
-import { NONCE_RETENTION_MS, REDEEM_GRACE_MS, ROOM_MEMBER_RETENTION_MS } from "../../src/sweeps/sweep";
+import {
+  DEFAULT_TELEMETRY_RETENTION_DAYS,
+  NONCE_RETENTION_MS,
+  REDEEM_GRACE_MS,
+  ROOM_MEMBER_RETENTION_MS,
+  telemetryRetentionMs,
+} from "../../src/sweeps/sweep";
 import { CRONS } from "../../src/worker/cron";
 import worker from "../../src/worker/index";
 
@@ -354,5 +360,34 @@ describe("sweep cron", () => {
     await fire(CRONS.sweep, now);
     expect((await one("SELECT tranched_amount FROM mortgage_contracts WHERE id = ?", contract))?.tranched_amount).toBe(40);
     expect(await all("SELECT id FROM events WHERE subject_id = ?", trDue)).toHaveLength(1);
+  });
+});
+
+describe("telemetry retention", () => {
+  it("deletes telemetry older than the retention (default 30 days) and keeps the rest; a second sweep changes nothing", async () => {
+    const now = Date.UTC(2026, 7, 1, 12);
+    const type = uniq("tm");
+    const at = [now - (DEFAULT_TELEMETRY_RETENTION_DAYS * DAY_MS + 1), now - DEFAULT_TELEMETRY_RETENTION_DAYS * DAY_MS, now - H];
+    for (const createdAt of at) {
+      await db
+        .prepare("INSERT INTO telemetry_events (type, path, caller_key, meta, created_at) VALUES (?, '/', 'ip:x', '{}', ?)")
+        .bind(type, createdAt)
+        .run();
+    }
+    await fire(CRONS.sweep, now);
+    const left = async () =>
+      (await all<{ created_at: number }>("SELECT created_at FROM telemetry_events WHERE type = ? ORDER BY created_at", type)).map(
+        (r) => r.created_at,
+      );
+    expect(await left()).toEqual([at[1], at[2]]);
+    await fire(CRONS.sweep, now);
+    expect(await left()).toEqual([at[1], at[2]]);
+  });
+
+  it("TELEMETRY_RETENTION_DAYS sets the retention; junk falls back to the default", () => {
+    expect(telemetryRetentionMs("7")).toBe(7 * DAY_MS);
+    expect(telemetryRetentionMs(undefined)).toBe(DEFAULT_TELEMETRY_RETENTION_DAYS * DAY_MS);
+    expect(telemetryRetentionMs("-3")).toBe(DEFAULT_TELEMETRY_RETENTION_DAYS * DAY_MS);
+    expect(telemetryRetentionMs("1.5")).toBe(DEFAULT_TELEMETRY_RETENTION_DAYS * DAY_MS);
   });
 });
