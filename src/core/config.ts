@@ -22,6 +22,8 @@ export interface Config {
   adminAuthFailuresPerMin: number;
   /** Origins besides the site's own whose pages may send cookie-authenticated writes (`ALLOWED_ORIGINS`). */
   allowedOrigins: readonly string[];
+  /** Largest legal-hub document accepted, bytes (`CONTRACT_MAX_BYTES`, default 20 MiB); beyond it 413. */
+  contractMaxBytes: number;
 }
 
 const positiveInt = (raw: string | undefined, fallback: number) => {
@@ -52,6 +54,7 @@ function readConfig(env: Env): Config {
     sessionTtlSeconds: positiveInt(env.SESSION_TTL_SECONDS, 7 * 24 * 3600),
     adminAuthFailuresPerMin: positiveInt(env.ADMIN_AUTH_FAILURES_PER_MIN, 10),
     allowedOrigins: parseOrigins(env.ALLOWED_ORIGINS),
+    contractMaxBytes: positiveInt(env.CONTRACT_MAX_BYTES, 20 * 1024 * 1024),
   };
 }
 
