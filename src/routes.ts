@@ -15,6 +15,7 @@ import * as presence from "./presence/routes";
 import { privacyRoutes } from "./privacy/routes";
 import * as rooms from "./rooms/routes";
 import { settlementRoutes } from "./settlements/routes";
+import { telbankRoutes } from "./telbank/routes";
 import * as vouchers from "./vouchers/routes";
 
 /** All API routes except the documentation routes. */
@@ -41,6 +42,7 @@ export const apiRoutes: readonly AnyRoute[] = [
   ...legalRoutes,
   ...manifestRoutes,
   ...telemetryRoutes,
+  ...telbankRoutes,
   // Admin (bearer ADMIN_TOKEN).
   ...settlementRoutes,
   ...monitoringRoutes,

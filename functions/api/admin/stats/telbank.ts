@@ -1,0 +1,4 @@
+import { pagesFunction } from "../../../../src/http/app";
+import { statsTelbank } from "../../../../src/telbank/stats";
+
+export const onRequestGet = pagesFunction(statsTelbank);

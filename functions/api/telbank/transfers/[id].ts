@@ -1,0 +1,4 @@
+import { pagesFunction } from "../../../../src/http/app";
+import { transfer } from "../../../../src/telbank/routes";
+
+export const onRequestGet = pagesFunction(transfer);
