@@ -806,6 +806,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/contracts/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload a document (multipart/form-data: file, voucherId?, roomId?, name?, actorId? = the caller). PDF, PNG, JPEG or UTF-8 text by its bytes; streamed into R2 with its SHA-256. */
+        post: operations["contracts.upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/contracts/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Documents the caller may see (created, or linked to an object it is a party of), newest first; filters ANDed. */
+        get: operations["contracts.list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/contracts/{id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The document's bytes, streamed (Content-Type, Content-Length, ETag and Digest = its SHA-256, attachment; single byte ranges → 206). */
+        get: operations["contracts.download"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/contracts/{id}/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Attach a document to a voucher, a room or a mortgage object (body names exactly one), in a role. The caller must see the document and be a party of the target. */
+        post: operations["contracts.link"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/contracts/{id}/links/{linkId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a link. Allowed to the document's creator, the link's creator, and a party of the linked object. */
+        delete: operations["contracts.unlink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/manifest/submit": {
         parameters: {
             query?: never;
@@ -868,6 +953,92 @@ export interface paths {
         put?: never;
         /** Portal telemetry: one item or an array of up to 50 ({type, path?, actorUid?, meta?}); anonymous allowed; 300 requests per minute and caller. */
         post: operations["telemetry.ingest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/telbank/transfers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's transfers, newest first, cursor-paginated; filters walletAddress (exact) and direction. IBANs masked. */
+        get: operations["telbank.transfer.list"];
+        put?: never;
+        /** Log a fiat↔crypto transfer of the caller: the crypto amount exact (decimal string, at most the asset's decimals), the wallet address checked for its network, an IBAN by mod-97; one batch with its event and the transfer.logged fee. */
+        post: operations["telbank.transfer.create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/telbank/transfers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the caller's transfers (account unmasked). */
+        get: operations["telbank.transfer.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/telbank/transfers/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The owner marks a logged transfer settled or failed (once; both are final). */
+        post: operations["telbank.transfer.status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/telbank/transfers/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The admin marks any logged transfer settled or failed (once; both are final). */
+        post: operations["admin.telbank.transfer.status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/stats/telbank": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Telbank transfers per UTC day × direction × network of [from, to) (default: the last 30 days, at most 366): counts (all, settled, failed), exact fiat volumes per currency and exact crypto volumes per symbol, with totals per direction. */
+        get: operations["admin.stats.telbank"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1171,7 +1342,7 @@ export interface components {
          * @description every error code of the API (each operation lists, per status, the ones it can answer with)
          * @enum {string}
          */
-        ErrorCode: "admin_not_configured" | "admin_unauthorized" | "application_closed" | "application_exists" | "application_not_found" | "bad_origin" | "bad_room_id" | "bad_settlement_id" | "bad_uid" | "body_too_large" | "booking_not_found" | "concurrent_update" | "content_type_mismatch" | "contract_not_found" | "contract_not_signed" | "currency_mismatch" | "document_not_found" | "effective_rate_mismatch" | "empty_file" | "expected_multipart" | "fee_not_found" | "file_required" | "file_too_large" | "holder_mismatch" | "idempotency_key_reused" | "idempotency_request_in_flight" | "integrity_failed" | "internal_error" | "invalid_cursor" | "invalid_encoding" | "invalid_idempotency_key" | "invalid_json" | "invalid_multipart" | "invalid_notary" | "invalid_period" | "invalid_range" | "invalid_session" | "invalid_signature" | "invalid_slot" | "invalid_terms" | "invalid_ticket" | "invalid_transition" | "invalid_validity" | "lease_lost" | "link_exists" | "link_expired" | "link_from_future" | "link_not_found" | "link_replayed" | "loan_exceeds_application" | "loan_exceeds_need" | "method_not_allowed" | "not_allowed" | "not_borrower" | "not_configured" | "not_found" | "not_holder" | "not_issuer" | "not_lender" | "not_notary" | "not_transferable" | "offer_exists" | "offer_expired" | "offer_not_found" | "offer_not_yet_valid" | "own_capital_exceeds_price" | "party_not_found" | "payment_too_low" | "property_exists" | "property_not_found" | "range_not_satisfiable" | "rate_above_max" | "rate_limited" | "reconciliation_failed" | "room_erasure_failed" | "room_full" | "room_not_found" | "room_unavailable" | "run_in_progress" | "same_holder" | "self_invite" | "session_revoked" | "settlement_not_found" | "slot_in_past" | "slot_taken" | "storage_not_configured" | "thinker_mismatch" | "thinker_not_found" | "ticket_room_mismatch" | "tranche_exceeds_loan" | "tranche_exists" | "tranche_expired" | "tranche_not_found" | "tranche_not_yet_valid" | "uid_mismatch" | "unauthenticated" | "unknown_lender" | "unknown_template" | "unsupported_media_type" | "upgrade_required" | "validation_failed" | "version_conflict" | "voucher_already_booked" | "voucher_exists" | "voucher_not_found";
+        ErrorCode: "admin_not_configured" | "admin_unauthorized" | "application_closed" | "application_exists" | "application_not_found" | "bad_origin" | "bad_room_id" | "bad_settlement_id" | "bad_uid" | "body_too_large" | "booking_not_found" | "concurrent_update" | "content_type_mismatch" | "contract_not_found" | "contract_not_signed" | "currency_mismatch" | "document_not_found" | "effective_rate_mismatch" | "empty_file" | "expected_multipart" | "fee_not_found" | "file_required" | "file_too_large" | "holder_mismatch" | "idempotency_key_reused" | "idempotency_request_in_flight" | "integrity_failed" | "internal_error" | "invalid_cursor" | "invalid_encoding" | "invalid_idempotency_key" | "invalid_json" | "invalid_multipart" | "invalid_notary" | "invalid_period" | "invalid_range" | "invalid_session" | "invalid_signature" | "invalid_slot" | "invalid_terms" | "invalid_ticket" | "invalid_transition" | "invalid_validity" | "lease_lost" | "link_exists" | "link_expired" | "link_from_future" | "link_not_found" | "link_replayed" | "link_target_not_found" | "loan_exceeds_application" | "loan_exceeds_need" | "method_not_allowed" | "not_allowed" | "not_borrower" | "not_configured" | "not_found" | "not_holder" | "not_issuer" | "not_lender" | "not_notary" | "not_transferable" | "offer_exists" | "offer_expired" | "offer_not_found" | "offer_not_yet_valid" | "own_capital_exceeds_price" | "party_not_found" | "payment_too_low" | "property_exists" | "property_not_found" | "range_not_satisfiable" | "rate_above_max" | "rate_limited" | "reconciliation_failed" | "room_erasure_failed" | "room_full" | "room_not_found" | "room_unavailable" | "run_in_progress" | "same_holder" | "self_invite" | "session_revoked" | "settlement_not_found" | "slot_in_past" | "slot_taken" | "storage_not_configured" | "thinker_mismatch" | "thinker_not_found" | "ticket_room_mismatch" | "tranche_exceeds_loan" | "tranche_exists" | "tranche_expired" | "tranche_not_found" | "tranche_not_yet_valid" | "transfer_not_found" | "uid_mismatch" | "unauthenticated" | "unknown_lender" | "unknown_template" | "unsupported_media_type" | "upgrade_required" | "validation_failed" | "version_conflict" | "voucher_already_booked" | "voucher_exists" | "voucher_not_found";
         ApiError: {
             /** @constant */
             ok: false;
@@ -14497,6 +14668,1304 @@ export interface operations {
             };
         };
     };
+    "contracts.upload": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description multipart/form-data, streamed; the file at most CONTRACT_MAX_BYTES (default 20 MiB) */
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description PDF, PNG, JPEG or UTF-8 text, by its bytes
+                     */
+                    file: string;
+                    voucherId?: string;
+                    roomId?: string;
+                    name?: string;
+                    /** @description the caller's own uid, if sent */
+                    actorId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        contract: {
+                            id: string;
+                            name: string;
+                            mimeType: string;
+                            byteSize: number;
+                            storageUrl: string;
+                            hashSha256: string;
+                            createdBy: string;
+                            createdAt: string;
+                            downloadUrl: string;
+                        };
+                        linkId: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: `empty_file` the file has no bytes; `expected_multipart` the upload is not sent as `multipart/form-data` with a boundary; `file_required` the multipart body has no `file` part with a file name; `invalid_encoding` a text field is not UTF-8; `invalid_multipart` the multipart body is malformed (boundary, part headers, too many parts); `validation_failed` unknown, repeated or invalid field */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "empty_file" | "expected_multipart" | "file_required" | "invalid_encoding" | "invalid_multipart" | "validation_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `invalid_session` the session token is malformed, forged, from an unknown key or expired; `session_revoked` the session was revoked; verify a new link; `unauthenticated` a verified session is required (POST /api/presence/verify) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_session" | "session_revoked" | "unauthenticated";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `not_allowed` the caller is not a party of the named voucher or room; `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "bad_origin" | "not_allowed" | "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Not Found: `link_target_not_found` the named voucher or room does not exist */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "link_target_not_found";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Content Too Large: `file_too_large` the file exceeds `CONTRACT_MAX_BYTES` (`details.maxBytes`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "file_too_large";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `content_type_mismatch` the part's declared content type differs from what its bytes are (`details` names both); `unsupported_media_type` the bytes are not PDF, PNG, JPEG or UTF-8 text */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "content_type_mismatch" | "unsupported_media_type";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured; `storage_not_configured` the document bucket (`CONTRACTS` R2 binding) is not bound */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured" | "storage_not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "contracts.list": {
+        parameters: {
+            query?: {
+                voucherId?: string;
+                roomId?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: {
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        items: {
+                            id: string;
+                            name: string;
+                            mimeType: string;
+                            byteSize: number;
+                            storageUrl: string;
+                            hashSha256: string;
+                            createdBy: string;
+                            createdAt: string;
+                            downloadUrl: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_cursor` `cursor` is not a `nextCursor` of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_cursor" | "validation_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `invalid_session` the session token is malformed, forged, from an unknown key or expired; `session_revoked` the session was revoked; verify a new link; `unauthenticated` a verified session is required (POST /api/presence/verify) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_session" | "session_revoked" | "unauthenticated";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "contracts.download": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path: {
+                /** @description object id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the document's bytes, with ETag and Digest (its SHA-256) and Content-Disposition: attachment */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "text/plain": string;
+                };
+            };
+            /** @description the requested byte range (Content-Range) */
+            206: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "text/plain": string;
+                };
+            };
+            /** @description Unauthorized: `invalid_session` the session token is malformed, forged, from an unknown key or expired; `session_revoked` the session was revoked; verify a new link; `unauthenticated` a verified session is required (POST /api/presence/verify) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_session" | "session_revoked" | "unauthenticated";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Not Found: `document_not_found` no such document among those the caller may see */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "document_not_found";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Conflict: `integrity_failed` the stored object no longer matches the document's SHA-256; it is not served */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "integrity_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Error: `range_not_satisfiable` the `Range` lies outside the document (`Content-Range` gives its size) */
+            416: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "range_not_satisfiable";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured; `storage_not_configured` the document bucket (`CONTRACTS` R2 binding) is not bound */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured" | "storage_not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "contracts.link": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1-255 visible ASCII chars; the response is stored and replayed for 7 days */
+                "Idempotency-Key"?: string;
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path: {
+                /** @description object id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON, at most 32768 bytes */
+        requestBody: {
+            content: {
+                "application/json": {
+                    voucherId?: string;
+                    roomId?: string;
+                    mortgage?: {
+                        /** @enum {string} */
+                        object: "property" | "application" | "offer" | "contract" | "tranche";
+                        id: string;
+                    };
+                    /** @enum {string} */
+                    role: "primary" | "annex" | "offer" | "application";
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        link: {
+                            id: string;
+                            contractId: string;
+                            subjectType: string;
+                            subjectId: string;
+                            role: string;
+                            createdBy: string;
+                            createdAt: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_encoding` the body is not UTF-8, or a string holds a lone surrogate; `invalid_idempotency_key` `Idempotency-Key` is not 1-255 visible ASCII characters; `invalid_json` the body is not JSON; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_encoding" | "invalid_idempotency_key" | "invalid_json" | "validation_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `invalid_session` the session token is malformed, forged, from an unknown key or expired; `session_revoked` the session was revoked; verify a new link; `unauthenticated` a verified session is required (POST /api/presence/verify) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_session" | "session_revoked" | "unauthenticated";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `not_allowed` the caller is not a party of the target; `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "bad_origin" | "not_allowed" | "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Not Found: `document_not_found` no such document among those the caller may see; `link_target_not_found` the voucher, room or mortgage object to link to does not exist */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "document_not_found" | "link_target_not_found";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Conflict: `idempotency_request_in_flight` a request with this `Idempotency-Key` is still running; retry later; `link_exists` the document is already linked to this object */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "idempotency_request_in_flight" | "link_exists";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Content Too Large: `body_too_large` the body exceeds 32 KiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "body_too_large";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Content: `idempotency_key_reused` this `Idempotency-Key` was used with a different body */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "idempotency_key_reused";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "contracts.unlink": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path: {
+                /** @description object id */
+                id: string;
+                /** @description linkId */
+                linkId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        removed: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `invalid_session` the session token is malformed, forged, from an unknown key or expired; `session_revoked` the session was revoked; verify a new link; `unauthenticated` a verified session is required (POST /api/presence/verify) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_session" | "session_revoked" | "unauthenticated";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `not_allowed` the caller is neither creator nor party of the linked object; `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "bad_origin" | "not_allowed" | "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Not Found: `document_not_found` no such document among those the caller may see; `link_not_found` no such link on this document */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "document_not_found" | "link_not_found";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
     "manifest.submit": {
         parameters: {
             query?: never;
@@ -15296,6 +16765,1715 @@ export interface operations {
                          * @enum {string}
                          */
                         code: "not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "telbank.transfer.list": {
+        parameters: {
+            query?: {
+                walletAddress?: string;
+                direction?: "in" | "out";
+                limit?: string;
+                cursor?: string;
+            };
+            header?: {
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        items: {
+                            id: string;
+                            /** @enum {string} */
+                            direction: "in" | "out";
+                            label: string | null;
+                            walletAddress: string | null;
+                            network: string | null;
+                            /** @description Exact decimal of the asset's unit, e.g. "1.5" (parse with a decimal library, never a float). */
+                            cryptoAmount: string;
+                            /** @description The amount in base units (wei, satoshi…), a canonical base-10 integer. */
+                            cryptoUnits: string;
+                            cryptoDecimals: number;
+                            cryptoSymbol: string;
+                            /** @description Minor units of fiatCurrency. */
+                            fiatAmount: number;
+                            fiatCurrency: string;
+                            /** @description IBANs are masked in lists. */
+                            externalAccount: string | null;
+                            meta: {
+                                [key: string]: unknown;
+                            };
+                            /** @enum {string} */
+                            status: "logged" | "settled" | "failed";
+                            statusChangedAt: string | null;
+                            statusReason: string | null;
+                            ownerUid: string;
+                            createdAt: string;
+                            updatedAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_cursor` not a nextCursor of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_cursor" | "validation_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `invalid_session` the session token is malformed, forged, from an unknown key or expired; `session_revoked` the session was revoked; verify a new link; `unauthenticated` a verified session is required (POST /api/presence/verify) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_session" | "session_revoked" | "unauthenticated";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "telbank.transfer.create": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1-255 visible ASCII chars; the response is stored and replayed for 7 days */
+                "Idempotency-Key"?: string;
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON, at most 32768 bytes */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    direction: "in" | "out";
+                    walletAddress?: string | "" | null;
+                    network?: string | "" | null;
+                    cryptoAmount: string | number;
+                    cryptoSymbol: string;
+                    fiatAmount: number;
+                    fiatCurrency: string;
+                    externalAccount?: string | "" | null;
+                    label?: string;
+                    meta?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        transfer: {
+                            id: string;
+                            /** @enum {string} */
+                            direction: "in" | "out";
+                            label: string | null;
+                            walletAddress: string | null;
+                            network: string | null;
+                            /** @description Exact decimal of the asset's unit, e.g. "1.5" (parse with a decimal library, never a float). */
+                            cryptoAmount: string;
+                            /** @description The amount in base units (wei, satoshi…), a canonical base-10 integer. */
+                            cryptoUnits: string;
+                            cryptoDecimals: number;
+                            cryptoSymbol: string;
+                            /** @description Minor units of fiatCurrency. */
+                            fiatAmount: number;
+                            fiatCurrency: string;
+                            /** @description IBANs are masked in lists. */
+                            externalAccount: string | null;
+                            meta: {
+                                [key: string]: unknown;
+                            };
+                            /** @enum {string} */
+                            status: "logged" | "settled" | "failed";
+                            statusChangedAt: string | null;
+                            statusReason: string | null;
+                            ownerUid: string;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_encoding` the body is not UTF-8, or a string holds a lone surrogate; `invalid_idempotency_key` `Idempotency-Key` is not 1-255 visible ASCII characters; `invalid_json` the body is not JSON; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_encoding" | "invalid_idempotency_key" | "invalid_json" | "validation_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `invalid_session` the session token is malformed, forged, from an unknown key or expired; `session_revoked` the session was revoked; verify a new link; `unauthenticated` a verified session is required (POST /api/presence/verify) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_session" | "session_revoked" | "unauthenticated";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "bad_origin" | "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Conflict: `idempotency_request_in_flight` a request with this `Idempotency-Key` is still running; retry later */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "idempotency_request_in_flight";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Content Too Large: `body_too_large` the body exceeds 32 KiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "body_too_large";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Content: `idempotency_key_reused` this `Idempotency-Key` was used with a different body */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "idempotency_key_reused";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "telbank.transfer.get": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path: {
+                /** @description object id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        transfer: {
+                            id: string;
+                            /** @enum {string} */
+                            direction: "in" | "out";
+                            label: string | null;
+                            walletAddress: string | null;
+                            network: string | null;
+                            /** @description Exact decimal of the asset's unit, e.g. "1.5" (parse with a decimal library, never a float). */
+                            cryptoAmount: string;
+                            /** @description The amount in base units (wei, satoshi…), a canonical base-10 integer. */
+                            cryptoUnits: string;
+                            cryptoDecimals: number;
+                            cryptoSymbol: string;
+                            /** @description Minor units of fiatCurrency. */
+                            fiatAmount: number;
+                            fiatCurrency: string;
+                            /** @description IBANs are masked in lists. */
+                            externalAccount: string | null;
+                            meta: {
+                                [key: string]: unknown;
+                            };
+                            /** @enum {string} */
+                            status: "logged" | "settled" | "failed";
+                            statusChangedAt: string | null;
+                            statusReason: string | null;
+                            ownerUid: string;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `invalid_session` the session token is malformed, forged, from an unknown key or expired; `session_revoked` the session was revoked; verify a new link; `unauthenticated` a verified session is required (POST /api/presence/verify) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_session" | "session_revoked" | "unauthenticated";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Not Found: `transfer_not_found` no such transfer among the caller's */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "transfer_not_found";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "telbank.transfer.status": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1-255 visible ASCII chars; the response is stored and replayed for 7 days */
+                "Idempotency-Key"?: string;
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path: {
+                /** @description object id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON, at most 32768 bytes */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    status: "logged" | "settled" | "failed";
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        transfer: {
+                            id: string;
+                            /** @enum {string} */
+                            direction: "in" | "out";
+                            label: string | null;
+                            walletAddress: string | null;
+                            network: string | null;
+                            /** @description Exact decimal of the asset's unit, e.g. "1.5" (parse with a decimal library, never a float). */
+                            cryptoAmount: string;
+                            /** @description The amount in base units (wei, satoshi…), a canonical base-10 integer. */
+                            cryptoUnits: string;
+                            cryptoDecimals: number;
+                            cryptoSymbol: string;
+                            /** @description Minor units of fiatCurrency. */
+                            fiatAmount: number;
+                            fiatCurrency: string;
+                            /** @description IBANs are masked in lists. */
+                            externalAccount: string | null;
+                            meta: {
+                                [key: string]: unknown;
+                            };
+                            /** @enum {string} */
+                            status: "logged" | "settled" | "failed";
+                            statusChangedAt: string | null;
+                            statusReason: string | null;
+                            ownerUid: string;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_encoding` the body is not UTF-8, or a string holds a lone surrogate; `invalid_idempotency_key` `Idempotency-Key` is not 1-255 visible ASCII characters; `invalid_json` the body is not JSON; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_encoding" | "invalid_idempotency_key" | "invalid_json" | "validation_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `invalid_session` the session token is malformed, forged, from an unknown key or expired; `session_revoked` the session was revoked; verify a new link; `unauthenticated` a verified session is required (POST /api/presence/verify) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_session" | "session_revoked" | "unauthenticated";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "bad_origin" | "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Not Found: `transfer_not_found` no such transfer among the caller's */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "transfer_not_found";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Conflict: `concurrent_update` the transfer changed while the request ran; retry; `idempotency_request_in_flight` a request with this `Idempotency-Key` is still running; retry later; `invalid_transition` the status does not allow this change ({from, to} in details) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "concurrent_update" | "idempotency_request_in_flight" | "invalid_transition";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Content Too Large: `body_too_large` the body exceeds 32 KiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "body_too_large";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Content: `idempotency_key_reused` this `Idempotency-Key` was used with a different body */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "idempotency_key_reused";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "admin.telbank.transfer.status": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1-255 visible ASCII chars; the response is stored and replayed for 7 days */
+                "Idempotency-Key"?: string;
+                /** @description a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path: {
+                /** @description object id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON, at most 32768 bytes */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    status: "logged" | "settled" | "failed";
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        transfer: {
+                            id: string;
+                            /** @enum {string} */
+                            direction: "in" | "out";
+                            label: string | null;
+                            walletAddress: string | null;
+                            network: string | null;
+                            /** @description Exact decimal of the asset's unit, e.g. "1.5" (parse with a decimal library, never a float). */
+                            cryptoAmount: string;
+                            /** @description The amount in base units (wei, satoshi…), a canonical base-10 integer. */
+                            cryptoUnits: string;
+                            cryptoDecimals: number;
+                            cryptoSymbol: string;
+                            /** @description Minor units of fiatCurrency. */
+                            fiatAmount: number;
+                            fiatCurrency: string;
+                            /** @description IBANs are masked in lists. */
+                            externalAccount: string | null;
+                            meta: {
+                                [key: string]: unknown;
+                            };
+                            /** @enum {string} */
+                            status: "logged" | "settled" | "failed";
+                            statusChangedAt: string | null;
+                            statusReason: string | null;
+                            ownerUid: string;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_encoding` the body is not UTF-8, or a string holds a lone surrogate; `invalid_idempotency_key` `Idempotency-Key` is not 1-255 visible ASCII characters; `invalid_json` the body is not JSON; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_encoding" | "invalid_idempotency_key" | "invalid_json" | "validation_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `admin_unauthorized` the admin bearer token is missing or wrong */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "admin_unauthorized";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Not Found: `transfer_not_found` no such transfer among the caller's */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "transfer_not_found";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Conflict: `concurrent_update` the transfer changed while the request ran; retry; `idempotency_request_in_flight` a request with this `Idempotency-Key` is still running; retry later; `invalid_transition` the status does not allow this change ({from, to} in details) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "concurrent_update" | "idempotency_request_in_flight" | "invalid_transition";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Content Too Large: `body_too_large` the body exceeds 32 KiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "body_too_large";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Content: `idempotency_key_reused` this `Idempotency-Key` was used with a different body */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "idempotency_key_reused";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "admin_not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "admin.stats.telbank": {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: {
+                /** @description a uid claim of the original clients; on admin routes only "admin" passes (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        from: string;
+                        to: string;
+                        fiat: {
+                            day: string;
+                            /** @enum {string} */
+                            direction: "in" | "out";
+                            network: string | null;
+                            count: number;
+                            settled: number;
+                            failed: number;
+                            currency: string;
+                            /** @description Minor units as a base-10 integer string, exact beyond 2^53 (parse with BigInt). */
+                            volume: string;
+                        }[];
+                        crypto: {
+                            day: string;
+                            /** @enum {string} */
+                            direction: "in" | "out";
+                            network: string | null;
+                            count: number;
+                            settled: number;
+                            failed: number;
+                            symbol: string;
+                            decimals: number;
+                            /** @description Exact total in base units (parse with BigInt). */
+                            units: string;
+                            /** @description The same total as a decimal of the asset's unit. */
+                            amount: string;
+                        }[];
+                        totals: {
+                            fiat: {
+                                /** @enum {string} */
+                                direction: "in" | "out";
+                                count: number;
+                                settled: number;
+                                failed: number;
+                                currency: string;
+                                /** @description Minor units as a base-10 integer string, exact beyond 2^53 (parse with BigInt). */
+                                volume: string;
+                            }[];
+                            crypto: {
+                                /** @enum {string} */
+                                direction: "in" | "out";
+                                count: number;
+                                settled: number;
+                                failed: number;
+                                symbol: string;
+                                decimals: number;
+                                /** @description Exact total in base units (parse with BigInt). */
+                                units: string;
+                                /** @description The same total as a decimal of the asset's unit. */
+                                amount: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_range` from ≥ to, or more than 366 days; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_range" | "validation_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `admin_unauthorized` the admin bearer token is missing or wrong */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "admin_unauthorized";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "admin_not_configured";
                         /** @description what a client may act on: field issues, {from, to} of a refused transition… */
                         details?: unknown;
                         /** @description the X-Request-Id of this request */

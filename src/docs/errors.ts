@@ -176,6 +176,7 @@ export const ERROR_CODES = {
   },
   document_not_found: { status: 404, description: "no such document among those the caller may see" },
   link_not_found: { status: 404, description: "no such link on this document" },
+  link_target_not_found: { status: 404, description: "the voucher, room or mortgage object to link to does not exist" },
   link_exists: { status: 409, description: "the document is already linked to this object" },
   integrity_failed: { status: 409, description: "the stored object no longer matches the document's SHA-256; it is not served" },
   range_not_satisfiable: { status: 416, description: "the `Range` lies outside the document (`Content-Range` gives its size)" },

@@ -10,6 +10,7 @@ import * as z from "zod";
 import { MAX_BODY_BYTES } from "../http/body";
 import { type AnyRoute, type HandlerResult, defineRoute } from "../http/route";
 import { apiRoutes } from "../routes";
+import { DOCUMENT_TYPES } from "../legal/sniff";
 import { ERROR_CODES, type RouteError, routeErrors } from "./errors";
 import { type DocsPageInput, renderDocsPage } from "./page";
 
@@ -63,6 +64,28 @@ export const errorEnvelope = (codes: readonly string[]): JsonSchema =>
 const header = (name: string) => ({ $ref: `#/components/headers/${name}` });
 const json = (schema: JsonSchema) => ({ "application/json": { schema } });
 
+/** The legal hub's upload: a multipart form streamed by its handler (not a JSON body). */
+const UPLOAD_BODY = {
+  required: true,
+  description: "multipart/form-data, streamed; the file at most CONTRACT_MAX_BYTES (default 20 MiB)",
+  content: {
+    "multipart/form-data": {
+      schema: {
+        type: "object",
+        required: ["file"],
+        additionalProperties: false,
+        properties: {
+          file: { type: "string", format: "binary", description: "PDF, PNG, JPEG or UTF-8 text, by its bytes" },
+          voucherId: { type: "string", maxLength: 200 },
+          roomId: { type: "string", maxLength: 200 },
+          name: { type: "string", maxLength: 200 },
+          actorId: { type: "string", description: "the caller's own uid, if sent" },
+        },
+      },
+    },
+  },
+};
+
 /**
  * Success responses of routes whose success is not (only) one JSON body of their `response`
  * schema: WebSocket upgrades, CSV, the HTML page, and health's 503 with the same body.
@@ -85,6 +108,13 @@ function successResponses(r: AnyRoute): Record<string, Record<string, unknown>> 
       return { "200": ok("CSV, one settlement per line after the header line", { "text/csv": { schema: { type: "string" } } }) };
     case "docs.page":
       return { "200": ok("the HTML reference", { "text/html": { schema: { type: "string" } } }) };
+    case "contracts.download": {
+      const bytes = Object.fromEntries(DOCUMENT_TYPES.map((t) => [t, { schema: { type: "string", format: "binary" } }]));
+      return {
+        "200": ok("the document's bytes, with ETag and Digest (its SHA-256) and Content-Disposition: attachment", bytes),
+        "206": ok("the requested byte range (Content-Range)", bytes),
+      };
+    }
   }
   // A route without a response schema documents an unconstrained body (the contract tests refuse that).
   const body = r.response ? jsonSchema(r.response, "output") : {};
@@ -210,7 +240,9 @@ function operation(r: AnyRoute): Record<string, unknown> {
             content: json(jsonSchema(r.body, "input")),
           },
         }
-      : {}),
+      : r.id === "contracts.upload"
+        ? { requestBody: UPLOAD_BODY }
+        : {}),
     responses: { ...success, ...errors },
   };
 }

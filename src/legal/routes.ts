@@ -64,8 +64,7 @@ export const upload = defineRoute({
     file_too_large: "413",
     unsupported_media_type: "415 the bytes are not PDF, PNG, JPEG or UTF-8 text",
     content_type_mismatch: "415",
-    voucher_not_found: "404",
-    room_not_found: "404",
+    link_target_not_found: "404 the named voucher or room does not exist",
     not_allowed: "403 the caller is not a party of the named voucher or room",
     storage_not_configured: "503",
   },
@@ -178,7 +177,7 @@ export const link = defineRoute({
   response: z.object({ ok, link: LinkOut }),
   errors: {
     ...NOT_FOUND,
-    subject_not_found: "404 the target object does not exist",
+    link_target_not_found: "404",
     not_allowed: "403 the caller is not a party of the target",
     link_exists: "409",
   },
@@ -196,7 +195,7 @@ export const link = defineRoute({
       })
       .from(sql`(SELECT 1)`)
       .get();
-    if (!target?.exists) throw notFound("subject_not_found", `no such ${s.type.replace("_", " ")}`);
+    if (!target?.exists) throw notFound("link_target_not_found", `no such ${s.type.replace("_", " ")}`);
     if (!target.party) throw forbidden("not_allowed", "only a party of the target may attach documents to it");
     const linkId = newId("cl", now);
     const out = { id: linkId, contractId: doc.id, subjectType: s.type, subjectId: s.id, role: ctx.body.role, createdBy: caller };

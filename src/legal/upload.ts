@@ -155,7 +155,7 @@ async function commitUpload(
       })
       .from(sql`(SELECT 1)`)
       .get();
-    if (!row?.exists) throw notFound(`${t.type}_not_found`, `no such ${t.type}`);
+    if (!row?.exists) throw notFound("link_target_not_found", `no such ${t.type}`);
     if (!row.party) throw forbidden("not_allowed", `only a party of the ${t.type} may attach documents to it`);
   }
   const stmts = [

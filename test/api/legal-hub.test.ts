@@ -324,7 +324,7 @@ describe("GET /api/contracts/list and links", () => {
       404,
     );
     expect((await json(path, { session: issuer.session, body: { voucherId: "v-nope", role: "annex" } })).body.code).toBe(
-      "subject_not_found",
+      "link_target_not_found",
     );
     expect((await json(path, { session: issuer.session, body: { role: "annex" } })).status).toBe(400);
     // A stranger's own voucher: the document's creator is no party there.
