@@ -14,7 +14,9 @@ import { changeTransferStatus, getTransfer, logTransfer, transferNotFound } from
 import { addressSpellings } from "./addresses";
 import { TransferOut, toTransfer } from "./model";
 import { TransferBody, TransferListQuery, TransferStatusBody } from "./schemas";
-import { statsTelbank } from "./stats";
+import { MinorTotal } from "../money/totals";
+import { InstantParam, resolveRange } from "../monitoring/time";
+import { telbankStats } from "./stats";
 
 const ok = z.literal(true);
 const NOT_FOUND = { transfer_not_found: "404 no such transfer among the caller's" };
@@ -106,6 +108,49 @@ export const adminTransferStatus = defineRoute({
   response: z.object({ ok, transfer: TransferOut }),
   errors: { admin_not_configured: "503 ADMIN_TOKEN unset", admin_unauthorized: "401", ...STATUS_ERRORS },
   handler: (ctx) => changeTransferStatus(ctx, transferId(ctx.params)),
+});
+
+const CountsOut = { count: z.number().int(), settled: z.number().int(), failed: z.number().int() };
+const FiatOut = { ...CountsOut, currency: z.string(), volume: MinorTotal };
+const CryptoOut = {
+  ...CountsOut,
+  symbol: z.string(),
+  decimals: z.number().int(),
+  units: z
+    .string()
+    .regex(/^(0|[1-9][0-9]*)$/)
+    .describe("Exact total in base units (parse with BigInt)."),
+  amount: z.string().describe("The same total as a decimal of the asset's unit."),
+};
+const Key = { day: z.string(), direction: z.enum(["in", "out"]), network: z.string().nullable() };
+
+export const statsTelbank = defineRoute({
+  id: "admin.stats.telbank",
+  method: "GET",
+  path: "/api/admin/stats/telbank",
+  tag: "admin",
+  summary:
+    "Telbank transfers per UTC day × direction × network of [from, to) (default: the last 30 days, at most 366): counts (all, settled, failed), exact fiat volumes per currency and exact crypto volumes per symbol, with totals per direction.",
+  auth: "admin",
+  access: "read",
+  query: z.strictObject({ from: InstantParam.optional(), to: InstantParam.optional() }),
+  response: z.object({
+    ok: z.literal(true),
+    from: z.string(),
+    to: z.string(),
+    fiat: z.array(z.object({ ...Key, ...FiatOut })),
+    crypto: z.array(z.object({ ...Key, ...CryptoOut })),
+    totals: z.object({
+      fiat: z.array(z.object({ direction: z.enum(["in", "out"]), ...FiatOut })),
+      crypto: z.array(z.object({ direction: z.enum(["in", "out"]), ...CryptoOut })),
+    }),
+  }),
+  errors: {
+    admin_not_configured: "503 ADMIN_TOKEN unset",
+    admin_unauthorized: "401",
+    invalid_range: "400 from ≥ to, or more than 366 days",
+  },
+  handler: async (ctx) => ({ body: await telbankStats(ctx.db, resolveRange(ctx.query, ctx.now)) }),
 });
 
 /** Every telbank route, for the registry in `src/routes.ts`. */

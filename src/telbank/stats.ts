@@ -11,11 +11,9 @@
  * @module
  */
 import { type SQL, sql } from "drizzle-orm";
-import * as z from "zod";
 import { type Db, rawBatch } from "../db/client";
-import { defineRoute } from "../http/route";
-import { MinorTotal, exactSumSql, joinExactSum, minorTotal } from "../money/totals";
-import { DAY_MS, InstantParam, type Range, dayKey, resolveRange } from "../monitoring/time";
+import { exactSumSql, joinExactSum, minorTotal } from "../money/totals";
+import { DAY_MS, type Range, dayKey } from "../monitoring/time";
 import { formatAmount } from "./amounts";
 
 const PER_DAY = sql.raw(String(DAY_MS));
@@ -130,46 +128,3 @@ export async function telbankStats(db: Db, range: Range) {
     },
   };
 }
-
-const CountsOut = { count: z.number().int(), settled: z.number().int(), failed: z.number().int() };
-const FiatOut = { ...CountsOut, currency: z.string(), volume: MinorTotal };
-const CryptoOut = {
-  ...CountsOut,
-  symbol: z.string(),
-  decimals: z.number().int(),
-  units: z
-    .string()
-    .regex(/^(0|[1-9][0-9]*)$/)
-    .describe("Exact total in base units (parse with BigInt)."),
-  amount: z.string().describe("The same total as a decimal of the asset's unit."),
-};
-const Key = { day: z.string(), direction: z.enum(["in", "out"]), network: z.string().nullable() };
-
-export const statsTelbank = defineRoute({
-  id: "admin.stats.telbank",
-  method: "GET",
-  path: "/api/admin/stats/telbank",
-  tag: "admin",
-  summary:
-    "Telbank transfers per UTC day × direction × network of [from, to) (default: the last 30 days, at most 366): counts (all, settled, failed), exact fiat volumes per currency and exact crypto volumes per symbol, with totals per direction.",
-  auth: "admin",
-  access: "read",
-  query: z.strictObject({ from: InstantParam.optional(), to: InstantParam.optional() }),
-  response: z.object({
-    ok: z.literal(true),
-    from: z.string(),
-    to: z.string(),
-    fiat: z.array(z.object({ ...Key, ...FiatOut })),
-    crypto: z.array(z.object({ ...Key, ...CryptoOut })),
-    totals: z.object({
-      fiat: z.array(z.object({ direction: z.enum(["in", "out"]), ...FiatOut })),
-      crypto: z.array(z.object({ direction: z.enum(["in", "out"]), ...CryptoOut })),
-    }),
-  }),
-  errors: {
-    admin_not_configured: "503 ADMIN_TOKEN unset",
-    admin_unauthorized: "401",
-    invalid_range: "400 from ≥ to, or more than 366 days",
-  },
-  handler: async (ctx) => ({ body: await telbankStats(ctx.db, resolveRange(ctx.query, ctx.now)) }),
-});

@@ -47,6 +47,8 @@ const ADMIN_ROUTES = [
   "DELETE /api/admin/parties/:uid",
   "GET /api/admin/parties",
   "GET /api/admin/stats/mortgage",
+  "POST /api/admin/telbank/transfers/:id/status",
+  "GET /api/admin/stats/telbank",
 ] as const;
 type RouteKey = (typeof ADMIN_ROUTES)[number];
 
@@ -67,6 +69,7 @@ const seeded = {
   feeRatePpm: 0,
   victimUid: "",
   partyUid: "",
+  transferId: "",
 };
 
 /**
@@ -143,6 +146,15 @@ const REQUESTS: Record<RouteKey, () => { path: string; body?: unknown; junk: { p
     path: "/api/admin/stats/mortgage?from=2024-03-01&to=2024-03-05",
     junk: { path: "/api/admin/stats/mortgage?from=never" },
   }),
+  "POST /api/admin/telbank/transfers/:id/status": () => ({
+    path: `/api/admin/telbank/transfers/${seeded.transferId}/status`,
+    body: { status: "settled" },
+    junk: { path: "/api/admin/telbank/transfers/bad%20id!/status", body: { status: "gone", extra: 1 } },
+  }),
+  "GET /api/admin/stats/telbank": () => ({
+    path: "/api/admin/stats/telbank?from=2024-03-01&to=2024-03-05",
+    junk: { path: "/api/admin/stats/telbank?from=never" },
+  }),
 };
 
 const TOKEN = testEnv.ADMIN_TOKEN;
@@ -209,6 +221,14 @@ beforeAll(async () => {
   seeded.feeId = fee.id;
   seeded.feeVersion = fee.version;
   seeded.feeRatePpm = fee.ratePpm;
+
+  seeded.transferId = `in-${Date.now().toString(36).padStart(9, "0")}-adminauth`;
+  await testEnv.DB.prepare(
+    `INSERT INTO transfers (id, actor_uid, direction, crypto_amount, crypto_decimals, crypto_symbol, fiat_amount, fiat_currency,
+       status, created_at, updated_at) VALUES (?, ?, 'in', '1', 18, 'ETH', 100, 'EUR', 'logged', ?, ?)`,
+  )
+    .bind(seeded.transferId, victim.uid, day(3), day(3))
+    .run();
 });
 
 // ── the list is complete ────────────────────────────────────────────────────────────────────

@@ -1,4 +1,4 @@
 import { pagesFunction } from "../../../../src/http/app";
-import { statsTelbank } from "../../../../src/telbank/stats";
+import { statsTelbank } from "../../../../src/telbank/routes";
 
 export const onRequestGet = pagesFunction(statsTelbank);
