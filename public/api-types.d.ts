@@ -16247,6 +16247,10 @@ export interface operations {
                             meta: {
                                 [key: string]: unknown;
                             };
+                            reactions?: unknown;
+                            comments?: unknown;
+                            logoUrl?: string;
+                            identity?: unknown;
                             version: number;
                             createdAt: string;
                             updatedAt: string;

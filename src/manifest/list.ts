@@ -51,6 +51,10 @@ export function toPost(r: Row): z.output<typeof PostOut> {
     initials?: string;
     createdAt?: number;
     meta?: Record<string, unknown>;
+    reactions?: unknown;
+    comments?: unknown;
+    logoUrl?: string;
+    identity?: unknown;
   };
   return {
     clientId: r.clientId,
@@ -63,6 +67,10 @@ export function toPost(r: Row): z.output<typeof PostOut> {
     tags: b.tags ?? [],
     initials: b.initials ?? null,
     meta: b.meta ?? {},
+    ...(b.reactions !== undefined ? { reactions: b.reactions } : {}),
+    ...(b.comments !== undefined ? { comments: b.comments } : {}),
+    ...(b.logoUrl !== undefined ? { logoUrl: b.logoUrl } : {}),
+    ...(b.identity !== undefined ? { identity: b.identity } : {}),
     version: r.version,
     // The offline app's own creation time when it sent one: that is when the post was written.
     createdAt: new Date(b.createdAt ?? r.createdAt).toISOString(),

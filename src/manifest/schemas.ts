@@ -27,6 +27,14 @@ const ClientInstant = z.union([
   z.number().int().min(0).max(8_640_000_000_000_000),
 ]);
 
+/** Largest forum field (`reactions`, `comments`, `identity`) of a post, serialised. */
+export const MAX_FORUM_FIELD_BYTES = 4_096;
+
+/** Any JSON value that serialises to at most {@link MAX_FORUM_FIELD_BYTES} bytes. */
+const BoundedJson = z.unknown().refine((v) => v !== undefined && (JSON.stringify(v)?.length ?? 0) <= MAX_FORUM_FIELD_BYTES, {
+  message: `must serialise to at most ${MAX_FORUM_FIELD_BYTES} bytes`,
+});
+
 /**
  * One post of the offline export. `clientId` (or `id`, the offline forum's name) keys it under
  * the submitting author; `content` (or `body`) is its text. `baseVersion` is the server version
@@ -48,6 +56,11 @@ export const ManifestPost = z
     createdAt: ClientInstant.optional(),
     updatedAt: ClientInstant.optional(),
     baseVersion: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+    // The offline forum's own fields, kept as it sends them (bounded, opaque to the server).
+    reactions: BoundedJson.optional(),
+    comments: BoundedJson.optional(),
+    logoUrl: z.string().max(500).optional(),
+    identity: BoundedJson.optional(),
     meta: z
       .record(z.string(), z.unknown())
       .refine((o) => JSON.stringify(o).length <= MAX_POST_META_BYTES, {
@@ -115,6 +128,11 @@ export const PostOut = z.object({
   tags: z.array(z.string()),
   initials: z.string().nullable(),
   meta: z.record(z.string(), z.unknown()),
+  /** The forum's fields, present when the post carried them. */
+  reactions: z.unknown().optional(),
+  comments: z.unknown().optional(),
+  logoUrl: z.string().optional(),
+  identity: z.unknown().optional(),
   version: z.number().int(),
   createdAt: z.string(),
   updatedAt: z.string(),

@@ -69,6 +69,10 @@ export function storedBody(p: ManifestPostInput): Record<string, unknown> {
     initials: p.initials,
     createdAt: p.createdAt,
     meta: p.meta,
+    reactions: p.reactions,
+    comments: p.comments,
+    logoUrl: p.logoUrl,
+    identity: p.identity,
   };
 }
 

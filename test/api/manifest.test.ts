@@ -95,6 +95,7 @@ describe("POST /api/manifest/submit", () => {
         { id: "ok1", content: "duplicate in the same export" },
         { id: "big", content: "x".repeat(8_001) },
         { id: "unknown", content: "x", surprise: true },
+        { id: "heavy", content: "x", comments: ["c".repeat(4_100)] },
         "not an object",
         { id: "both", content: "a", body: "b" },
         { id: "ok2", body: "also fine", visibility: "private" },
@@ -109,6 +110,7 @@ describe("POST /api/manifest/submit", () => {
       ["ok1", "invalid"],
       ["big", "invalid"],
       ["unknown", "invalid"],
+      ["heavy", "invalid"],
       [null, "invalid"],
       ["both", "invalid"],
       ["ok2", "created"],
@@ -244,6 +246,32 @@ describe("GET /api/manifest/list", () => {
     expect(future.body.posts).toEqual([]);
     const past = await get(LIST, me, { author: me.uid, since: String(Date.now() - 60_000) });
     expect(past.body.posts).toHaveLength(7);
+  });
+
+  it("keeps the offline forum's own post fields and returns them", async () => {
+    const me = await login();
+    const forum = {
+      id: "forum-1",
+      title: "Aus dem Forum",
+      content: "Text",
+      createdAt: 1_767_261_600_000,
+      initials: "MK",
+      tags: ["hypothek"],
+      reactions: { like: 3 },
+      comments: [{ text: "Danke", initials: "AB" }],
+      logoUrl: "https://example.org/logo.png",
+    };
+    const res = await post(SUBMIT, me, exportOf([forum]));
+    expect(res.body.results[0]).toMatchObject({ status: "created" });
+    const listed = await get(LIST, null, { author: me.uid });
+    expect(listed.body.posts[0]).toMatchObject({
+      clientId: "forum-1",
+      reactions: { like: 3 },
+      comments: [{ text: "Danke", initials: "AB" }],
+      logoUrl: "https://example.org/logo.png",
+      createdAt: new Date(1_767_261_600_000).toISOString(),
+    });
+    expect(listed.body.posts[0]).not.toHaveProperty("identity");
   });
 
   it("refuses a forged cursor and bad filters", async () => {
