@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import * as z from "zod";
 import { abortUnlessChanged, isGuardAbort } from "../db/client";
 import { newId } from "../db/ids";
@@ -124,12 +124,25 @@ export async function uploadDocument(ctx: HandlerContext<undefined, undefined>):
   }
 }
 
-/** Removes a failed upload's object and pending row (what fails here, the sweep removes later). */
+/**
+ * Removes a failed upload: the row turns `deleted` (by compare-and-swap on `pending`), then the
+ * object goes, then the row. A step that fails leaves a `deleted` row with its key for the sweep,
+ * never an object without a row.
+ */
 async function discard(ctx: HandlerContext<undefined, undefined>, bucket: R2Bucket, id: string, key: string): Promise<void> {
-  const work = Promise.allSettled([
-    bucket.delete(key),
-    ctx.db.delete(contracts).where(and(eq(contracts.id, id), eq(contracts.status, "pending"))),
-  ]).then(() => undefined);
+  const { db } = ctx;
+  const work = (async () => {
+    const mine = await db
+      .update(contracts)
+      .set({ status: "deleted" })
+      .where(and(eq(contracts.id, id), eq(contracts.status, "pending")))
+      .returning({ id: contracts.id });
+    if (mine.length === 0) return;
+    await bucket.delete(key);
+    await db.delete(contracts).where(and(eq(contracts.id, id), eq(contracts.status, "deleted"), isNull(contracts.deletedAt)));
+  })().catch((err: unknown) => {
+    ctx.log("warn", "legal hub: a failed upload is left to the sweep", { contractId: id, error: String(err) });
+  });
   ctx.waitUntil?.(work);
   await work;
 }

@@ -205,7 +205,20 @@ export const ERASURE_TARGETS: readonly ErasureTarget[] = [
   // A party's roles end with it; the role history stays in the (rewritten) events.
   { name: "party_roles", table: "party_roles", where: (s) => sql`uid = ${s.uid}`, action: "delete" },
   { name: "parties", table: "parties", where: (s) => sql`uid = ${s.uid}`, action: "delete" },
+  // Legal-hub documents. Every upload and link of the person is tombstoned first; then the
+  // uploads attached to nothing (only the person's own papers) are deleted: status `deleted`, the
+  // file name cleared, and the R2 object removed by the next sweep (`deleted_at` is set once it
+  // is gone). A document linked to a voucher, room or mortgage object is evidence of a deal with
+  // others and is kept for them, under the tombstone.
   tombstoneColumn("contracts", "created_by"),
+  tombstoneColumn("contract_links", "created_by"),
+  {
+    name: "contracts.unshared",
+    table: "contracts",
+    where: (s) => sql`created_by = ${s.tombstone} AND status <> 'deleted'
+      AND NOT EXISTS (SELECT 1 FROM contract_links l WHERE l.contract_id = contracts.id)`,
+    action: () => sql`status = 'deleted', name = 'erased', deleted_at = NULL`,
+  },
   {
     // The person's own stored responses (7-day replay cache): deleted, a replay is moot.
     name: "idempotency_keys.own",
