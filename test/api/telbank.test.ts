@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { DAY_MS } from "../../src/monitoring/time";
 import { type Who, count, newRequestId, post, row, rows } from "../support/voucher-kit";
-import { json, login, testEnv } from "../support/client";
+import { compatEnv, json, login, testEnv } from "../support/client";
 import { admin, settle, settlementOf } from "../support/settlement-kit";
 
 const PATH = "/api/telbank/transfers";
@@ -303,6 +303,41 @@ describe("status: logged → settled | failed", () => {
         })
       ).status,
     ).toBe(401);
+  });
+});
+
+describe("races, retries and compat mode", () => {
+  it("two concurrent status changes: exactly one wins, the other gets a 409 and one event is written", async () => {
+    const id = (await post(PATH, A, base())).body.transfer.id;
+    const [x, y] = await Promise.all([
+      post(`${PATH}/${id}/status`, A, { status: "settled" }),
+      post(`${PATH}/${id}/status`, A, { status: "failed" }),
+    ]);
+    expect([x.status, y.status].sort()).toEqual([200, 409]);
+    const loser = x.status === 409 ? x : y;
+    expect(["invalid_transition", "concurrent_update"]).toContain(loser.body.code);
+    expect(await count("events", "subject_id = ? AND type IN ('transfer.settled', 'transfer.failed')", id)).toBe(1);
+  });
+
+  it("a status change retried with the same Idempotency-Key answers the same and writes once", async () => {
+    const id = (await post(PATH, A, base())).body.transfer.id;
+    const headers = { "idempotency-key": `st-${id}` };
+    const first = await post(`${PATH}/${id}/status`, A, { status: "failed", reason: "r" }, { headers });
+    const again = await post(`${PATH}/${id}/status`, A, { status: "failed", reason: "r" }, { headers });
+    expect(first.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    expect(await count("events", "subject_id = ? AND type = 'transfer.failed'", id)).toBe(1);
+  });
+
+  it("in AUTH_MODE=compat an unsigned client names itself with X-MOT-User and owns the transfer", async () => {
+    const uid = `compat${Date.now().toString(36)}`;
+    const res = await json(PATH, { body: base(), headers: { "x-mot-user": uid } }, compatEnv);
+    expect(res.status).toBe(200);
+    expect(res.body.transfer.ownerUid).toBe(uid);
+    const list = await json(PATH, { headers: { "x-mot-user": uid } }, compatEnv);
+    expect(list.body.items.map((t: { id: string }) => t.id)).toEqual([res.body.transfer.id]);
+    // Without compat mode the same request is refused.
+    expect((await json(PATH, { body: base(), headers: { "x-mot-user": uid } })).status).toBe(401);
   });
 });
 
