@@ -1,0 +1,128 @@
+/**
+ * The streaming multipart reader and the document sniffing: any split of the body into network
+ * chunks yields the same parts and bytes (a delimiter cut across chunks included), and malformed
+ * bodies are refused; magic bytes and the streaming text check.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { MultipartReader, boundaryOf } from "../../src/legal/multipart";
+import { TextCheck, declaredType, sniff } from "../../src/legal/sniff";
+import { check } from "./seed";
+
+const enc = new TextEncoder();
+const BOUNDARY = "xYzBoundary";
+
+function body(parts: Array<{ name: string; filename?: string; bytes: Uint8Array }>): Uint8Array {
+  const chunks: Uint8Array[] = [enc.encode("preamble to ignore\r\n")];
+  for (const p of parts) {
+    const fn = p.filename !== undefined ? `; filename="${p.filename}"` : "";
+    chunks.push(
+      enc.encode(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="${p.name}"${fn}\r\n\r\n`),
+      p.bytes,
+      enc.encode("\r\n"),
+    );
+  }
+  chunks.push(enc.encode(`--${BOUNDARY}--\r\n`));
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** A stream delivering `bytes` cut at `cuts`. */
+function streamOf(bytes: Uint8Array, cuts: number[]): ReadableStream<Uint8Array> {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const pieces: Uint8Array[] = [];
+  let prev = 0;
+  for (const p of [...points, bytes.length]) {
+    if (p > prev) pieces.push(bytes.slice(prev, p));
+    prev = Math.max(prev, p);
+  }
+  return new ReadableStream({
+    pull(controller) {
+      const next = pieces.shift();
+      if (next) controller.enqueue(next);
+      else controller.close();
+    },
+  });
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>) {
+  const mp = new MultipartReader(stream.getReader(), BOUNDARY);
+  const out: Array<{ name: string; filename: string | null; bytes: number[] }> = [];
+  for (let p = await mp.next(); p; p = await mp.next()) {
+    const bytes: number[] = [];
+    for await (const c of mp.body()) bytes.push(...c);
+    out.push({ name: p.name, filename: p.filename, bytes });
+  }
+  return out;
+}
+
+describe("MultipartReader", () => {
+  it("yields the same parts for every chunking, even with delimiter-like bytes in the file", async () => {
+    // Bytes that start the delimiter without completing it, next to the real one.
+    const tricky = enc.encode(`a\r\n--${BOUNDARY.slice(0, 5)}b\r\n-\r\n--x`);
+    await check(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(), { maxLength: 40 }), async (file, cuts) => {
+        const bytes = new Uint8Array([...file, ...tricky]);
+        const src = body([
+          { name: "name", bytes: enc.encode("Vertrag") },
+          { name: "file", filename: "a.pdf", bytes },
+        ]);
+        const parts = await readAll(streamOf(src, cuts));
+        expect(parts).toEqual([
+          { name: "name", filename: null, bytes: [...enc.encode("Vertrag")] },
+          { name: "file", filename: "a.pdf", bytes: [...bytes] },
+        ]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("refuses a body cut short, and a body without the boundary", async () => {
+    const src = body([{ name: "file", filename: "a", bytes: enc.encode("hello") }]);
+    await expect(readAll(streamOf(src.slice(0, src.length - 12), []))).rejects.toMatchObject({ code: "invalid_multipart" });
+    await expect(readAll(streamOf(enc.encode("no boundary here"), []))).rejects.toMatchObject({ code: "invalid_multipart" });
+  });
+
+  it("reads the boundary of a multipart/form-data content type only", () => {
+    expect(boundaryOf('multipart/form-data; boundary="abc def"')).toBe("abc def");
+    expect(boundaryOf("multipart/form-data; charset=utf-8; boundary=xyz")).toBe("xyz");
+    expect(boundaryOf("multipart/mixed; boundary=xyz")).toBeNull();
+    expect(boundaryOf("multipart/form-data")).toBeNull();
+    expect(boundaryOf(`multipart/form-data; boundary=${"a".repeat(71)}`)).toBeNull();
+  });
+});
+
+describe("sniff and TextCheck", () => {
+  it("tells PDF, PNG and JPEG by their signatures, nothing else", () => {
+    expect(sniff(enc.encode("%PDF-1.7"))).toBe("application/pdf");
+    expect(sniff(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe("image/png");
+    expect(sniff(new Uint8Array([0xff, 0xd8, 0xff, 0xe0]))).toBe("image/jpeg");
+    expect(sniff(new Uint8Array([0x89, 0x50, 0x4e, 0x47]))).toBeNull();
+    expect(sniff(enc.encode("%PDF"))).toBeNull();
+  });
+
+  it("accepts UTF-8 text split anywhere, refuses control bytes and broken UTF-8", () => {
+    const text = enc.encode("Grüße\tvom Notar\r\n€");
+    for (let cut = 0; cut <= text.length; cut++) {
+      const t = new TextCheck();
+      expect(t.push(text.subarray(0, cut)) && t.push(text.subarray(cut)) && t.end()).toBe(true);
+    }
+    const nul = new TextCheck();
+    expect(nul.push(new Uint8Array([0x61, 0x00]))).toBe(false);
+    const cut = new TextCheck();
+    expect(cut.push(text.subarray(0, text.length - 1))).toBe(true);
+    expect(cut.end()).toBe(false);
+  });
+
+  it("normalizes a declared type (parameters dropped, octet-stream means none)", () => {
+    expect(declaredType("text/plain; charset=utf-8")).toBe("text/plain");
+    expect(declaredType("application/octet-stream")).toBeNull();
+    expect(declaredType(null)).toBeNull();
+    expect(declaredType("image/jpg")).toBe("image/jpeg");
+  });
+});
