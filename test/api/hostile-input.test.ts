@@ -233,7 +233,9 @@ function baselineQuery(route: AnyRoute): Record<string, string> {
 }
 
 function schemaOf(s: z.ZodType | undefined): JsonSchema {
-  return s ? (z.toJSONSchema(s, { io: "input", unrepresentable: "any" }) as JsonSchema) : {};
+  const json = s ? (z.toJSONSchema(s, { io: "input", unrepresentable: "any" }) as JsonSchema) : {};
+  // A body that is one object or an array of them (telemetry) is probed through its object form.
+  return json.properties ? json : (json.anyOf?.find((alt) => alt.properties) ?? json);
 }
 
 function typeOf(s: JsonSchema): string | undefined {
