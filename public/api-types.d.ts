@@ -21780,6 +21780,8 @@ export interface operations {
                             party_roles: number;
                             parties: number;
                             "contracts.created_by": number;
+                            "contract_links.created_by": number;
+                            "contracts.unshared": number;
                             "idempotency_keys.own": number;
                             "idempotency_keys.response": number;
                             rate_limits: number;
