@@ -3,7 +3,8 @@
  * Worker, in one run, and writes bench/RESULTS.md. See bench/README.md.
  *
  * Environment: BENCH_CONCURRENCY (16), BENCH_WARMUP_S (3), BENCH_DURATION_S (10, per workload, split
- * over the rounds), BENCH_ROUNDS (5).
+ * over the rounds), BENCH_ROUNDS (5), BENCH_UPLOAD_CONCURRENCY (4), BENCH_TELEMETRY_CLIENTS (8),
+ * BENCH_TELEMETRY_ITEMS (10), BENCH_TELEMETRY_CALLERS (96).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -20,6 +21,8 @@ import { type BenchReport, type RoundStat, type ServerTimes, ratioTable, results
 import { HOUR, type Identity, bookingGrid, exampleVars, issuePool, login, slotsHistorySql } from "./lib/setup";
 import { writeKeepingSections } from "./lib/results-file";
 import { AcceptPool, grantParty } from "./lib/mortgage-setup";
+import { type BurstStats, NO_BURST, addBurst, startTelemetryBurst } from "./lib/telemetry-burst";
+import { TRANSFER_BODY, UPLOAD_BYTES, multipartBody, pdfBytes } from "./lib/transfer-upload";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(ROOT);
@@ -28,6 +31,12 @@ const CONCURRENCY = envNumber("BENCH_CONCURRENCY", 16);
 const WARMUP_S = envNumber("BENCH_WARMUP_S", 3);
 const DURATION_S = envNumber("BENCH_DURATION_S", 10);
 const ROUNDS = envNumber("BENCH_ROUNDS", 5);
+/** Clients of the upload and R2 put workloads: each request carries 10 MiB, so fewer than the others. */
+const UPLOAD_CONCURRENCY = envNumber("BENCH_UPLOAD_CONCURRENCY", 4);
+/** The telemetry burst: clients, items per batch, and verified callers the requests rotate over. */
+const TELEMETRY_CLIENTS = envNumber("BENCH_TELEMETRY_CLIENTS", 8);
+const TELEMETRY_ITEMS = envNumber("BENCH_TELEMETRY_ITEMS", 10);
+const TELEMETRY_CALLERS = envNumber("BENCH_TELEMETRY_CALLERS", 96);
 
 const TMP = "bench/.tmp";
 const STATE = `${TMP}/state`;
@@ -110,13 +119,29 @@ async function main(): Promise<void> {
   const borrowers: Identity[] = await Promise.all(borrowerUids.map((uid) => login(base, uid, secret)));
   const acceptPool = await AcceptPool.create(base, lender, borrowers, now);
 
+  // The telemetry burst's callers: enough that no caller reaches the per-minute limit (see
+  // lib/telemetry-burst.ts). The booking under the burst books from its own voucher pool, issued
+  // right before each of its slices (burstTopUp), so the plain booking workload's pool is untouched.
+  step(`telemetry burst: ${TELEMETRY_CALLERS} callers verify signed links`);
+  const telemetryCallers: Identity[] = [];
+  for (let i = 0; i < TELEMETRY_CALLERS; i += CONCURRENCY) {
+    const uids = Array.from({ length: Math.min(CONCURRENCY, TELEMETRY_CALLERS - i) }, (_, j) => `benchTele${runId}n${i + j}`);
+    telemetryCallers.push(...(await Promise.all(uids.map((uid) => login(base, uid, secret)))));
+  }
+  const burstIds: string[] = [];
+  let burstIssueMs = 0;
+  let nextBurst = 0;
+  const upload = multipartBody(pdfBytes(UPLOAD_BYTES), "bench-10mib.pdf");
+  const r2Bytes = pdfBytes(UPLOAD_BYTES);
+
   // ── Workloads ───────────────────────────────────────────────────────────────────────────────
   // Each workload runs in ROUNDS slices, interleaved (book, INSERT, slots, SELECT, book, …), so
   // background load on the machine hits app and baseline alike; the slices are merged per workload.
   const grid = bookingGrid(now);
   const json = { "content-type": "application/json" };
   let nextVoucher = 0;
-  const workloads: Array<Omit<LoadOptions, "concurrency" | "warmupMs" | "durationMs">> = [
+  // `concurrency` overrides CONCURRENCY for one workload (the 10 MiB uploads run with fewer clients).
+  const workloads: Array<Omit<LoadOptions, "concurrency" | "warmupMs" | "durationMs"> & { concurrency?: number }> = [
     {
       name: "book",
       next: (client) => {
@@ -186,6 +211,67 @@ async function main(): Promise<void> {
       },
       check: (body) => body.startsWith('{"ok":true,"contractVoucherId":"') && body.includes('"status":"accepted"'),
     },
+    {
+      // One logged transfer per request, as holder *i*: the row, its event and the transfer.logged
+      // fee in one batch; no Idempotency-Key.
+      name: "transfer",
+      next: (client) => ({
+        url: `${base}/api/telbank/transfers`,
+        init: {
+          method: "POST",
+          headers: { ...json, authorization: `Bearer ${(holders[client] ?? issuer).session}` },
+          body: JSON.stringify(TRANSFER_BODY),
+        },
+      }),
+      check: (body) => body.startsWith('{"ok":true,"transfer":{') && body.includes('"status":"logged"'),
+    },
+    {
+      // A 10 MiB PDF per request as multipart/form-data, streamed into R2 with its SHA-256.
+      name: "upload",
+      concurrency: UPLOAD_CONCURRENCY,
+      next: (client) => ({
+        url: `${base}/api/contracts/upload`,
+        init: {
+          method: "POST",
+          headers: { "content-type": upload.contentType, authorization: `Bearer ${(holders[client] ?? issuer).session}` },
+          body: upload.body,
+        },
+      }),
+      check: (body) => body.startsWith('{"ok":true,"contract":{') && body.includes(`"byteSize":${UPLOAD_BYTES},`),
+    },
+    {
+      // The same 10 MiB as a raw body, streamed into the baseline's bucket under a fresh key.
+      name: "r2put",
+      concurrency: UPLOAD_CONCURRENCY,
+      next: (client, seq) => ({
+        url: `${baseUrl}/r2put?key=${runId}-${client}-${seq}`,
+        init: { method: "PUT", body: r2Bytes },
+      }),
+      check: (body) => body.startsWith('{"ok":true,') && body.includes(`"size":${UPLOAD_BYTES}}`),
+    },
+    {
+      // The book workload's requests, on a pool of its own, while the telemetry burst runs (started
+      // and stopped around the slice in the loop below).
+      name: "book-burst",
+      next: (client) => {
+        const voucherId = burstIds[nextBurst];
+        if (voucherId === undefined) return null;
+        const slot = 1 + (nextBurst++ % (grid.slots - 2));
+        const holder = holders[client] ?? issuer;
+        return {
+          url: `${base}/api/voucher/book`,
+          init: {
+            method: "POST",
+            headers: { ...json, authorization: `Bearer ${holder.session}` },
+            body: JSON.stringify({
+              voucherId,
+              slotId: `slot-${new Date(grid.validFrom + slot * HOUR).toISOString()}`,
+              holderUid: holder.uid,
+            }),
+          },
+        };
+      },
+    },
   ];
   const raw = new Map<string, RawRun[]>();
   const d1 = new D1Counter(WRANGLER_LOGS);
@@ -207,6 +293,24 @@ async function main(): Promise<void> {
     console.log(`  (accept pool: ${acceptPool.left} open offers after ${((Date.now() - t0) / 1000).toFixed(1)} s of setup)`);
     await d1.settle();
   };
+  /**
+   * Issues enough vouchers for the next booking slice under the burst: 1.25 × the fastest booking
+   * slice so far (with or without the burst) over warm-up + window, plus one per client.
+   */
+  const burstTopUp = async (warmupMs: number, durationMs: number) => {
+    const rate = Math.max(50, ...rounds.filter((x) => x.name === "book" || x.name === "book-burst").map((x) => x.rps));
+    const need = Math.ceil((1.25 * rate * (warmupMs + durationMs)) / 1000) + CONCURRENCY;
+    const left = burstIds.length - nextBurst;
+    if (left >= need) return;
+    const more = await issuePool(base, issuer, { concurrency: CONCURRENCY, budgetMs: 600_000, max: need - left, now });
+    burstIds.push(...more.ids);
+    burstIssueMs += more.ms;
+    console.log(
+      `  (booking-under-burst pool: ${burstIds.length - nextBurst} vouchers after ${(more.ms / 1000).toFixed(1)} s of setup)`,
+    );
+    await d1.settle();
+  };
+  let burst: BurstStats = NO_BURST;
   // The setup's last D1 calls reach wrangler's log late; none may fall into the first slice.
   await d1.settle();
   for (let round = 0; round < ROUNDS; round++) {
@@ -214,9 +318,20 @@ async function main(): Promise<void> {
       const warmupMs = round === 0 ? WARMUP_S * 1000 : 1000;
       const durationMs = (DURATION_S * 1000) / ROUNDS;
       if (w.name === "accept") await acceptTopUp(warmupMs, durationMs);
+      if (w.name === "book-burst") await burstTopUp(warmupMs, durationMs);
       const cpuBefore = cpuTimes();
       const logMark = d1.mark();
-      const r = await runLoad({ ...w, concurrency: CONCURRENCY, warmupMs, durationMs });
+      // The burst starts with the slice's warm-up, so it is at full rate when the window opens.
+      const telemetry =
+        w.name === "book-burst" ? startTelemetryBurst(base, telemetryCallers, TELEMETRY_CLIENTS, TELEMETRY_ITEMS) : null;
+      const r = await runLoad({ ...w, concurrency: w.concurrency ?? CONCURRENCY, warmupMs, durationMs });
+      if (telemetry) {
+        const t = await telemetry.stop();
+        burst = addBurst(burst, t);
+        console.log(
+          `  round ${round + 1} telemetry burst: ${t.requests} batches (${((t.requests / t.elapsedMs) * 1000).toFixed(0)}/s), ${t.items} items stored, ${t.limited} × 429, ${t.failed} other failures`,
+        );
+      }
       const busy = cpuBusy(cpuBefore, cpuTimes());
       await d1.settle(); // wrangler appends its debug log asynchronously, seconds late on a loaded machine
       d1Seen.set(w.name, addTally(d1Seen.get(w.name) ?? EMPTY_TALLY, d1.since(logMark)));
@@ -235,6 +350,12 @@ async function main(): Promise<void> {
   const [book, insert, slots, slotsFull, select, accept] = ["book", "insert", "slots", "slots-full", "select", "accept"].map(
     result,
   ) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
+  const [transfer, uploadResult, r2put, bookBurst] = ["transfer", "upload", "r2put", "book-burst"].map(result) as [
+    LoadResult,
+    LoadResult,
+    LoadResult,
+    LoadResult,
+  ];
 
   step("stopping servers");
   await stopAll();
@@ -242,7 +363,17 @@ async function main(): Promise<void> {
   const report: BenchReport = {
     date: new Date().toISOString(),
     machine: machineInfo(),
-    config: { concurrency: CONCURRENCY, warmupS: WARMUP_S, durationS: DURATION_S, rounds: ROUNDS },
+    config: {
+      concurrency: CONCURRENCY,
+      warmupS: WARMUP_S,
+      durationS: DURATION_S,
+      rounds: ROUNDS,
+      uploadConcurrency: UPLOAD_CONCURRENCY,
+      uploadBytes: UPLOAD_BYTES,
+      telemetryClients: TELEMETRY_CLIENTS,
+      telemetryItems: TELEMETRY_ITEMS,
+      telemetryCallers: telemetryCallers.length,
+    },
     rounds,
     d1PerRequest: perRequest(d1Seen, d1Sent, (t) => t.calls),
     d1WritesPerRequest: perRequest(d1Seen, d1Sent, (t) => t.writeCalls),
@@ -258,6 +389,8 @@ async function main(): Promise<void> {
       acceptBorrowers: acceptPool.borrowers.length,
       acceptOffers: acceptPool.made,
       acceptPoolMs: acceptPool.ms,
+      burstVouchers: burstIds.length,
+      burstIssueMs,
     },
     book,
     insert,
@@ -265,9 +398,16 @@ async function main(): Promise<void> {
     slotsFull,
     select,
     accept,
+    transfer,
+    upload: uploadResult,
+    r2put,
+    bookBurst,
+    burst,
     serverBook: serverTimes(app.server.logFile, "voucher.book"),
     serverSlots: serverTimes(app.server.logFile, "slots.available"),
     serverAccept: serverTimes(app.server.logFile, "mortgage.offer.accept"),
+    serverTransfer: serverTimes(app.server.logFile, "telbank.transfer.create"),
+    serverUpload: serverTimes(app.server.logFile, "contracts.upload"),
     bundle,
   };
   // Sections of other benches (e.g. `<!-- bench:rooms -->`) are carried over unchanged.
@@ -279,7 +419,9 @@ async function main(): Promise<void> {
   );
   if (book.exhausted) console.log("warning: the booking voucher pool ran out before the window closed");
   console.log("wrote bench/RESULTS.md");
-  const failed = [book, insert, slots, slotsFull, select, accept].filter((r) => r.ok !== r.requests);
+  const failed = [book, insert, slots, slotsFull, select, accept, transfer, uploadResult, r2put, bookBurst].filter(
+    (r) => r.ok !== r.requests,
+  );
   if (failed.length) {
     console.error(`non-200 / failed requests in: ${failed.map((r) => r.name).join(", ")}`);
     process.exitCode = 1;
@@ -287,6 +429,15 @@ async function main(): Promise<void> {
   // An accept pool that ran dry left clients idle inside the window: that throughput is not comparable.
   if (accept.exhausted) {
     console.error("the accept pool (open offers) ran out before the window closed: the accept ratio is marked FAIL");
+    process.exitCode = 1;
+  }
+  if (bookBurst.exhausted) {
+    console.error("the booking-under-burst voucher pool ran out before the window closed: its ratio is marked FAIL");
+    process.exitCode = 1;
+  }
+  // A refused or failed telemetry request is a lighter burst than the one measured for.
+  if (burst.limited + burst.failed > 0) {
+    console.error(`telemetry burst: ${burst.limited} × 429 and ${burst.failed} other failures (raise BENCH_TELEMETRY_CALLERS)`);
     process.exitCode = 1;
   }
 }

@@ -10,12 +10,16 @@
  *   `GET /api/slots/available` (`{slotId, voucherId, start, end}` with ISO instants, ~148 KB for
  *   1,000 rows instead of ~14 KB): what the same data costs in the app's wire format. Not part of
  *   the ratios; bench/runtime-profile.ts measures it to split the slots gap into work and format.
+ * - `PUT /r2put?key=…`: the request body streamed into the R2 bucket `BUCKET` with one `put` (the
+ *   body's length is known from its Content-Length, which R2 needs for a stream); answers
+ *   `{ok:true, key, size}`. The floor of the legal hub's upload.
  *
  * The table and the 1,000 rows are created by `schema.sql` before the Worker starts.
  */
 
 interface BaselineEnv {
   DB: D1Database;
+  BUCKET: R2Bucket;
 }
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
@@ -57,12 +61,25 @@ async function selectItems(url: URL, env: BaselineEnv): Promise<Response> {
   return new Response(JSON.stringify({ ok: true, items, nextSlotId: null }), { headers: JSON_HEADERS });
 }
 
+async function r2put(req: Request, url: URL, env: BaselineEnv): Promise<Response> {
+  const key = url.searchParams.get("key") ?? `r2put-${crypto.randomUUID()}`;
+  if (!req.body || req.headers.get("content-length") === null) {
+    return new Response(JSON.stringify({ ok: false, error: "a body with Content-Length is required" }), {
+      status: 411,
+      headers: JSON_HEADERS,
+    });
+  }
+  const object = await env.BUCKET.put(key, req.body);
+  return new Response(JSON.stringify({ ok: true, key, size: object?.size ?? 0 }), { headers: JSON_HEADERS });
+}
+
 export default {
   async fetch(req, env) {
     const url = new URL(req.url);
     if (req.method === "POST" && url.pathname === "/insert") return insert(req, env);
     if (req.method === "GET" && url.pathname === "/select") return select(url, env);
     if (req.method === "GET" && url.pathname === "/select-items") return selectItems(url, env);
+    if (req.method === "PUT" && url.pathname === "/r2put") return r2put(req, url, env);
     return new Response(JSON.stringify({ ok: false, error: "not found" }), { status: 404, headers: JSON_HEADERS });
   },
 } satisfies ExportedHandler<BaselineEnv>;

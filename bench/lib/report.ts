@@ -5,12 +5,26 @@ import type { BundleReport } from "./bundle";
 import { f0, f1, f2, machineLine, type RatioRow, ratioMarkdown } from "./format";
 import type { LoadResult } from "./load";
 import type { Machine } from "./proc";
+import type { BurstStats } from "./telemetry-burst";
 
 /** Everything one bench run produced. */
 export interface BenchReport {
   date: string;
   machine: Machine;
-  config: { concurrency: number; warmupS: number; durationS: number; rounds: number };
+  config: {
+    concurrency: number;
+    warmupS: number;
+    durationS: number;
+    rounds: number;
+    /** Clients of the upload and R2 put workloads. */
+    uploadConcurrency: number;
+    /** Bytes of the uploaded file and of the R2 put. */
+    uploadBytes: number;
+    /** The telemetry burst: clients, items per batch, callers rotated over. */
+    telemetryClients: number;
+    telemetryItems: number;
+    telemetryCallers: number;
+  };
   rounds: RoundStat[];
   /** D1 binding calls per request (round trips), counted from wrangler's debug log; by workload name. */
   d1PerRequest: Record<string, number>;
@@ -36,6 +50,9 @@ export interface BenchReport {
     /** Open offers prepared for it (one application each). */
     acceptOffers: number;
     acceptPoolMs: number;
+    /** Vouchers issued for the booking under the telemetry burst, and the time it took (not measured). */
+    burstVouchers: number;
+    burstIssueMs: number;
   };
   book: LoadResult;
   insert: LoadResult;
@@ -46,9 +63,21 @@ export interface BenchReport {
   select: LoadResult;
   /** `POST /api/hypotheken/angebot/accept`: the mortgage marketplace's largest write batch. */
   accept: LoadResult;
+  /** `POST /api/telbank/transfers`: one logged transfer with its event and fee. */
+  transfer: LoadResult;
+  /** `POST /api/contracts/upload`: a 10 MiB PDF, multipart, streamed into R2. */
+  upload: LoadResult;
+  /** Baseline `PUT /r2put`: the same bytes streamed into R2 with one put. */
+  r2put: LoadResult;
+  /** The book workload while the telemetry burst runs. */
+  bookBurst: LoadResult;
+  /** The telemetry requests sent during the `bookBurst` slices. */
+  burst: BurstStats;
   serverBook: ServerTimes | null;
   serverSlots: ServerTimes | null;
   serverAccept: ServerTimes | null;
+  serverTransfer: ServerTimes | null;
+  serverUpload: ServerTimes | null;
   bundle: BundleReport;
 }
 
@@ -72,7 +101,10 @@ export interface ServerTimes {
 }
 
 /** Throughput targets: app / baseline of the same run. */
-export const TARGETS = { book: 0.6, slots: 0.7, accept: 0.5 } as const;
+export const TARGETS = { book: 0.6, slots: 0.7, accept: 0.5, transfer: 0.6, upload: 0.8 } as const;
+
+/** MiB/s of a workload whose every request carries `bytes`. */
+export const mibPerS = (x: LoadResult, bytes: number) => (x.rps * bytes) / (1024 * 1024);
 
 /**
  * Throughput ratios app / baseline against their targets. A workload with failed requests does
@@ -86,6 +118,9 @@ export function ratios(r: BenchReport): RatioRow[] {
   const book = r.book.rps / r.insert.rps;
   const slots = r.slots.rps / r.select.rps;
   const accept = r.accept.rps / r.insert.rps;
+  const transfer = r.transfer.rps / r.insert.rps;
+  const upload = r.upload.rps / r.r2put.rps;
+  const b = r.config.uploadBytes;
   return [
     { name: "booking / INSERT", value: book, target: `≥ ${TARGETS.book}`, pass: book >= TARGETS.book && clean(r.book, r.insert) },
     {
@@ -100,6 +135,24 @@ export function ratios(r: BenchReport): RatioRow[] {
       value: accept,
       target: `≥ ${TARGETS.accept}`,
       pass: accept >= TARGETS.accept && clean(r.accept, r.insert) && !r.accept.exhausted,
+    },
+    {
+      name: "telbank transfer logging / INSERT",
+      value: transfer,
+      target: `≥ ${TARGETS.transfer}`,
+      pass: transfer >= TARGETS.transfer && clean(r.transfer, r.insert),
+    },
+    {
+      name: `upload / R2 put (${f0(b / 1024 / 1024)} MiB: ${f1(mibPerS(r.upload, b))} vs ${f1(mibPerS(r.r2put, b))} MiB/s)`,
+      value: upload,
+      target: `≥ ${TARGETS.upload}`,
+      pass: upload >= TARGETS.upload && clean(r.upload, r.r2put),
+    },
+    {
+      name: `booking under telemetry burst / booking alone (${r.config.telemetryClients} clients × ${r.config.telemetryItems} items)`,
+      value: r.bookBurst.rps / r.book.rps,
+      target: "—",
+      pass: null,
     },
   ];
 }
@@ -138,6 +191,16 @@ export function resultsTable(r: BenchReport): string {
     row("`GET /api/slots/available` (app, full format)", r.slotsFull),
     row("`GET /select` (baseline, 1 SELECT of 1,000 rows)", r.select),
     row("`POST /api/hypotheken/angebot/accept` (app, mortgage)", r.accept),
+    row("`POST /api/telbank/transfers` (app, telbank)", r.transfer),
+    row(
+      `\`POST /api/contracts/upload\` (app, ${f0(r.config.uploadBytes / 1048576)} MiB PDF, ${r.config.uploadConcurrency} clients)`,
+      r.upload,
+    ),
+    row(
+      `\`PUT /r2put\` (baseline, 1 R2 put of ${f0(r.config.uploadBytes / 1048576)} MiB, ${r.config.uploadConcurrency} clients)`,
+      r.r2put,
+    ),
+    row("`POST /api/voucher/book` under the telemetry burst (app; D1 columns include the burst's calls)", r.bookBurst),
   ].join("\n");
 }
 
@@ -163,6 +226,13 @@ export function roundsTable(r: BenchReport): string {
   ].join("\n");
 }
 
+/** The telemetry burst's own figures, next to the booking it ran beside. */
+function burstLine(r: BenchReport): string {
+  const b = r.burst;
+  const perS = b.elapsedMs > 0 ? (b.requests / b.elapsedMs) * 1000 : Number.NaN;
+  return `Telemetry burst (${r.config.telemetryClients} clients × ${r.config.telemetryItems} items, during the book-under-burst slices): ${b.requests} batches, ${f0(perS)} batches/s (${f0(perS * r.config.telemetryItems)} items/s), ${b.items} items stored, ${b.limited} × 429, ${b.failed} other failures; booking ${f0(r.bookBurst.rps)} req/s under it vs ${f0(r.book.rps)} alone.`;
+}
+
 /** The whole RESULTS.md. */
 export function resultsMarkdown(r: BenchReport): string {
   const m = r.machine;
@@ -176,7 +246,7 @@ workload does: [README.md](README.md).
 - **Date:** ${r.date}
 - **Machine:** ${machineLine(m)}
 - **Runtime:** Node ${m.node}, wrangler ${m.wrangler} (local workerd + miniflare D1, SQLite on disk)
-- **Load:** ${c.concurrency} concurrent clients per workload (closed loop, Node fetch, keep-alive); ${c.durationS} s measured per workload, split into ${c.rounds} interleaved rounds (book → INSERT → slots compact → slots full → SELECT → mortgage accept, repeated), each slice after a discarded warm-up (${c.warmupS} s in round 1, 1 s later); both servers up the whole time.
+- **Load:** ${c.concurrency} concurrent clients per workload (closed loop, Node fetch, keep-alive); ${c.durationS} s measured per workload, split into ${c.rounds} interleaved rounds (book → INSERT → slots compact → slots full → SELECT → mortgage accept → telbank transfer → upload → R2 put → book under the telemetry burst, repeated; upload and R2 put with ${c.uploadConcurrency} clients), each slice after a discarded warm-up (${c.warmupS} s in round 1, 1 s later); both servers up the whole time.
 
 ## Results
 
@@ -209,7 +279,10 @@ machine; a high load average with ${m.cores} cores means other work competed wit
 ${roundsTable(r)}
 
 Handler time the app logged itself (\`"ms"\` field of its request log, warm-up included):
-book ${st(r.serverBook)}; slots ${st(r.serverSlots)}; accept ${st(r.serverAccept)}.
+book ${st(r.serverBook)}; slots ${st(r.serverSlots)}; accept ${st(r.serverAccept)}; transfer ${st(r.serverTransfer)};
+upload ${st(r.serverUpload)}.
+
+${burstLine(r)}
 
 ${
   ratios(r).some((x) => !x.pass)
@@ -267,6 +340,25 @@ and the run is marked invalid if a reload moves it.
   here, so nothing is pushed). Compared with the INSERT baseline (target
   ≥ ${TARGETS.accept}); every measured request must be a 200 with the accepted offer, and the pool of
   open offers must last the window.
+- **telbank transfer** — \`POST /api/telbank/transfers\` as holder *i* (same sessions as book):
+  direction \`in\`, \`cryptoAmount "1.5"\` ETH (exact, 18 decimals), 4,200.00 EUR, network
+  \`ethereum\` with an EIP-55 checksummed wallet address (checked on every request), no
+  Idempotency-Key. Every success is one D1 batch: the transfer row, the \`transfer.logged\` event and
+  fee, the write limiter's count and the session check. Compared with the INSERT baseline (target
+  ≥ ${TARGETS.transfer}).
+- **upload** — \`POST /api/contracts/upload\`, ${r.config.uploadConcurrency} clients, each request one
+  \`multipart/form-data\` body with one \`file\` part: ${r.config.uploadBytes} bytes starting with
+  \`%PDF-\` (declared \`application/pdf\`), built once and re-sent. The route streams the part into
+  the \`CONTRACTS\` R2 bucket while hashing it (SHA-256), with a \`pending\` row before and one D1
+  batch after (row \`stored\`, \`contract.upload\` event). Compared with the baseline's
+  \`PUT /r2put\` of the same bytes (target ≥ ${TARGETS.upload}); MiB/s = req/s × file size.
+- **book under the telemetry burst** — the book workload's requests (its own voucher pool of
+  ${r.setup.burstVouchers}, issued before each slice, ${(r.setup.burstIssueMs / 1000).toFixed(1)} s, not measured) while
+  ${r.config.telemetryClients} more closed-loop clients post \`POST /api/telemetry\` batches of
+  ${r.config.telemetryItems} page-view items with verified sessions, rotating over
+  ${r.config.telemetryCallers} callers so none reaches the per-caller limit of 300 requests a minute.
+  The burst starts with the slice's warm-up and stops after its window. Reported against book alone
+  in the same run, without a target; any 429 or failed telemetry request fails the run.
 
 **Baseline** — \`bench/baseline/\` (its own wrangler.toml and index.ts, no framework) served by
 \`wrangler dev\` with its own \`--persist-to bench/.tmp/baseline-state\`; its table is created by
@@ -278,6 +370,9 @@ plus 1,000 rows under \`key = 'select-key'\`.
   (random id), answers \`{ok:true, id}\`.
 - **SELECT** — \`GET /select?key=select-key\`: exactly one \`SELECT slot_start FROM bench_rows
   WHERE key = ? ORDER BY slot_start\` served by the index, 1,000 rows, answered as a JSON array.
+- **R2 put** — \`PUT /r2put?key=…\` (a fresh key per request): the raw ${r.config.uploadBytes} bytes,
+  \`env.BUCKET.put(key, request.body)\` with the length known from Content-Length, answers
+  \`{ok:true, key, size}\`.
 
 ## Bundle size
 
