@@ -17035,10 +17035,10 @@ export interface operations {
                     fiatAmount: number;
                     fiatCurrency: string;
                     externalAccount?: string | "" | null;
-                    label?: string;
+                    label?: string | null;
                     meta?: {
                         [key: string]: unknown;
-                    };
+                    } | null;
                 };
             };
         };

@@ -47,8 +47,9 @@ const TransferFields = z.strictObject({
   fiatAmount: MinorUnits,
   fiatCurrency: Currency,
   externalAccount: optionalText(AccountText),
-  label: z.string().min(1).max(200).optional(),
-  meta: JsonObject.optional(),
+  /** `null` or absent: the direction's default label. */
+  label: z.string().min(1).max(200).nullable().optional(),
+  meta: JsonObject.nullable().optional(),
 });
 
 /** The validated transfer: the amount in base units, the address and account in their stored forms. */

@@ -79,13 +79,17 @@ describe("POST /api/telbank/transfers", () => {
     expect(await count("fee_events", "subject_id = ?", t.id)).toBe(0);
   });
 
-  it("takes the original client's minimal body (no wallet, no account) and an out-flow label", async () => {
+  it("takes the original client's minimal body (no wallet, no account; empty or null optional fields) and an out-flow label", async () => {
     const res = await post(PATH, A, {
       direction: "out",
       cryptoAmount: 0.25,
       cryptoSymbol: "btc",
       fiatAmount: 1000,
       fiatCurrency: "USD",
+      walletAddress: "",
+      network: null,
+      label: null,
+      meta: null,
     });
     expect(res.status).toBe(200);
     expect(res.body.transfer).toMatchObject({
