@@ -221,7 +221,7 @@ async function commitUpload(
     deletedAt: null,
   };
   try {
-    return await ctx.commit(stmts as never, {
+    return await ctx.commit(stmts, {
       body: { ok: true, contract: toDocument(row), linkId: u.targets[0]?.linkId ?? null },
     });
   } catch (err) {
