@@ -143,7 +143,24 @@ export const ERASURE_TARGETS: readonly ErasureTarget[] = [
   tombstoneColumn("settlements", "payer_uid"),
   // Parts carry the settlement key too; rewritten with it, so the key still joins its events.
   tombstoneColumn("settlement_parts", "payer_uid"),
-  tombstoneColumn("transfers", "actor_uid"),
+  {
+    // A transfer log keeps its amounts, symbols, network, status and times (the fee ledger and the
+    // stats need them); what points at the person is cleared: the wallet address, the bank
+    // account, the free-text label and meta.
+    name: "transfers.actor_uid",
+    table: "transfers",
+    where: (s) => sql`actor_uid = ${s.uid}`,
+    action: (s, now) =>
+      sql`actor_uid = ${s.tombstone}, wallet_address = NULL, external_account = NULL, label = NULL, meta = '{}', updated_at = ${now}`,
+  },
+  // The person's manifest posts and telemetry are only theirs: deleted.
+  { name: "manifest_posts", table: "manifest_posts", where: (s) => sql`author_uid = ${s.uid}`, action: "delete" },
+  {
+    name: "telemetry_events",
+    table: "telemetry_events",
+    where: (s) => sql`caller_key = ${`uid:${s.uid}`}`,
+    action: "delete",
+  },
   // Mortgages. What the person entered about themselves (the property's address and details,
   // the application's financial data) is cleared; amounts, rates, statuses and times stay, so
   // signed contracts, tranches and their fees keep their sums. Deals still in the making end: an

@@ -13,7 +13,7 @@ import { log } from "../core/log";
 import { periodId, periodLengthMs, periodsToSettle } from "../settlements/period";
 import { runSettlement } from "../settlements/run";
 import { sweepDocuments } from "../legal/sweep";
-import { eventRetentionMs, sweep } from "../sweeps/sweep";
+import { eventRetentionMs, sweep, telemetryRetentionMs } from "../sweeps/sweep";
 
 /** What the jobs read from the Worker's environment. */
 export interface CronEnv {
@@ -22,6 +22,8 @@ export interface CronEnv {
   readonly SETTLEMENT_PERIOD_HOURS?: string;
   /** Days events are kept (default 400); money-related types are kept forever. */
   readonly EVENT_RETENTION_DAYS?: string;
+  /** Days portal telemetry is kept (default 30). */
+  readonly TELEMETRY_RETENTION_DAYS?: string;
   /** The legal-hub bucket: the sweep removes objects of abandoned uploads and deleted documents. */
   readonly CONTRACTS?: R2Bucket;
 }
@@ -73,6 +75,7 @@ const JOBS: Readonly<Record<string, { name: string; run: Job }>> = {
     run: async (env, scheduledTime, runId) => ({
       ...(await sweep(createDb(env.DB), scheduledTime, {
         eventRetentionMs: eventRetentionMs(env.EVENT_RETENTION_DAYS),
+        telemetryRetentionMs: telemetryRetentionMs(env.TELEMETRY_RETENTION_DAYS),
         requestId: runId,
       })),
       ...(env.CONTRACTS ? { documents: await sweepDocuments(createDb(env.DB), env.CONTRACTS, scheduledTime) } : {}),

@@ -164,6 +164,7 @@ beforeAll(async () => {
   const id = (p: string) => `${p}-${newUid("x")}`;
   const [prop, app, offer, contract, tranche, transfer, doc] = ["prop", "app", "off", "mc", "tr", "tx", "ct"].map(id);
   mortgage = { prop, app, offer, contract, tranche };
+  transferId = transfer;
   await testEnv.DB.batch([
     testEnv.DB.prepare(
       `INSERT INTO properties (id, owner_uid, type, address, purchase_price_amount, own_capital_amount, currency, meta, created_at, updated_at)
@@ -192,9 +193,16 @@ beforeAll(async () => {
     ),
     testEnv.DB.prepare("INSERT INTO party_roles (uid, role, granted_at) VALUES (?, 'notary', ?)").bind(P.uid, now),
     testEnv.DB.prepare(
-      `INSERT INTO transfers (id, actor_uid, direction, crypto_amount, crypto_decimals, crypto_symbol, fiat_amount, fiat_currency, status, created_at, updated_at)
-       VALUES (?, ?, 'in', '1500000000000000000', 18, 'ETH', 420000, 'EUR', 'logged', ?, ?)`,
+      `INSERT INTO transfers (id, actor_uid, direction, label, wallet_address, network, crypto_amount, crypto_decimals, crypto_symbol, fiat_amount, fiat_currency, external_account, meta, status, created_at, updated_at)
+       VALUES (?, ?, 'in', 'Mein Sparplan', '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', 'ethereum', '1500000000000000000', 18, 'ETH', 420000, 'EUR', 'DE89370400440532013000', '{"note":"private"}', 'logged', ?, ?)`,
     ).bind(transfer, P.uid, now, now),
+    testEnv.DB.prepare(
+      `INSERT INTO manifest_posts (author_uid, client_id, source, type, visibility, title, body, content_hash, version, created_at, updated_at)
+       VALUES (?, 'post-1', 'manifest-of-thinkers-offline', 'post', 'public', 'Mein Beitrag', '{"content":"hallo"}', 'h', 1, ?, ?)`,
+    ).bind(P.uid, now, now),
+    testEnv.DB.prepare(
+      "INSERT INTO telemetry_events (type, path, caller_key, meta, created_at) VALUES ('page.view', '/', ?, '{}', ?)",
+    ).bind(`uid:${P.uid}`, now),
     testEnv.DB.prepare(
       `INSERT INTO contracts (id, name, mime_type, byte_size, r2_key, hash_sha256, created_by, status, created_at, stored_at)
        VALUES (?, 'c.pdf', 'application/pdf', 4, ?, 'ab', ?, 'stored', ?, ?)`,
@@ -240,6 +248,7 @@ beforeAll(async () => {
   tombstone = erasedResponse.body.tombstone;
 });
 
+let transferId: string | undefined;
 let mortgage: Record<"prop" | "app" | "offer" | "contract" | "tranche", string | undefined>;
 
 /** Everything that names Q (who must be untouched), as comparable data. */
@@ -282,6 +291,8 @@ describe("DELETE /api/admin/thinkers/:uid", () => {
       "mortgage_tranches.holder_uid": 1,
       parties: 1,
       party_roles: 1,
+      manifest_posts: 1,
+      telemetry_events: 1,
     });
     // auth.verified names the thinker id as its subject; no event has the raw uid as subject.
     expect(r["events.subject_id:thinker"]).toBe(1);
@@ -382,6 +393,26 @@ describe("DELETE /api/admin/thinkers/:uid", () => {
       holder_uid: tombstone,
       nominal_amount: 1000000,
     });
+  });
+
+  it("clears what points at the person in a transfer log and deletes their posts and telemetry", async () => {
+    expect(
+      await row(
+        "SELECT actor_uid, wallet_address, external_account, label, meta, crypto_amount, fiat_amount, status FROM transfers WHERE id = ?",
+        transferId,
+      ),
+    ).toEqual({
+      actor_uid: tombstone,
+      wallet_address: null,
+      external_account: null,
+      label: null,
+      meta: "{}",
+      crypto_amount: "1500000000000000000",
+      fiat_amount: 420000,
+      status: "logged",
+    });
+    expect(await rows("SELECT 1 FROM manifest_posts WHERE author_uid IN (?, ?)", P.uid, tombstone)).toEqual([]);
+    expect(await rows("SELECT 1 FROM telemetry_events WHERE caller_key = ?", `uid:${P.uid}`)).toEqual([]);
   });
 
   it("writes one thinker.erased event: actor admin, subject the tombstone", async () => {
