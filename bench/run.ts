@@ -294,11 +294,15 @@ async function main(): Promise<void> {
     await d1.settle();
   };
   /**
-   * Issues enough vouchers for the next booking slice under the burst: 1.25 × the fastest booking
-   * slice so far (with or without the burst) over warm-up + window, plus one per client.
+   * Issues enough vouchers for the next booking slice under the burst: 1.25 × the fastest INSERT
+   * or booking slice so far (with or without the burst) over warm-up + window, plus one per client.
+   * INSERT is in the set because one slow booking slice alone under-sizes the pool.
    */
   const burstTopUp = async (warmupMs: number, durationMs: number) => {
-    const rate = Math.max(50, ...rounds.filter((x) => x.name === "book" || x.name === "book-burst").map((x) => x.rps));
+    const rate = Math.max(
+      50,
+      ...rounds.filter((x) => x.name === "insert" || x.name === "book" || x.name === "book-burst").map((x) => x.rps),
+    );
     const need = Math.ceil((1.25 * rate * (warmupMs + durationMs)) / 1000) + CONCURRENCY;
     const left = burstIds.length - nextBurst;
     if (left >= need) return;
