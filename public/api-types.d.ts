@@ -21763,6 +21763,8 @@ export interface operations {
                             "settlements.payer_uid": number;
                             "settlement_parts.payer_uid": number;
                             "transfers.actor_uid": number;
+                            manifest_posts: number;
+                            telemetry_events: number;
                             "properties.owner_uid": number;
                             "mortgage_offers.declined": number;
                             "mortgage_applications.borrower_uid": number;

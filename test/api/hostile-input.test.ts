@@ -635,9 +635,12 @@ describe("documentation", () => {
       expect(op, `${route.method} ${route.path}`).toBeDefined();
       expect(op.operationId).toBe(route.id);
       if (route.body) {
-        expect(op.requestBody?.content?.["application/json"]?.schema, route.id).toEqual(schemaOf(route.body));
+        expect(op.requestBody?.content?.["application/json"]?.schema, route.id).toEqual(
+          z.toJSONSchema(route.body, { io: "input", unrepresentable: "any" }),
+        );
       } else {
-        expect(op.requestBody, route.id).toBeUndefined();
+        // No JSON body; a route that streams another kind (the legal hub's multipart upload) documents it as such.
+        expect(op.requestBody?.content?.["application/json"], route.id).toBeUndefined();
       }
       const params = (op.parameters ?? []) as Array<{ name: string; in: string; required: boolean }>;
       const querySchema = schemaOf(route.query);

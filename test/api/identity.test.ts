@@ -407,7 +407,10 @@ describe("sessions on a write route (POST /api/voucher/issue)", () => {
     expect(required.length).toBeGreaterThan(0);
     const before = await countOf("SELECT count(*) n FROM vouchers");
     for (const route of required) {
-      const r = await json(route.path, route.method === "POST" ? { body: { issuerUid: newUid() } } : {});
+      const r = await json(route.path, {
+        method: route.method,
+        ...(route.method === "POST" ? { body: { issuerUid: newUid() } } : {}),
+      });
       expect({ route: route.id, status: r.status, code: r.body.code }).toEqual({
         route: route.id,
         status: 401,
