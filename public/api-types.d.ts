@@ -2694,7 +2694,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `invalid_cursor` not a nextCursor of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            /** @description Bad Request: `invalid_cursor` `cursor` is not a `nextCursor` of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -3953,7 +3953,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `invalid_cursor` not a nextCursor of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            /** @description Bad Request: `invalid_cursor` `cursor` is not a `nextCursor` of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -6276,7 +6276,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -6509,7 +6509,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -6572,7 +6572,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `invalid_cursor` not a nextCursor of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            /** @description Bad Request: `invalid_cursor` `cursor` is not a `nextCursor` of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -6718,7 +6718,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -6777,7 +6777,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `invalid_cursor` not a nextCursor of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            /** @description Bad Request: `invalid_cursor` `cursor` is not a `nextCursor` of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -7334,7 +7334,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `invalid_cursor` not a nextCursor of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            /** @description Bad Request: `invalid_cursor` `cursor` is not a `nextCursor` of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -8510,7 +8510,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `invalid_cursor` not a nextCursor of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            /** @description Bad Request: `invalid_cursor` `cursor` is not a `nextCursor` of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -8741,7 +8741,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `invalid_cursor` not a nextCursor of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            /** @description Bad Request: `invalid_cursor` `cursor` is not a `nextCursor` of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -10320,7 +10320,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `invalid_cursor` not a nextCursor of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            /** @description Bad Request: `invalid_cursor` `cursor` is not a `nextCursor` of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -12135,7 +12135,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `invalid_cursor` not a nextCursor of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            /** @description Bad Request: `invalid_cursor` `cursor` is not a `nextCursor` of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -12736,7 +12736,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `invalid_cursor` not a nextCursor of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            /** @description Bad Request: `invalid_cursor` `cursor` is not a `nextCursor` of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -13562,7 +13562,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `invalid_cursor` not a nextCursor of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            /** @description Bad Request: `invalid_cursor` `cursor` is not a `nextCursor` of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -14642,7 +14642,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -16838,7 +16838,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `invalid_cursor` not a nextCursor of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            /** @description Bad Request: `invalid_cursor` `cursor` is not a `nextCursor` of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -18207,7 +18207,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -18461,7 +18461,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -18742,7 +18742,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -18820,7 +18820,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `invalid_cursor` not a nextCursor of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            /** @description Bad Request: `invalid_cursor` `cursor` is not a `nextCursor` of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -18966,7 +18966,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -19167,7 +19167,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -19264,7 +19264,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `bad_settlement_id` not a valid settlement id; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            /** @description Bad Request: `bad_settlement_id` not a valid settlement id; `invalid_cursor` `cursor` is not a `nextCursor` of a previous page; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -19280,7 +19280,7 @@ export interface operations {
                          * @description machine code (see the error code table)
                          * @enum {string}
                          */
-                        code: "bad_settlement_id" | "validation_failed";
+                        code: "bad_settlement_id" | "invalid_cursor" | "validation_failed";
                         /** @description what a client may act on: field issues, {from, to} of a refused transition… */
                         details?: unknown;
                         /** @description the X-Request-Id of this request */
@@ -19434,7 +19434,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -19699,7 +19699,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -19964,7 +19964,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -20155,7 +20155,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -20458,7 +20458,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -20670,7 +20670,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -20885,7 +20885,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -21136,7 +21136,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -21353,7 +21353,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -21570,7 +21570,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -21967,7 +21967,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN unset; `not_configured` IDENTITY_HASH_KEY unset; `room_erasure_failed` a Room DO could not be reached; D1 untouched, repeat the request */
+            /** @description Service Unavailable: `admin_not_configured` ADMIN_TOKEN is not set: the admin API is disabled; `not_configured` IDENTITY_HASH_KEY unset; `room_erasure_failed` a Room DO could not be reached; D1 untouched, repeat the request */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import * as z from "zod";
 import type { AnyRoute } from "../http/route";
 
 /** One error code of the API. */
@@ -248,6 +249,8 @@ export function pipelineErrors(route: PipelineShape): ErrorCode[] {
     for (const c of ["body_too_large", "invalid_json", "invalid_encoding", "validation_failed"] as const) codes.add(c);
   }
   if (route.query) codes.add("validation_failed");
+  // A list that pages by `?cursor=` refuses a cursor it did not hand out.
+  if (route.query instanceof z.ZodObject && "cursor" in route.query.shape) codes.add("invalid_cursor");
   const session = route.auth !== "none" && route.auth !== "admin";
   if (route.auth === "required" || route.auth === "verified") {
     for (const c of ["unauthenticated", "invalid_session", "session_revoked", "not_configured"] as const) codes.add(c);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { jsonObject } from "../core/json";
 import { and, asc, eq, sql } from "drizzle-orm";
 import * as z from "zod";
 import { abortUnlessChanged, isGuardAbort } from "../db/client";
@@ -18,12 +19,7 @@ type FeeRow = typeof fees.$inferSelect;
 
 /** A fee rule as the API shows it. */
 export function toFee(f: FeeRow) {
-  let meta: Record<string, unknown> = {};
-  try {
-    meta = JSON.parse(f.meta) as Record<string, unknown>;
-  } catch {
-    // hand-edited row: show it without meta
-  }
+  const meta = jsonObject(f.meta);
   return {
     id: f.id,
     scope: f.scope,

@@ -16,6 +16,15 @@ export const unauthenticated = () =>
   unauthorized("unauthenticated", "a verified session is required (POST /api/presence/verify)");
 
 /**
+ * The caller of a handler whose route requires a session (the pipeline has already refused a
+ * request without one; this narrows the type and keeps the refusal if a route forgot its policy).
+ */
+export function callerOf(ctx: { caller: string | null }): string {
+  if (!ctx.caller) throw unauthenticated();
+  return ctx.caller;
+}
+
+/**
  * Verifies the session token's signature and expiry (whether the session is still live is checked
  * in the request's first D1 round trip, `./session-check.ts`). `required`/`verified` routes refuse
  * a bad token (401 `invalid_session`) and, unless AUTH_MODE=compat may fill the caller in later

@@ -88,7 +88,6 @@ export const list = defineRoute({
     })
     .strict(),
   response: z.object({ ok, items: z.array(DocumentOut), nextCursor: z.string().nullable() }),
-  errors: { invalid_cursor: "400" },
   handler: async (ctx) => {
     const { db, query: q } = ctx;
     const linked = (type: Subject, id: string | undefined) =>

@@ -40,7 +40,6 @@ export const list = defineRoute({
   access: "read",
   query: ListQuery,
   response: z.object({ ok, posts: z.array(PostOut), nextCursor: z.string().nullable() }),
-  errors: { invalid_cursor: "400" },
   handler: listManifest,
 });
 

@@ -13,14 +13,10 @@ import { dashboard as buildDashboardFromDb } from "./dashboard";
 import { listEvents, parseTypeFilter } from "./events";
 import { health as runHealth } from "./health";
 import { feeStats, presenceStats, voucherStats } from "./stats";
-import { InstantParam, resolveRange } from "./time";
+import { InstantParam, RangeQuery, resolveRange } from "./time";
 
-const ADMIN_ERRORS = { admin_not_configured: "503 ADMIN_TOKEN unset", admin_unauthorized: "401" };
 const ok = z.literal(true);
 const Tally = z.object({ count: z.number().int(), amount: MinorTotal });
-
-/** `from` (inclusive) / `to` (exclusive): epoch ms, ISO date or ISO date-time. */
-const RangeQuery = z.strictObject({ from: InstantParam.optional(), to: InstantParam.optional() });
 
 export const statsPresence = defineRoute({
   id: "admin.stats.presence",
@@ -40,7 +36,6 @@ export const statsPresence = defineRoute({
     statuses: z.object({ online: z.number().int(), offline: z.number().int() }),
     pairCodes: z.array(z.object({ pairCode: z.string(), sessions: z.number().int(), active: z.number().int() })),
   }),
-  errors: ADMIN_ERRORS,
   handler: async (ctx) => ({ body: await presenceStats(ctx.db, ctx.now, ctx.query.top) }),
 });
 
@@ -71,7 +66,7 @@ export const statsVouchers = defineRoute({
       }),
     ),
   }),
-  errors: { ...ADMIN_ERRORS, invalid_range: "400 from ≥ to, or more than 366 days" },
+  errors: { invalid_range: "400 from ≥ to, or more than 366 days" },
   handler: async (ctx) => ({ body: await voucherStats(ctx.db, resolveRange(ctx.query, ctx.now)) }),
 });
 
@@ -93,7 +88,7 @@ export const statsFees = defineRoute({
     totals: z.array(z.object({ currency: z.string(), charges: Tally, reversals: Tally, net: MinorTotal })),
     settlements: z.array(z.object({ currency: z.string(), open: Tally, invoiced: Tally, paid: Tally })),
   }),
-  errors: { ...ADMIN_ERRORS, invalid_range: "400 from ≥ to, or more than 366 days" },
+  errors: { invalid_range: "400 from ≥ to, or more than 366 days" },
   handler: async (ctx) => ({ body: await feeStats(ctx.db, resolveRange(ctx.query, ctx.now)) }),
 });
 
@@ -134,7 +129,6 @@ export const events = defineRoute({
       .optional(),
   }),
   response: z.object({ ok, items: z.array(EventItemOut), has_more: z.boolean(), nextCursor: z.string().nullable() }),
-  errors: ADMIN_ERRORS,
   handler: async ({ db, query: q }) => ({
     body: await listEvents(db, {
       limit: q.limit,
@@ -176,7 +170,6 @@ export const dashboard = defineRoute({
   auth: "admin",
   access: "read",
   response: DashboardOut,
-  errors: ADMIN_ERRORS,
   handler: async (ctx) => ({ body: await buildDashboardFromDb(ctx.db, ctx.now) }),
 });
 

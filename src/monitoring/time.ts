@@ -48,6 +48,9 @@ export const InstantParam = z
   .refine((s) => parseInstant(s) !== null, "must be epoch ms, an ISO date or an ISO date-time (1970…5188)")
   .transform((s) => parseInstant(s) as number);
 
+/** `?from&to` of a stats route: instants as {@link InstantParam} reads them (window: {@link resolveRange}). */
+export const RangeQuery = z.strictObject({ from: InstantParam.optional(), to: InstantParam.optional() });
+
 /** Start (00:00 UTC) of the day containing `ms`. */
 export const dayStart = (ms: number) => ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
 

@@ -15,7 +15,8 @@ import { events, mortgageApplicationLenders, mortgageApplications, mortgageOffer
 import { badRequest, conflict, forbidden } from "../core/errors";
 import type { HandlerContext, HandlerResult } from "../http/route";
 import { commitAndPush } from "../rooms/commit-push";
-import { callerOf, mortgageEvent } from "./handler-kit";
+import { mortgageEvent } from "./handler-kit";
+import { callerOf } from "../http/authenticate";
 import {
   type ApplicationRow,
   APPLICATION_TRANSITIONS,

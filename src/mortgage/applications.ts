@@ -31,7 +31,6 @@ const CreateOut = z.object({ ok, applicationId: z.string(), application: Applica
 const ListOut = z.object({ ok, applications: z.array(ApplicationOut), nextCursor: z.string().nullable() });
 const LIST_ERRORS = {
   not_lender: "403 role=lender, but the caller holds no lender role",
-  invalid_cursor: "400 not a nextCursor of a previous page",
 };
 
 const createSpec = {

@@ -9,7 +9,7 @@ import * as z from "zod";
 import { mortgageContracts } from "../db/schema";
 import { type AnyRoute, defineRoute } from "../http/route";
 import { isObjectId, newestFirstPage } from "./contract-tranche-kit";
-import { callerOf } from "./handler-kit";
+import { callerOf } from "../http/authenticate";
 import { contractNotFound, isContractParty, updateContractStatus } from "./contracts.actions";
 import { ContractListQuery, UpdateStatusBody } from "./contracts.schemas";
 import { ContractOut, toContract } from "./model";
@@ -48,7 +48,6 @@ export const contractList = defineRoute({
   access: "read",
   query: ContractListQuery,
   response: z.object({ ok, contracts: z.array(ContractOut), nextCursor: z.string().nullable() }),
-  errors: { invalid_cursor: "400 not a nextCursor of a previous page" },
   async handler(ctx) {
     const me = callerOf(ctx);
     const c = mortgageContracts;

@@ -1,21 +1,14 @@
 /**
- * Small helpers the mortgage handlers share: the caller, the event row of a change, the room push.
+ * Small helpers the mortgage handlers share: the event row of a change.
  *
  * @module
  */
 import type { Statement } from "../db/client";
-import { AppError } from "../core/errors";
 import { eventStatement } from "../events/events";
 import type { HandlerContext } from "../http/route";
 
 /** Any handler context (the helpers read only the request's identity, clock and database). */
 export type AnyCtx = HandlerContext<unknown, unknown>;
-
-/** The verified caller; 401 when there is none (the route's auth policy normally answers first). */
-export function callerOf(ctx: { caller: string | null }): string {
-  if (!ctx.caller) throw new AppError(401, "unauthenticated", "a verified session is required");
-  return ctx.caller;
-}
 
 /** The `events` row of a mortgage change, for the change's batch. */
 export function mortgageEvent(

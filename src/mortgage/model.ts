@@ -12,6 +12,7 @@
  */
 import * as z from "zod";
 import { invalidTransition } from "../core/errors";
+import { jsonObject } from "../core/json";
 import type { OfferFigures } from "./finance";
 import type { mortgageApplications, mortgageContracts, mortgageOffers, mortgageTranches, properties } from "../db/schema";
 import type { MortgageObject } from "../rooms/room-id";
@@ -86,16 +87,6 @@ const isoOrNull = (t: number | null) => (t === null ? null : iso(t));
 /** A rate for display in the JSON shapes (`0.032`); the stored ppm is the exact value. */
 const rate = (ppm: number) => ppm / 1_000_000;
 const money = (amount: number, currency: string) => ({ amount, currency });
-
-/** Parses a stored JSON object column. */
-export function jsonObject(text: string): Record<string, unknown> {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
 
 const Money = z.object({ amount: z.number().int(), currency: z.string() });
 

@@ -36,7 +36,6 @@ const TRANSITION = {
   invalid_transition: "409 the offer's (or its application's) status does not allow this ({from, to} in details)",
 };
 const RACE = { concurrent_update: "409 the offer changed while the request ran; retry" };
-const CURSOR = { invalid_cursor: "400 not a nextCursor of a previous page" };
 /** What refuses a new offer, on the hypotheken route and the original portal's alike. */
 const OFFER_ERRORS = {
   not_lender: "403 the caller does not hold the lender role",
@@ -86,7 +85,6 @@ export const list = defineRoute({
   access: "read",
   query: OfferListQuery,
   response: z.object({ ok, offers: z.array(OfferOut), nextCursor: z.string().nullable() }),
-  errors: CURSOR,
   async handler({ query: q, db, caller }) {
     const p = await offerPage(db, mineWhere(caller ?? "", q.role, q.applicationId, q.status), q);
     const contracts = await contractsOf(db, p.items);
@@ -244,7 +242,6 @@ export const legacyList = defineRoute({
   access: "read",
   query: LegacyOfferListQuery,
   response: z.object({ ok, offers: z.array(LegacyOfferOut), nextCursor: z.string().nullable() }),
-  errors: CURSOR,
   async handler({ query: q, db, caller }) {
     const p = await offerPage(db, mineWhere(caller ?? "", q.role, q.applicationId, undefined), q);
     return { body: { ok: true, offers: p.items.map(legacyOfferOut), nextCursor: p.nextCursor } };

@@ -14,8 +14,6 @@ import { LenderListQuery, PartyListQuery, PutPartyBody } from "./parties.schemas
 import type { PartyRole } from "./roles";
 
 const ok = z.literal(true);
-const ADMIN_ERRORS = { admin_not_configured: "503 ADMIN_TOKEN unset", admin_unauthorized: "401" };
-const CURSOR = { invalid_cursor: "400 not a nextCursor of a previous page" };
 const BAD_UID = { bad_uid: "400 the path's uid is not a uid (1-128 characters of A-Z a-z 0-9 _ -)" };
 const Roles = z.array(z.enum(["lender", "notary"] satisfies PartyRole[]));
 const PartyChange = z.object({ ok, party: PartyOut, granted: Roles, revoked: Roles });
@@ -38,7 +36,7 @@ export const putPartyRoute = defineRoute({
   access: "write",
   body: PutPartyBody,
   response: PartyChange,
-  errors: { ...ADMIN_ERRORS, ...BAD_UID },
+  errors: { ...BAD_UID },
   handler: (ctx) => putParty(ctx, pathUid(ctx.params)),
 });
 
@@ -51,7 +49,7 @@ export const deletePartyRoute = defineRoute({
   auth: "admin",
   access: "write",
   response: PartyChange,
-  errors: { ...ADMIN_ERRORS, ...BAD_UID, party_not_found: "404 no party has this uid" },
+  errors: { ...BAD_UID, party_not_found: "404 no party has this uid" },
   handler: (ctx) => deleteParty(ctx, pathUid(ctx.params)),
 });
 
@@ -65,7 +63,6 @@ export const listPartiesRoute = defineRoute({
   access: "read",
   query: PartyListQuery,
   response: z.object({ ok, items: z.array(PartyOut), nextCursor: z.string().nullable() }),
-  errors: { ...ADMIN_ERRORS, ...CURSOR },
   handler: async (ctx) => ({ body: { ok: true, ...(await partyPage(ctx.db, ctx.query)) } }),
 });
 
@@ -83,7 +80,6 @@ export const lendersRoute = defineRoute({
     items: z.array(z.object({ uid: z.string(), displayName: z.string() })),
     nextCursor: z.string().nullable(),
   }),
-  errors: CURSOR,
   handler: async (ctx) => ({ body: { ok: true, ...(await lenderPage(ctx.db, ctx.query)) } }),
 });
 

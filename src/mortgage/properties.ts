@@ -13,7 +13,8 @@ import { badRequest, conflict, notFound } from "../core/errors";
 import { CursorParam, LimitParam } from "../http/query";
 import { type AnyRoute, type HandlerContext, type HandlerResult, defineRoute } from "../http/route";
 import { Uid } from "../identity/schemas";
-import { callerOf, mortgageEvent } from "./handler-kit";
+import { mortgageEvent } from "./handler-kit";
+import { callerOf } from "../http/authenticate";
 import { MoneyIn, MortgageId, PositiveMoneyIn } from "./inputs";
 import { afterCursor, newestFirstOrder, pageOf } from "../db/pagination";
 import { type PropertyRow, PropertyOut, toProperty } from "./model";
@@ -127,7 +128,6 @@ export const listPropertiesRoute = defineRoute({
   access: "read",
   query: ListQuery,
   response: z.object({ ok, items: z.array(PropertyOut), nextCursor: z.string().nullable() }),
-  errors: { invalid_cursor: "400 not a nextCursor of a previous page" },
   async handler(ctx) {
     const key = { createdAt: properties.createdAt, id: properties.id };
     const where = and(eq(properties.ownerUid, callerOf(ctx)), afterCursor(key, ctx.query.cursor));

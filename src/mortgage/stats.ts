@@ -16,7 +16,7 @@ import { type Db, rawBatch } from "../db/client";
 import { defineRoute } from "../http/route";
 import { MinorTotal, exactSumSql, joinExactSum, minorTotal } from "../money/totals";
 import { basisPoints } from "../monitoring/stats";
-import { DAY_MS, InstantParam, type Range, dayKey, resolveRange } from "../monitoring/time";
+import { DAY_MS, type Range, RangeQuery, dayKey, resolveRange } from "../monitoring/time";
 
 /** The stages, in pipeline order. */
 export const STAGES = ["applications", "offers", "accepted", "signed", "tranchesPlaced"] as const;
@@ -151,7 +151,7 @@ export const statsMortgage = defineRoute({
     "The mortgage pipeline per UTC day × currency of [from, to) (default: the last 30 days, at most 366): applications, offers, accepted, signed, tranches placed — count and exact volume each — with per-currency totals, and the window's applications through the stages (conversion in basis points).",
   auth: "admin",
   access: "read",
-  query: z.strictObject({ from: InstantParam.optional(), to: InstantParam.optional() }),
+  query: RangeQuery,
   response: z.object({
     ok: z.literal(true),
     from: z.string(),
@@ -167,8 +167,6 @@ export const statsMortgage = defineRoute({
     }),
   }),
   errors: {
-    admin_not_configured: "503 ADMIN_TOKEN unset",
-    admin_unauthorized: "401",
     invalid_range: "400 from ≥ to, or more than 366 days",
   },
   handler: async (ctx) => ({ body: await mortgageStats(ctx.db, resolveRange(ctx.query, ctx.now)) }),

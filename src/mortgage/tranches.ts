@@ -10,7 +10,7 @@ import * as z from "zod";
 import { mortgageTranches } from "../db/schema";
 import { type AnyRoute, defineRoute } from "../http/route";
 import { newestFirstPage } from "./contract-tranche-kit";
-import { callerOf } from "./handler-kit";
+import { callerOf } from "../http/authenticate";
 import { TrancheOut, toTranche } from "./model";
 import { cancelTranche, issueTranche, subscribeTranche } from "./tranches.actions";
 import { IssueTrancheBody, TrancheActionBody, TrancheListQuery } from "./tranches.schemas";
@@ -56,7 +56,6 @@ export const trancheList = defineRoute({
   access: "read",
   query: TrancheListQuery,
   response: z.object({ ok, tranches: z.array(TrancheOut), nextCursor: z.string().nullable() }),
-  errors: { invalid_cursor: "400 not a nextCursor of a previous page" },
   async handler(ctx) {
     const me = callerOf(ctx);
     const t = mortgageTranches;

@@ -37,8 +37,6 @@ export const erase = defineRoute({
     }),
   }),
   errors: {
-    admin_not_configured: "503 ADMIN_TOKEN unset",
-    admin_unauthorized: "401",
     bad_uid: "400 not a uid",
     thinker_not_found: "404 nothing stored names this uid (never seen, or already erased)",
     not_configured: "503 IDENTITY_HASH_KEY unset",

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { jsonObject } from "../core/json";
 import { eq, sql } from "drizzle-orm";
 import * as z from "zod";
 import type { Db } from "../db/client";
@@ -34,12 +35,7 @@ const RoomOut = z.object({
 const ok = z.literal(true);
 
 function toRoom(r: RoomRow) {
-  let meta: Record<string, unknown> = {};
-  try {
-    meta = JSON.parse(r.meta) as Record<string, unknown>;
-  } catch {
-    // A hand-edited row: show it without meta rather than fail.
-  }
+  const meta = jsonObject(r.meta);
   return { id: r.id, type: r.type, ownerUid: r.ownerUid, meta, createdAt: new Date(r.createdAt).toISOString() };
 }
 

@@ -26,7 +26,6 @@ import { runSettlement } from "./run";
 
 const Instant = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 const ok = z.literal(true);
-const ADMIN_ERRORS = { admin_not_configured: "503 ADMIN_TOKEN unset", admin_unauthorized: "401" };
 
 const FilterQuery = {
   status: z.enum(["open", "invoiced", "paid"]).optional(),
@@ -139,7 +138,6 @@ export const run = defineRoute({
   body: z.strictObject({ from: Instant, to: Instant }),
   response: z.object({ ok, run: RunOut }),
   errors: {
-    ...ADMIN_ERRORS,
     invalid_period: "400",
     run_in_progress: "409",
     reconciliation_failed: "500 totals disagree with the fee events; nothing settled (`details` is the failed run)",
@@ -170,7 +168,6 @@ export const list = defineRoute({
   access: "read",
   query: ListQuery,
   response: z.object({ ok, items: z.array(SettlementOut), nextCursor: z.string().nullable() }),
-  errors: { ...ADMIN_ERRORS, invalid_cursor: "400 not a nextCursor of a previous page" },
   handler: async (ctx) => ({ body: await listSettlements(ctx, ctx.query, ctx.query) }),
 });
 
@@ -183,7 +180,6 @@ export const exportCsv = defineRoute({
   auth: "admin",
   access: "read",
   query: ExportQuery,
-  errors: ADMIN_ERRORS,
   async handler(ctx) {
     const where = settlementWhere(ctx.query as SettlementFilter);
     const db = ctx.db;
@@ -227,7 +223,7 @@ export const get = defineRoute({
   access: "read",
   query: DetailQuery,
   response: z.object({ ok, settlement: SettlementOut, feeEvents: z.array(FeeEventOut), nextCursor: z.string().nullable() }),
-  errors: { ...ADMIN_ERRORS, bad_settlement_id: "400", settlement_not_found: "404" },
+  errors: { bad_settlement_id: "400", settlement_not_found: "404" },
   handler: async (ctx) => ({ body: await getSettlement(ctx, settlementId(ctx.params), ctx.query) }),
 });
 
@@ -246,7 +242,7 @@ const transitionRoute = (action: "invoice" | "pay") =>
     // Compare-and-swap: a repeat answers 409 invalid_transition with the current status.
     idempotent: false,
     response: z.object({ ok, settlement: SettlementOut }),
-    errors: { ...ADMIN_ERRORS, bad_settlement_id: "400", settlement_not_found: "404", invalid_transition: "409" },
+    errors: { bad_settlement_id: "400", settlement_not_found: "404", invalid_transition: "409" },
     handler: (ctx) => transition(ctx, settlementId(ctx.params), action),
   });
 
@@ -262,7 +258,6 @@ export const fees = defineRoute({
   auth: "admin",
   access: "read",
   response: z.object({ ok, items: z.array(FeeOut) }),
-  errors: ADMIN_ERRORS,
   handler: async (ctx) => ({ body: await listFees(ctx) }),
 });
 
@@ -277,7 +272,7 @@ export const feeUpdate = defineRoute({
   access: "write",
   body: FeeUpdateBody,
   response: z.object({ ok, fee: FeeOut }),
-  errors: { ...ADMIN_ERRORS, fee_not_found: "404", version_conflict: "409" },
+  errors: { fee_not_found: "404", version_conflict: "409" },
   handler: (ctx) => updateFee(ctx, ctx.params.id ?? ""),
 });
 

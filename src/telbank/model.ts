@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { jsonObject } from "../core/json";
 import * as z from "zod";
 import type { TRANSFER_STATUSES, transfers } from "../db/schema";
 import { invalidTransition } from "../core/errors";
@@ -37,12 +38,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * string) plus the base units, decimals, owner and status change. Lists mask IBANs (`masked`).
  */
 export function toTransfer(t: TransferRow, opts: { masked?: boolean } = {}) {
-  let meta: Record<string, unknown> = {};
-  try {
-    meta = JSON.parse(t.meta) as Record<string, unknown>;
-  } catch {
-    // a hand-edited row: shown without meta
-  }
+  const meta = jsonObject(t.meta);
   return {
     id: t.id,
     direction: t.direction,

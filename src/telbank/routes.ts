@@ -15,7 +15,7 @@ import { addressSpellings } from "./addresses";
 import { TransferOut, toTransfer } from "./model";
 import { TransferBody, TransferListQuery, TransferStatusBody } from "./schemas";
 import { MinorTotal } from "../money/totals";
-import { InstantParam, resolveRange } from "../monitoring/time";
+import { RangeQuery, resolveRange } from "../monitoring/time";
 import { telbankStats } from "./stats";
 
 const ok = z.literal(true);
@@ -57,7 +57,6 @@ export const listTransfers = defineRoute({
   access: "read",
   query: TransferListQuery,
   response: z.object({ ok, items: z.array(TransferOut), nextCursor: z.string().nullable() }),
-  errors: { invalid_cursor: "400 not a nextCursor of a previous page" },
   async handler({ query: q, db, caller }) {
     const where = and(
       eq(transfers.actorUid, caller ?? ""),
@@ -106,7 +105,7 @@ export const adminTransferStatus = defineRoute({
   access: "write",
   body: TransferStatusBody,
   response: z.object({ ok, transfer: TransferOut }),
-  errors: { admin_not_configured: "503 ADMIN_TOKEN unset", admin_unauthorized: "401", ...STATUS_ERRORS },
+  errors: { ...STATUS_ERRORS },
   handler: (ctx) => changeTransferStatus(ctx, transferId(ctx.params)),
 });
 
@@ -133,7 +132,7 @@ export const statsTelbank = defineRoute({
     "Telbank transfers per UTC day × direction × network of [from, to) (default: the last 30 days, at most 366): counts (all, settled, failed), exact fiat volumes per currency and exact crypto volumes per symbol, with totals per direction.",
   auth: "admin",
   access: "read",
-  query: z.strictObject({ from: InstantParam.optional(), to: InstantParam.optional() }),
+  query: RangeQuery,
   response: z.object({
     ok: z.literal(true),
     from: z.string(),
@@ -146,8 +145,6 @@ export const statsTelbank = defineRoute({
     }),
   }),
   errors: {
-    admin_not_configured: "503 ADMIN_TOKEN unset",
-    admin_unauthorized: "401",
     invalid_range: "400 from ≥ to, or more than 366 days",
   },
   handler: async (ctx) => ({ body: await telbankStats(ctx.db, resolveRange(ctx.query, ctx.now)) }),

@@ -17,6 +17,7 @@ import { isRoomId } from "../rooms/room-id";
 import { pushAfterCommit } from "../rooms/stub";
 import { reversalStatement } from "../fees/fees";
 import { AppError, badRequest, conflict, forbidden, notFound } from "../core/errors";
+import { callerOf } from "../http/authenticate";
 import type { HandlerContext, HandlerResult } from "../http/route";
 import { type BookingRow, type VoucherRow, assertTransition, toBooking, toVoucher } from "./model";
 import { activeBooking, getBooking, getVoucher, latestBooking } from "./repo";
@@ -87,7 +88,7 @@ export async function issueVoucher(ctx: Ctx<z.output<typeof IssueBody>>): Promis
  */
 export async function bookVoucher(ctx: Ctx<z.output<typeof BookBody>>): Promise<HandlerResult> {
   const { body: b, db, now } = ctx;
-  const caller = mustCaller(ctx);
+  const caller = callerOf(ctx);
   const start = parseSlotId(b.slotId);
   if (start === null) throw badRequest("invalid_slot", "slotId must be slot-<ISO-8601 instant>");
   const bookingId = newId("b", now);
@@ -178,7 +179,7 @@ function bookResult(after: VoucherRow, bookingId: string, start: number, now: nu
 /** `POST /api/voucher/cancel` */
 export async function cancelBooking(ctx: Ctx<z.output<typeof CancelBody>>): Promise<HandlerResult> {
   const { body: b, db, now } = ctx;
-  const caller = mustCaller(ctx);
+  const caller = callerOf(ctx);
   const booking = b.bookingId
     ? await getBooking(db, b.bookingId)
     : ((await activeBooking(db, b.voucherId ?? "")) ?? (await latestBooking(db, b.voucherId ?? "")));
@@ -239,7 +240,7 @@ export async function cancelBooking(ctx: Ctx<z.output<typeof CancelBody>>): Prom
 /** `POST /api/voucher/reschedule` */
 export async function rescheduleBooking(ctx: Ctx<z.output<typeof RescheduleBody>>): Promise<HandlerResult> {
   const { body: b, db, now } = ctx;
-  const caller = mustCaller(ctx);
+  const caller = callerOf(ctx);
   const start = parseSlotId(b.slotId);
   if (start === null) throw badRequest("invalid_slot", "slotId must be slot-<ISO-8601 instant>");
   const old = await getBooking(db, b.bookingId);
@@ -314,7 +315,7 @@ export async function rescheduleBooking(ctx: Ctx<z.output<typeof RescheduleBody>
 /** `POST /api/voucher/redeem`: the issuer marks the voucher consumed. */
 export async function redeemVoucher(ctx: Ctx<z.output<typeof RedeemBody>>): Promise<HandlerResult> {
   const { body: b, db, now } = ctx;
-  const caller = mustCaller(ctx);
+  const caller = callerOf(ctx);
   const v = await getVoucher(db, b.voucherId);
   if (!v) throw voucherNotFound();
   if (v.issuerUid !== caller) throw forbidden("not_issuer", "only the voucher's issuer may redeem it");
@@ -345,7 +346,7 @@ export async function redeemVoucher(ctx: Ctx<z.output<typeof RedeemBody>>): Prom
 /** `POST /api/voucher/transfer`: the holder hands an unbooked, transferable voucher to another uid. */
 export async function transferVoucher(ctx: Ctx<z.output<typeof TransferBody>>): Promise<HandlerResult> {
   const { body: b, db, now } = ctx;
-  const caller = mustCaller(ctx);
+  const caller = callerOf(ctx);
   const v = await getVoucher(db, b.voucherId);
   if (!v) throw voucherNotFound();
   if (v.holderUid !== caller) throw forbidden("not_holder", "only the voucher's holder may transfer it");
@@ -379,11 +380,6 @@ export async function transferVoucher(ctx: Ctx<z.output<typeof TransferBody>>): 
 }
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────────────
-
-function mustCaller(ctx: { caller: string | null }): string {
-  if (!ctx.caller) throw new AppError(401, "unauthenticated", "a verified session is required");
-  return ctx.caller;
-}
 
 const isoOf = (t: number) => new Date(t).toISOString();
 

@@ -5,22 +5,13 @@
  */
 import type { voucherBookings, vouchers } from "../db/schema";
 import { invalidTransition } from "../core/errors";
+import { jsonObject } from "../core/json";
 import { slotId } from "./slots";
 
 export type VoucherRow = typeof vouchers.$inferSelect;
 export type BookingRow = typeof voucherBookings.$inferSelect;
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
-
-/** Parses a stored JSON object column. */
-function jsonObject(text: string): Record<string, unknown> {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
 
 /** The Voucher object of the API. */
 export function toVoucher(v: VoucherRow) {

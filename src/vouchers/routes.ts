@@ -67,7 +67,6 @@ const Page = <T extends z.ZodType>(item: T) => z.object({ ok, items: z.array(ite
 const TRANSITION_ERRORS = { invalid_transition: "409 status does not allow this action ({from, to} in details)" };
 const NOT_FOUND = { voucher_not_found: "404" };
 const RACE = { concurrent_update: "409 the voucher changed while the request ran; retry" };
-const CURSOR = { invalid_cursor: "400 not a nextCursor of a previous page" };
 
 export const issue = defineRoute({
   id: "voucher.issue",
@@ -94,7 +93,6 @@ export const list = defineRoute({
   access: "read",
   query: ListQuery,
   response: Page(VoucherOut),
-  errors: CURSOR,
   claims: ({ query }) => [query.issuerUid, query.holderUid],
   async handler({ query: q, db, caller }) {
     const me = caller ?? "";
@@ -241,7 +239,6 @@ export const bookings = defineRoute({
   access: "read",
   query: BookingsQuery,
   response: Page(BookingOut),
-  errors: CURSOR,
   claims: ({ query }) => [query.holderUid, query.issuerUid],
   async handler({ query: q, db, caller }) {
     const me = caller ?? "";
