@@ -61,10 +61,25 @@ export const ERROR_CODES = {
   admin_not_configured: { status: 503, description: "ADMIN_TOKEN is not set: the admin API is disabled" },
 
   // ── identity ──
-  invalid_signature: { status: 401, description: "the link's signature is malformed or wrong" },
+  invalid_signature: { status: 401, description: "the link's (or the device challenge's) signature is malformed or wrong" },
   link_expired: { status: 401, description: "the link is older than 300 s" },
   link_from_future: { status: 401, description: "the link's timestamp is more than 30 s in the future" },
   link_replayed: { status: 409, description: "the link was already used (links are single use)" },
+  link_revoked: { status: 401, description: "the link's distribution channel (`mot`) is revoked (`MOT_REVOKED`)" },
+  uid_required: {
+    status: 400,
+    description: "the link has no `uid`: the original portal's body `{token, sig, ts}` is accepted only under AUTH_MODE=compat",
+  },
+  invalid_public_key: {
+    status: 400,
+    description: "`publicKey` is not an ECDSA P-256 public key (JWK with kty EC, crv P-256, x, y)",
+  },
+  too_many_device_keys: { status: 409, description: "the person already has 10 live device keys; remove one first" },
+  device_key_not_found: { status: 404, description: "no such device key among the caller's own" },
+  device_key_revoked: { status: 401, description: "the device key is unknown, revoked (logout everywhere, removal) or erased" },
+  invalid_challenge: { status: 401, description: "the device challenge is malformed, forged or issued for another key" },
+  challenge_expired: { status: 401, description: "the device challenge is older than 120 s" },
+  challenge_replayed: { status: 409, description: "the device challenge was already used (challenges are single use)" },
   thinker_mismatch: { status: 403, description: "`thinker_id` is not the caller's own thinker id" },
 
   // ── vouchers ──
