@@ -201,6 +201,9 @@ export const ERROR_CODES = {
   // ── telbank transfers ──
   transfer_not_found: { status: 404, description: "no such transfer among the caller's own (the admin sees every transfer)" },
 
+  // ── self-service (the person's own data) ──
+  confirm_mismatch: { status: 400, description: "`confirm` is not the caller's own uid; nothing was erased" },
+
   // ── administration ──
   bad_settlement_id: { status: 400, description: "not a valid settlement id" },
   invalid_period: { status: 400, description: "from is not before to, the period exceeds 366 days, or it has not ended yet" },
