@@ -149,6 +149,44 @@ export const usedLinkNonces = sqliteTable(
   (t) => [index("ix_link_nonces_used").on(t.usedAt)],
 );
 
+/**
+ * A device's public key (ECDSA P-256, as a JWK): the portal signs a server challenge with the
+ * non-extractable private key to get a new session without a new link. Revoked by the owner
+ * (`revoked_at`), by logout everywhere (all of the person's keys) and deleted by erasure.
+ */
+export const deviceKeys = sqliteTable(
+  "device_keys",
+  {
+    /** `dk-<time>-<random>`: the public handle the portal keeps next to its private key. */
+    id: text("id").primaryKey(),
+    /** The owner's uid (a device login signs a session for it). */
+    uid: text("uid").notNull(),
+    thinkerId: text("thinker_id").notNull(),
+    /** The public key as a JWK `{kty, crv, x, y}` (JSON text). */
+    publicKey: text("public_key").notNull(),
+    label: text("label"),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("ix_device_keys_uid").on(t.uid, t.revokedAt)],
+);
+
+/**
+ * Single-use record of a device challenge (a second device login with it → 409). The challenge
+ * itself is stateless (MAC'd); only its SHA-256 is stored, in the batch of the login.
+ */
+export const usedDeviceChallenges = sqliteTable(
+  "used_device_challenges",
+  {
+    /** SHA-256 hex of the challenge text. */
+    challengeHash: text("challenge_hash").primaryKey(),
+    keyId: text("key_id").notNull(),
+    usedAt: integer("used_at").notNull(),
+  },
+  (t) => [index("ix_device_challenges_used").on(t.usedAt)],
+);
+
 // ── Vouchers & slots ──────────────────────────────────────────────────────────────────────────
 
 export const voucherTemplates = sqliteTable("voucher_templates", {
