@@ -116,6 +116,8 @@ export const ERASURE_TARGETS: readonly ErasureTarget[] = [
     where: (s) => sql`thinker_id = ${s.thinkerId}`,
     action: "delete",
   },
+  // Device keys are only the person's: deleted (a device login with one then finds no key).
+  { name: "device_keys", table: "device_keys", where: (s) => sql`uid = ${s.uid}`, action: "delete" },
   {
     // The original portal's personal room `room-<thinker_id>`: the id itself names the person.
     name: "rooms.personal",
