@@ -275,8 +275,45 @@ export async function mountShell(current) {
   const who = el("p", { id: "who", class: "muted" }, "…");
   header.replaceChildren(el("h1", {}, el("a", { href: "/" }, "Together Systems")), who, nav);
   const me = await whoAmI().catch(() => null);
-  who.textContent = me
-    ? `Angemeldet als ${me.uid}`
-    : "Nicht angemeldet. Öffne das Portal aus deinem Offline-Manifest.";
+  if (me) localStorage.setItem(UID_KEY, me.uid);
+  who.textContent = me ? `Verifiziert als ${me.uid}` : "Nicht angemeldet. Öffne das Portal aus deinem Offline-Manifest.";
   return me;
+}
+
+/**
+ * The state of a page without a session: why, and the way back in (the identity page, which
+ * offers the device-key login or explains how to open the portal from the offline manifest).
+ * @param {HTMLElement} [into] where to show it (default: the page's `<main>`)
+ */
+export function showSignedOut(into = document.querySelector("main")) {
+  into?.replaceChildren(
+    el(
+      "section",
+      { id: "signedOut", class: "card" },
+      el("h2", {}, "Nicht angemeldet"),
+      el(
+        "p",
+        {},
+        "Dieser Bereich braucht eine gültige Sitzung. Öffne das Portal erneut aus deinem Offline-Manifest ",
+        "(„Portal öffnen“), oder melde dich auf der ",
+        el("a", { href: "/", id: "toIdentity" }, "Identitätsseite"),
+        " mit dem Schlüssel dieses Geräts wieder an.",
+      ),
+    ),
+  );
+}
+
+/**
+ * Shows a list's API error in place of the list (e.g. a route that is not there yet), so the rest
+ * of the page keeps working.
+ * @param {HTMLElement} container
+ * @param {unknown} err
+ */
+export function showListError(container, err) {
+  const text = err instanceof Error ? err.message : String(err);
+  const node = el("p", { class: "error" }, `Fehler: ${text}`);
+  if (container.tagName === "TBODY") {
+    const cols = container.closest("table")?.querySelectorAll("thead th").length ?? 1;
+    container.replaceChildren(el("tr", {}, el("td", { colSpan: cols }, node)));
+  } else container.replaceChildren(node);
 }
