@@ -13,6 +13,7 @@ import { monitoringRoutes } from "./monitoring/routes";
 import { mortgageRoutes } from "./mortgage/routes";
 import * as presence from "./presence/routes";
 import { privacyRoutes } from "./privacy/routes";
+import { meRoutes } from "./privacy/me";
 import * as rooms from "./rooms/routes";
 import { settlementRoutes } from "./settlements/routes";
 import { telbankRoutes } from "./telbank/routes";
@@ -43,6 +44,7 @@ export const apiRoutes: readonly AnyRoute[] = [
   ...manifestRoutes,
   ...telemetryRoutes,
   ...telbankRoutes,
+  ...meRoutes,
   // Admin (bearer ADMIN_TOKEN).
   ...settlementRoutes,
   ...monitoringRoutes,

@@ -258,10 +258,16 @@ export const ERASURE_TARGETS: readonly ErasureTarget[] = [
 ];
 
 /**
+ * Who asked for an erasure, recorded as the `thinker.erased` event's actor: the operator
+ * (`admin`) or the person themselves (`self`). Never the uid: the event must not name the person.
+ */
+export type ErasureActor = "admin" | "self";
+
+/**
  * The erasure batch: the guard, one statement per target, the `thinker.erased` event. `now`
  * fills `thinkers.deleted_at` and the event time.
  */
-export function erasureStatements(s: ErasureSubject, now: number, requestId: string): SQL[] {
+export function erasureStatements(s: ErasureSubject, now: number, requestId: string, actor: ErasureActor = "admin"): SQL[] {
   const anyRow = sql.join(
     ERASURE_TARGETS.map((t) => sql`EXISTS (SELECT 1 FROM ${id(t.table)} WHERE ${t.where(s)})`),
     sql` OR `,
@@ -276,7 +282,7 @@ export function erasureStatements(s: ErasureSubject, now: number, requestId: str
     sql`INSERT INTO write_guards (guard) SELECT NULL WHERE NOT (${anyRow})`,
     ...statements,
     sql`INSERT INTO events (id, type, actor_uid, subject_type, subject_id, meta, request_id, created_at)
-      VALUES (${newId("ev", now)}, 'thinker.erased', 'admin', 'thinker', ${s.tombstone}, '{}', ${requestId}, ${now})`,
+      VALUES (${newId("ev", now)}, 'thinker.erased', ${actor}, 'thinker', ${s.tombstone}, '{}', ${requestId}, ${now})`,
   ];
 }
 
@@ -290,8 +296,8 @@ export function changedRows(results: ReadonlyArray<{ meta: { changes?: number } 
 }
 
 /** Runs the erasure batch (one transaction); throws the guard abort when nothing names the person. */
-export async function runErasure(db: Db, s: ErasureSubject, now: number, requestId: string) {
-  const results = await rawBatch(db, erasureStatements(s, now, requestId));
+export async function runErasure(db: Db, s: ErasureSubject, now: number, requestId: string, actor: ErasureActor = "admin") {
+  const results = await rawBatch(db, erasureStatements(s, now, requestId, actor));
   return changedRows(results);
 }
 
