@@ -221,6 +221,16 @@ export function parseMoney(text) {
   return units > BigInt(Number.MAX_SAFE_INTEGER) ? null : Number(units);
 }
 
+/**
+ * Parts per million as a German percentage with one decimal ("12,3 %"), rounded half up by
+ * integer arithmetic (rates never pass through a float).
+ * @param {number | string | bigint} ppm a non-negative integer
+ */
+export function ppmPercent(ppm) {
+  const tenths = (BigInt(ppm) + 500n) / 1000n;
+  return `${tenths / 10n},${tenths % 10n} %`;
+}
+
 /** Date and time in German short form. */
 export const fmt = (/** @type {string | number} */ iso) =>
   new Date(iso).toLocaleString("de-DE", { dateStyle: "short", timeStyle: "short" });
