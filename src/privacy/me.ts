@@ -8,11 +8,11 @@
  *
  * @module
  */
-import { eq } from "drizzle-orm";
+import { and, desc, eq, isNull } from "drizzle-orm";
 import * as z from "zod";
 import { identityHashKey, sessionKeys } from "../core/config";
 import { badRequest } from "../core/errors";
-import { PARTY_ROLES, partyRoles, presenceSessions } from "../db/schema";
+import { PARTY_ROLES, deviceKeys, partyRoles, presenceSessions } from "../db/schema";
 import { callerOf } from "../http/authenticate";
 import { type AnyRoute, defineRoute } from "../http/route";
 import { clearSessionCookie, sessionTokenOf, verifySession } from "../identity/session";
@@ -63,12 +63,22 @@ export const me = defineRoute({
     const found = sessionTokenOf(ctx.req);
     // The pipeline verified this token already; its expiry is not part of the handler context.
     const session = found ? await verifySession(found.token, sessionKeys(ctx.env), ctx.now) : null;
-    const [presence, roles] = await ctx.read([
+    const [presence, roles, keys] = await ctx.read([
       ctx.db
         .select({ pairCode: presenceSessions.pairCode })
         .from(presenceSessions)
         .where(eq(presenceSessions.thinkerId, thinkerId)),
       ctx.db.select({ role: partyRoles.role }).from(partyRoles).where(eq(partyRoles.uid, uid)).orderBy(partyRoles.role),
+      ctx.db
+        .select({
+          keyId: deviceKeys.id,
+          label: deviceKeys.label,
+          createdAt: deviceKeys.createdAt,
+          lastUsedAt: deviceKeys.lastUsedAt,
+        })
+        .from(deviceKeys)
+        .where(and(eq(deviceKeys.uid, uid), isNull(deviceKeys.revokedAt)))
+        .orderBy(desc(deviceKeys.createdAt), desc(deviceKeys.id)),
     ]);
     return {
       body: {
@@ -78,7 +88,12 @@ export const me = defineRoute({
         pair_code: presence[0]?.pairCode ?? null,
         roles: roles.map((r) => r.role),
         expiresAt: new Date(session?.expiresAt ?? ctx.now).toISOString(),
-        deviceKeys: [],
+        deviceKeys: keys.map((k) => ({
+          keyId: k.keyId,
+          label: k.label,
+          createdAt: new Date(k.createdAt).toISOString(),
+          lastUsedAt: k.lastUsedAt === null ? null : new Date(k.lastUsedAt).toISOString(),
+        })),
       },
     };
   },

@@ -47,8 +47,24 @@ describe("GET /api/me", () => {
         now,
       ),
     ]);
+    // Live device keys, newest first; a revoked one is not listed, nor is another person's.
+    const q = await login();
+    const key = (id: string, uid: string, at: number, revoked: number | null) =>
+      testEnv.DB.prepare(
+        "INSERT INTO device_keys (id, uid, thinker_id, public_key, label, created_at, last_used_at, revoked_at) VALUES (?, ?, 'x', '{}', ?, ?, NULL, ?)",
+      ).bind(id, uid, `label ${id}`, at, revoked);
+    await testEnv.DB.batch([
+      key(`dk-a-${p.uid}`, p.uid, now - 2000, null),
+      key(`dk-b-${p.uid}`, p.uid, now - 1000, null),
+      key(`dk-c-${p.uid}`, p.uid, now, now),
+      key(`dk-d-${q.uid}`, q.uid, now, null),
+    ]);
     const later = await json(ME, { session: p.session });
     expect(later.body).toMatchObject({ pair_code: pair, roles: ["lender", "notary"] });
+    expect(later.body.deviceKeys).toEqual([
+      { keyId: `dk-b-${p.uid}`, label: `label dk-b-${p.uid}`, createdAt: new Date(now - 1000).toISOString(), lastUsedAt: null },
+      { keyId: `dk-a-${p.uid}`, label: `label dk-a-${p.uid}`, createdAt: new Date(now - 2000).toISOString(), lastUsedAt: null },
+    ]);
   });
 
   it("needs a verified session, also in AUTH_MODE=compat (401)", async () => {
