@@ -24,6 +24,8 @@ export interface Config {
   allowedOrigins: readonly string[];
   /** Largest legal-hub document accepted, bytes (`CONTRACT_MAX_BYTES`, default 20 MiB); beyond it 413. */
   contractMaxBytes: number;
+  /** Revoked distribution channels (`MOT_REVOKED`, comma-separated `mot` tokens): their links answer 401 `link_revoked`. */
+  revokedMots: ReadonlySet<string>;
 }
 
 const positiveInt = (raw: string | undefined, fallback: number) => {
@@ -55,7 +57,18 @@ function readConfig(env: Env): Config {
     adminAuthFailuresPerMin: positiveInt(env.ADMIN_AUTH_FAILURES_PER_MIN, 10),
     allowedOrigins: parseOrigins(env.ALLOWED_ORIGINS),
     contractMaxBytes: positiveInt(env.CONTRACT_MAX_BYTES, 20 * 1024 * 1024),
+    revokedMots: parseList(env.MOT_REVOKED),
   };
+}
+
+/** A comma-separated list as a set of its non-empty, trimmed entries. */
+export function parseList(raw: string | undefined): ReadonlySet<string> {
+  return new Set(
+    (raw ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 }
 
 /** `ALLOWED_ORIGINS` as normalized origins (`scheme://host[:port]`); entries that are not an origin are dropped. */

@@ -1,6 +1,9 @@
 /**
  * Verification of the offline manifest's signed portal link:
- * `sig = hex(HMAC-SHA256(MOT_SHARED_SECRET, "<mot>.<uid>.<ts>"))`, `ts` in epoch ms.
+ * `sig = hex(HMAC-SHA256(key, "<mot>.<uid>.<ts>"))`, `ts` in epoch ms, where the key is either the
+ * master secret `MOT_SHARED_SECRET` (operator tools) or the link's channel secret
+ * {@link channelSecret}: a manifest built for one distribution channel holds only its channel's
+ * secret, so a leaked manifest exposes one channel, which `MOT_REVOKED` can then refuse.
  *
  * Holes of the original closed here: the key is a server secret (not the token itself), the
  * window is two-sided, the comparison is constant-time, and a link works once (see verify route).
@@ -8,7 +11,7 @@
  * @module
  */
 import { badRequest, unauthorized } from "../core/errors";
-import { fromHex, hmacVerify } from "../core/crypto";
+import { fromHex, hmac, hmacVerify, toHex } from "../core/crypto";
 import { MOT_PATTERN, UID_PATTERN } from "./schemas";
 
 /** Accepted age of a link: 300 s into the past… */
@@ -37,19 +40,44 @@ export function linkMessage(l: Pick<LinkFields, "mot" | "uid" | "ts">): string {
 }
 
 /**
- * Checks the fields' alphabets (400), then freshness and signature against each active secret. Throws 401 `link_expired`,
- * `link_from_future` or `invalid_signature`; a signature that is not 64 hex digits is refused
- * before any comparison.
+ * The link secret of distribution channel `mot`: `hex(HMAC-SHA256(master, "mot-channel:" + mot))`,
+ * used as the HMAC key of the channel's links (the hex string as UTF-8). The manifest builder
+ * bakes it into a channel's manifest instead of the master secret; the server derives it again
+ * from the link's `mot`, so channels need no list of their own.
  */
-export async function verifyLink(link: LinkFields, secrets: string[], now: number): Promise<void> {
+export async function channelSecret(master: string, mot: string): Promise<string> {
+  return toHex(await hmac(master, `mot-channel:${mot}`));
+}
+
+/** Options of {@link verifyLink}. */
+export interface VerifyLinkOptions {
+  /** Revoked channel tokens (`MOT_REVOKED`): a genuine link of such a channel is refused with 401 `link_revoked`. */
+  revoked?: ReadonlySet<string>;
+}
+
+/**
+ * Checks the fields' alphabets (400), then freshness and signature: for each master secret (the
+ * current one, then the previous one during a rotation) the link may be signed with the master
+ * secret itself or with its channel secret for the link's `mot`. Throws 401 `link_expired`,
+ * `link_from_future` or `invalid_signature`; a signature that is not 64 hex digits is refused
+ * before any comparison. A genuine link of a revoked channel is refused last (401
+ * `link_revoked`), so the answer tells a revoked channel apart only to someone holding its secret.
+ */
+export async function verifyLink(link: LinkFields, secrets: string[], now: number, opts: VerifyLinkOptions = {}): Promise<void> {
   const message = linkMessage(link);
   const sig = /^[0-9a-f]{64}$/i.test(link.sig) ? fromHex(link.sig) : null;
   if (!sig) throw unauthorized("invalid_signature", "signature must be 64 hex digits");
   const age = now - link.ts;
   if (age > LINK_MAX_AGE_MS) throw unauthorized("link_expired", "link expired");
   if (age < -LINK_MAX_SKEW_MS) throw unauthorized("link_from_future", "link timestamp is in the future");
-  for (const secret of secrets) {
-    if (await hmacVerify(secret, message, sig)) return;
+  if (!(await signedByAny(link.mot, message, sig, secrets))) throw unauthorized("invalid_signature", "signature invalid");
+  if (opts.revoked?.has(link.mot)) throw unauthorized("link_revoked", "this link's distribution channel was revoked");
+}
+
+async function signedByAny(mot: string, message: string, sig: Uint8Array, masters: string[]): Promise<boolean> {
+  for (const master of masters) {
+    if (await hmacVerify(master, message, sig)) return true;
+    if (await hmacVerify(await channelSecret(master, mot), message, sig)) return true;
   }
-  throw unauthorized("invalid_signature", "signature invalid");
+  return false;
 }

@@ -1,30 +1,37 @@
 /**
  * Sessions: `POST /api/presence/verify` turns a signed manifest link into a thinker and a session;
- * `POST /api/presence/logout` ends every session of the caller (all devices).
+ * `POST /api/presence/logout` ends every session of the caller (all devices) and revokes every
+ * device key. Under AUTH_MODE=compat, verify also answers the original portal's body
+ * `{token, sig, ts}` (no uid) in the original shape, without a session.
  *
  * @module
  */
-import { eq, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import * as z from "zod";
 import { isUniqueViolation } from "../db/client";
-import { presenceSessions, thinkers, usedLinkNonces } from "../db/schema";
+import { deviceKeys, presenceSessions, thinkers, usedLinkNonces } from "../db/schema";
 import { eventStatement } from "../events/events";
-import { identityHashKey, linkSecrets, sessionKeys } from "../core/config";
-import { badRequest, conflict } from "../core/errors";
+import { type Config, identityHashKey, linkSecrets, sessionKeys } from "../core/config";
+import { badRequest, conflict, unauthorized } from "../core/errors";
+import type { Db } from "../db/client";
 import { defineRoute } from "../http/route";
-import { sha256Hex } from "../core/crypto";
-import { verifyLink } from "../identity/link";
+import { fromHex, hmac, hmacVerify, sha256Hex, toHex } from "../core/crypto";
+import { LINK_MAX_AGE_MS, verifyLink } from "../identity/link";
 import { Mot, Uid } from "../identity/schemas";
 import { clearSessionCookie, sessionCookie, signSession } from "../identity/session";
-import { thinkerIdentity } from "../identity/thinker";
+import { asThinkerId, thinkerIdentity } from "../identity/thinker";
 
-/** Link fields; `token` and `thinker_token` are the legacy names of `mot`. */
+/**
+ * Link fields; `token` and `thinker_token` are the legacy names of `mot`. `uid` and `sig` are
+ * optional only for the original portal's body `{token, sig, ts}` (sig may be null), which only
+ * AUTH_MODE=compat accepts; a link with a uid needs its signature.
+ */
 const VerifyBody = z
   .strictObject({
     mot: Mot.optional(),
     token: Mot.optional(),
     thinker_token: Mot.optional(),
-    uid: Uid,
+    uid: Uid.optional(),
     ts: z.union([
       z.number().int().nonnegative(),
       z
@@ -32,11 +39,12 @@ const VerifyBody = z
         .regex(/^\d{1,16}$/)
         .transform(Number),
     ]),
-    sig: z.string().max(512),
+    sig: z.string().max(512).nullable().optional(),
   })
   .transform(({ mot, token, thinker_token, ...rest }) => ({ ...rest, mot: mot ?? token ?? thinker_token }));
 
-const VerifyResponse = z.object({
+/** The answer of a new session (verify, device login). */
+export const SessionResponse = z.object({
   ok: z.literal(true),
   thinker_id: z.string(),
   pair_code: z.string().nullable(),
@@ -45,38 +53,130 @@ const VerifyResponse = z.object({
   expiresAt: z.string(),
 });
 
+/** The original shape, for the original portal's body under AUTH_MODE=compat: no session. */
+const CompatVerifyResponse = z.object({
+  ok: z.literal(true),
+  thinker_id: z.string().regex(/^thinker-[0-9a-f]{12}$/),
+  pair_code: z.string().nullable(),
+});
+
+/** What a new session's answer needs from the request. */
+interface SessionContext {
+  env: Env;
+  db: Db;
+  now: number;
+  url: URL;
+  config: Config;
+}
+
+/**
+ * Signs a session for `who` (its thinker row at generation `gen`) and builds the answer of
+ * verify and device login: thinker id, stored pair code, uid, token and expiry, and the cookie.
+ */
+export async function sessionAnswer(ctx: SessionContext, who: { uid: string; thinkerId: string; gen: number }) {
+  const session = await signSession(who, sessionKeys(ctx.env), ctx.now, ctx.config.sessionTtlSeconds);
+  const presence = await ctx.db
+    .select({ pairCode: presenceSessions.pairCode })
+    .from(presenceSessions)
+    .where(eq(presenceSessions.thinkerId, who.thinkerId))
+    .get();
+  return {
+    body: {
+      ok: true as const,
+      thinker_id: who.thinkerId,
+      pair_code: presence?.pairCode ?? null,
+      uid: who.uid,
+      session: session.token,
+      expiresAt: new Date(session.expiresAt).toISOString(),
+    },
+    headers: { "set-cookie": sessionCookie(session.token, session.expiresAt, ctx.now, ctx.url) },
+  };
+}
+
+/**
+ * The thinker id of an original-portal link (`thinker-<12 hex>`, the original's format): a keyed
+ * hash of the link's fields, so different links (different people, or one person's next link)
+ * get different ids and nothing is derivable without `IDENTITY_HASH_KEY`. Unlike the original
+ * (a hash of the shared token alone), two holders of the same token do not share one id.
+ */
+export async function compatThinkerId(link: { token: string; ts: number; sig: string | null }, key: string): Promise<string> {
+  const digest = toHex(await hmac(key, `compat-link:${link.token}.${link.ts}.${link.sig ?? ""}`));
+  return `thinker-${digest.slice(0, 12)}`;
+}
+
+/**
+ * The original portal's check of its own body: when a signature is sent, it must be fresh (300 s
+ * either way) and be `hex(HMAC-SHA256(key = token, "<token>.<ts>"))`. That key is public, so this
+ * proves nothing about the person: the answer therefore carries no session, only the id.
+ */
+async function checkCompatLink(link: { token: string; ts: number; sig: string | null }, now: number): Promise<void> {
+  if (!link.sig) return;
+  if (!Number.isSafeInteger(link.ts)) throw badRequest("validation_failed", "ts: must be a non-negative integer");
+  if (Math.abs(now - link.ts) > LINK_MAX_AGE_MS) throw unauthorized("link_expired", "link expired");
+  const sig = /^[0-9a-f]{64}$/i.test(link.sig) ? fromHex(link.sig) : null;
+  if (!sig || !(await hmacVerify(link.token, `${link.token}.${link.ts}`, sig))) {
+    throw unauthorized("invalid_signature", "signature invalid");
+  }
+}
+
 export const verify = defineRoute({
   id: "presence.verify",
   method: "POST",
   path: "/api/presence/verify",
   tag: "identity",
-  summary: "Verify a signed manifest link; returns the thinker id and a session (also set as cookie).",
+  summary:
+    "Verify a signed manifest link (signed with the master link secret or the link's channel secret); returns the thinker id and a session (also set as cookie). AUTH_MODE=compat also accepts the original portal's body {token, sig, ts} without uid and answers {ok, thinker_id, pair_code} without a session.",
   auth: "none",
   login: true,
   access: "write",
   // Single-use links already make a retry safe (409); a stored response would keep a session token in D1.
   idempotent: false,
   body: VerifyBody,
-  response: VerifyResponse,
+  response: z.union([SessionResponse, CompatVerifyResponse]),
   errors: {
     invalid_signature: "401 signature malformed or wrong",
     link_expired: "401 link older than 300 s",
     link_from_future: "401 link more than 30 s in the future",
+    link_revoked: "401 the link's channel (mot) is listed in MOT_REVOKED",
     link_replayed: "409 link already used",
+    uid_required: "400 the body has no uid (the original portal's {token, sig, ts}); accepted only under AUTH_MODE=compat",
   },
-  async handler({ body, env, db, now, requestId, url, config, commit }) {
+  async handler(ctx) {
+    const { body, env, db, now, requestId, config, commit } = ctx;
     if (!body.mot) throw badRequest("validation_failed", "body.mot: required (or legacy token / thinker_token)");
+    if (body.uid === undefined) {
+      if (config.authMode !== "compat") {
+        throw badRequest(
+          "uid_required",
+          "body.uid: required — a link names its uid (the original portal's {token, sig, ts} is accepted only under AUTH_MODE=compat)",
+        );
+      }
+      const link = { token: body.mot, ts: body.ts, sig: body.sig ?? null };
+      await checkCompatLink(link, now);
+      const key = identityHashKey(env);
+      const thinkerId = await compatThinkerId(link, key);
+      // The original portal sends this id as its thinker_id; the presence routes store it mapped.
+      const [presence] = await ctx.read([
+        db
+          .select({ pairCode: presenceSessions.pairCode })
+          .from(presenceSessions)
+          .where(eq(presenceSessions.thinkerId, await asThinkerId(thinkerId, key))),
+      ]);
+      return { body: { ok: true, thinker_id: thinkerId, pair_code: presence[0]?.pairCode ?? null } };
+    }
+    if (typeof body.sig !== "string") throw badRequest("validation_failed", "body.sig: required with a uid");
     const link = { mot: body.mot, uid: body.uid, ts: body.ts, sig: body.sig };
-    await verifyLink(link, linkSecrets(env), now);
-    const { publicId, thinkerId } = await thinkerIdentity(body.uid, identityHashKey(env));
-    const keys = sessionKeys(env);
+    await verifyLink(link, linkSecrets(env), now, { revoked: config.revokedMots });
+    const { publicId, thinkerId } = await thinkerIdentity(link.uid, identityHashKey(env));
+    // Unsigned session keys are a 503 before the link is burned (it can be used once the keys are set).
+    sessionKeys(env);
     let gen: number | undefined;
     try {
       await commit(
         [
           db
             .insert(usedLinkNonces)
-            .values({ sigHash: await sha256Hex(body.sig.toLowerCase()), uid: body.uid, ts: body.ts, usedAt: now }),
+            .values({ sigHash: await sha256Hex(link.sig.toLowerCase()), uid: link.uid, ts: link.ts, usedAt: now }),
           // A new row starts its session generation at this instant; a known one keeps it (other devices stay in).
           db
             .insert(thinkers)
@@ -85,7 +185,7 @@ export const verify = defineRoute({
             .returning({ gen: thinkers.sessionGen }),
           eventStatement(db, {
             type: "auth.verified",
-            actorUid: body.uid,
+            actorUid: link.uid,
             subjectType: "thinker",
             subjectId: thinkerId,
             requestId,
@@ -102,23 +202,7 @@ export const verify = defineRoute({
       throw err;
     }
     if (gen === undefined) throw new Error("verify: the thinker upsert returned no row");
-    const session = await signSession({ uid: body.uid, thinkerId, gen }, keys, now, config.sessionTtlSeconds);
-    const presence = await db
-      .select({ pairCode: presenceSessions.pairCode })
-      .from(presenceSessions)
-      .where(eq(presenceSessions.thinkerId, thinkerId))
-      .get();
-    return {
-      body: {
-        ok: true,
-        thinker_id: thinkerId,
-        pair_code: presence?.pairCode ?? null,
-        uid: body.uid,
-        session: session.token,
-        expiresAt: new Date(session.expiresAt).toISOString(),
-      },
-      headers: { "set-cookie": sessionCookie(session.token, session.expiresAt, now, url) },
-    };
+    return sessionAnswer(ctx, { uid: link.uid, thinkerId, gen });
   },
 });
 
@@ -128,7 +212,7 @@ export const logout = defineRoute({
   path: "/api/presence/logout",
   tag: "identity",
   summary:
-    "End every session of the caller (all devices): the thinker's session generation moves on, so every token signed before answers 401 session_revoked. Clears the cookie.",
+    "End every session of the caller (all devices): the thinker's session generation moves on, so every token signed before answers 401 session_revoked, and every device key of the caller is revoked. Clears the cookie.",
   auth: "verified",
   access: "write",
   // A repeat finds the session already ended (401 session_revoked): the outcome is stable without a stored response.
@@ -144,6 +228,11 @@ export const logout = defineRoute({
           .update(thinkers)
           .set({ sessionGen: sql`MAX(${thinkers.sessionGen} + 1, ${now})` })
           .where(eq(thinkers.id, thinkerId)),
+        // Everywhere includes the devices that could sign a new session without a link.
+        db
+          .update(deviceKeys)
+          .set({ revokedAt: now })
+          .where(and(eq(deviceKeys.uid, uid), isNull(deviceKeys.revokedAt))),
         eventStatement(db, { type: "auth.logout", actorUid: uid, subjectType: "thinker", subjectId: thinkerId, requestId, now }),
       ],
       {

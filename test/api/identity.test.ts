@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { allRoutes, app } from "../../src/app";
 import { sessionKeys } from "../../src/core/config";
 import { fromBase64Url, hmac, sha256Hex, toBase64Url, toHex } from "../../src/core/crypto";
+import { channelSecret } from "../../src/identity/link";
 import { signSession } from "../../src/identity/session";
 import {
   call,
@@ -157,6 +158,131 @@ describe("POST /api/presence/verify: success", () => {
     const bad = await json(VERIFY, { body: await signedLink(other, Date.now(), "some-other-secret-0123456789") });
     expectError(bad, 401, "invalid_signature");
     expect(await nonceCount(other)).toBe(0);
+  });
+});
+
+describe("POST /api/presence/verify: distribution channels", () => {
+  const channelLink = async (uid: string, mot: string, master = testEnv.MOT_SHARED_SECRET) =>
+    signedLink(uid, Date.now(), await channelSecret(master, mot), mot);
+
+  it("a link signed with its channel's secret verifies and starts a session", async () => {
+    const uid = newUid();
+    const r = await json(VERIFY, { body: await channelLink(uid, "club-berlin") });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.uid).toBe(uid);
+    expect(await nonceCount(uid)).toBe(1);
+    expect(await verifiedEvents(uid)).toBe(1);
+    const issued = await json(ISSUE, { session: r.body.session, body: { issuerUid: uid, title: "channel" } });
+    expect(issued.status).toBe(200);
+  });
+
+  it("a channel secret of another mot fails (401 invalid_signature, nothing stored)", async () => {
+    const uid = newUid();
+    const { sig, ts } = await channelLink(uid, "club-berlin");
+    const r = await json(VERIFY, { body: { mot: "club-hamburg", uid, ts, sig } });
+    expectError(r, 401, "invalid_signature");
+    expect(await nonceCount(uid)).toBe(0);
+    expect(await verifiedEvents(uid)).toBe(0);
+  });
+
+  it("rotation: a channel link of MOT_SHARED_SECRET_PREVIOUS verifies while it is set, not after", async () => {
+    const uid = newUid();
+    const r = await json(VERIFY, { body: await channelLink(uid, "club-berlin", testEnv.MOT_SHARED_SECRET_PREVIOUS) });
+    expect(r.status).toBe(200);
+    const later = newUid();
+    const rotated = { ...testEnv, MOT_SHARED_SECRET_PREVIOUS: "" } as Env;
+    const refused = await json(
+      VERIFY,
+      { body: await channelLink(later, "club-berlin", testEnv.MOT_SHARED_SECRET_PREVIOUS) },
+      rotated,
+    );
+    expectError(refused, 401, "invalid_signature");
+    expect(await nonceCount(later)).toBe(0);
+  });
+
+  it("MOT_REVOKED refuses a revoked channel with 401 link_revoked (nothing stored); other channels pass", async () => {
+    const revoked = { ...testEnv, MOT_REVOKED: " club-old , club-berlin " } as Env;
+    const uid = newUid();
+    const r = await json(VERIFY, { body: await channelLink(uid, "club-berlin") }, revoked);
+    expectError(r, 401, "link_revoked");
+    // Also when signed with the master secret: the channel token itself is revoked.
+    const master = await json(
+      VERIFY,
+      { body: await signedLink(uid, Date.now(), testEnv.MOT_SHARED_SECRET, "club-berlin") },
+      revoked,
+    );
+    expectError(master, 401, "link_revoked");
+    expect(await nonceCount(uid)).toBe(0);
+    expect(await verifiedEvents(uid)).toBe(0);
+    const other = newUid();
+    const ok = await json(VERIFY, { body: await channelLink(other, "club-hamburg") }, revoked);
+    expect(ok.status).toBe(200);
+    // Without the setting the same channel works again.
+    const back = newUid();
+    expect((await json(VERIFY, { body: await channelLink(back, "club-berlin") })).status).toBe(200);
+  });
+});
+
+describe("POST /api/presence/verify: the original portal's body {token, sig, ts}", () => {
+  const originalSig = async (token: string, ts: number) => toHex(await hmac(token, `${token}.${ts}`));
+
+  it("strict mode refuses it with 400 uid_required, nothing stored", async () => {
+    const before = await countOf("SELECT count(*) n FROM used_link_nonces");
+    const r = await json(VERIFY, { body: { token: "mot-shared-token-v1", sig: null, ts: String(Date.now()) } });
+    expectError(r, 400, "uid_required");
+    expect(r.body.error).toMatch(/uid/);
+    expect(await countOf("SELECT count(*) n FROM used_link_nonces")).toBe(before);
+  });
+
+  it("compat answers {ok, thinker_id, pair_code} without a session; different links get different ids", async () => {
+    const ts = Date.now();
+    const a = await json(VERIFY, { body: { token: "mot-shared-token-v1", sig: null, ts: String(ts) } }, compat);
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    expect(a.body).toEqual({ ok: true, thinker_id: expect.stringMatching(/^thinker-[0-9a-f]{12}$/), pair_code: null });
+    expect(a.headers.get("set-cookie") ?? "").not.toContain("ts_session");
+    // The same link again: the same id (the original page re-verifies on reload).
+    const again = await json(VERIFY, { body: { token: "mot-shared-token-v1", ts } }, compat);
+    expect(again.body.thinker_id).toBe(a.body.thinker_id);
+    // Another person's link (other ts) and another token: other ids.
+    const b = await json(VERIFY, { body: { token: "mot-shared-token-v1", sig: null, ts: ts - 1 } }, compat);
+    const c = await json(VERIFY, { body: { token: "other-token", sig: null, ts } }, compat);
+    expect(new Set([a.body.thinker_id, b.body.thinker_id, c.body.thinker_id]).size).toBe(3);
+    // Keyed: not the original's unkeyed derivation.
+    expect(a.body.thinker_id).not.toBe("thinker-69db9f8ec69d");
+  });
+
+  it("compat checks a sent signature as the original did (key = token), freshness included", async () => {
+    const token = "mot-shared-token-v1";
+    const ts = Date.now();
+    const ok = await json(VERIFY, { body: { token, sig: await originalSig(token, ts), ts } }, compat);
+    expect(ok.status).toBe(200);
+    const wrong = await json(VERIFY, { body: { token, sig: await originalSig("other", ts), ts } }, compat);
+    expectError(wrong, 401, "invalid_signature");
+    const old = ts - 301_000;
+    expectError(
+      await json(VERIFY, { body: { token, sig: await originalSig(token, old), ts: old } }, compat),
+      401,
+      "link_expired",
+    );
+  });
+
+  it("compat: the pair code the original page stored under its thinker_id comes back", async () => {
+    const ts = Date.now();
+    const verified = await json(VERIFY, { body: { token: "mot-shared-token-v1", sig: null, ts } }, compat);
+    const thinkerId = verified.body.thinker_id as string;
+    const beat = await json("/api/presence/heartbeat", { body: { thinker_id: thinkerId, pair_code: "alpha-7" } }, compat);
+    expect(beat.status, JSON.stringify(beat.body)).toBe(200);
+    const again = await json(VERIFY, { body: { token: "mot-shared-token-v1", sig: null, ts } }, compat);
+    expect(again.body).toEqual({ ok: true, thinker_id: thinkerId, pair_code: "alpha-7" });
+  });
+
+  it("compat still verifies a full link (with uid) as in strict mode, and a uid without sig is 400", async () => {
+    const uid = newUid();
+    const r = await json(VERIFY, { body: await signedLink(uid) }, compat);
+    expect(r.status).toBe(200);
+    expect(r.body.session).toEqual(expect.any(String));
+    const { sig: _sig, ...noSig } = await signedLink(newUid());
+    expectError(await json(VERIFY, { body: noSig }, compat), 400, "validation_failed");
   });
 });
 

@@ -6,7 +6,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { SessionKey } from "../../src/core/config";
 import { fromBase64Url, hmac, toBase64Url, toHex } from "../../src/core/crypto";
-import { LINK_MAX_AGE_MS, LINK_MAX_SKEW_MS, type LinkFields, linkMessage, verifyLink } from "../../src/identity/link";
+import {
+  LINK_MAX_AGE_MS,
+  LINK_MAX_SKEW_MS,
+  type LinkFields,
+  channelSecret,
+  linkMessage,
+  verifyLink,
+} from "../../src/identity/link";
 import { sessionToken, signSession, verifySession } from "../../src/identity/session";
 import { check } from "./seed";
 
@@ -118,6 +125,49 @@ describe("verifyLink", () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe("channel secrets", () => {
+  it("is hex(HMAC-SHA256(master, 'mot-channel:' + mot)), one per channel and master", async () => {
+    const secret = await channelSecret(SECRET, "club-berlin");
+    expect(secret).toBe(toHex(await hmac(SECRET, "mot-channel:club-berlin")));
+    expect(secret).toMatch(/^[0-9a-f]{64}$/);
+    expect(await channelSecret(SECRET, "club-hamburg")).not.toBe(secret);
+    expect(await channelSecret(PREVIOUS, "club-berlin")).not.toBe(secret);
+  });
+
+  it("a link signed with its channel's secret verifies, under the current and the previous master", async () => {
+    const mot = "club-berlin";
+    const current = await link("alice", NOW, await channelSecret(SECRET, mot), mot);
+    await expect(verifyLink(current, [SECRET], NOW)).resolves.toBeUndefined();
+    const previous = await link("alice", NOW, await channelSecret(PREVIOUS, mot), mot);
+    await expect(verifyLink(previous, [SECRET, PREVIOUS], NOW)).resolves.toBeUndefined();
+    // After the rotation window (the previous master is gone) the old channel secret is dead.
+    await expect(verifyLink(previous, [SECRET], NOW)).rejects.toMatchObject({ status: 401, code: "invalid_signature" });
+  });
+
+  it("a channel secret signs only its own channel's links", async () => {
+    const berlin = await channelSecret(SECRET, "club-berlin");
+    const forged = await link("alice", NOW, berlin, "club-hamburg");
+    await expect(verifyLink(forged, [SECRET, PREVIOUS], NOW)).rejects.toMatchObject({ status: 401, code: "invalid_signature" });
+    // Nor does a channel secret of another master count.
+    const stranger = await link("alice", NOW, await channelSecret("some-other-secret-0123", "club-berlin"), "club-berlin");
+    await expect(verifyLink(stranger, [SECRET, PREVIOUS], NOW)).rejects.toMatchObject({ code: "invalid_signature" });
+  });
+
+  it("a revoked channel is refused with link_revoked, master-signed or channel-signed; others pass", async () => {
+    const revoked = new Set(["club-berlin"]);
+    const channel = await link("alice", NOW, await channelSecret(SECRET, "club-berlin"), "club-berlin");
+    await expect(verifyLink(channel, [SECRET], NOW, { revoked })).rejects.toMatchObject({ status: 401, code: "link_revoked" });
+    const master = await link("alice", NOW, SECRET, "club-berlin");
+    await expect(verifyLink(master, [SECRET], NOW, { revoked })).rejects.toMatchObject({ code: "link_revoked" });
+    const other = await link("alice", NOW, await channelSecret(SECRET, "club-hamburg"), "club-hamburg");
+    await expect(verifyLink(other, [SECRET], NOW, { revoked })).resolves.toBeUndefined();
+    // A forged link of a revoked channel learns nothing about the revocation.
+    await expect(verifyLink({ ...channel, uid: "mallory" }, [SECRET], NOW, { revoked })).rejects.toMatchObject({
+      code: "invalid_signature",
+    });
   });
 });
 
