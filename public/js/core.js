@@ -249,11 +249,12 @@ export const AREAS = [
   ["/me.html", "Meine Daten"],
 ];
 
+/** The cached answer of {@link whoAmI} for this page load. */
+let mePromise;
 /**
  * Who is signed in, from `GET /api/me` (null without a valid session). Cached per page load.
- * @returns {Promise<null | {uid: string, thinker_id: string, pair_code: string | null, roles: string[], expiresAt: string}>}
+ * @returns {Promise<null | {uid: string, thinker_id: string, pair_code: string | null, roles: string[], expiresAt: string, deviceKeys?: {keyId: string, label: string | null, createdAt: string, lastUsedAt: string | null}[]}>}
  */
-let mePromise;
 export function whoAmI() {
   mePromise ??= api("/api/me").then(
     (me) => me,
