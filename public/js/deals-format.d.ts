@@ -112,3 +112,4 @@ export declare function cryptoAmountInput(text: string): string | null;
 export declare function toHex(bytes: ArrayBuffer | Uint8Array): string;
 export declare function hashVerdict(computedHex: string, storedHex: string): { ok: boolean; text: string };
 export declare function formatBytes(n: number): string;
+export declare function opName(prefix: string, value: unknown): string;

@@ -410,3 +410,23 @@ export function formatBytes(n) {
   const tenths = Math.floor((n * 10) / div);
   return `${Math.floor(tenths / 10)},${tenths % 10} ${units[i]}`;
 }
+
+/**
+ * The idempotency operation name of a write whose content is the form's (a new property, an
+ * application, an offer …): the same content gives the same name, so a reload and a resubmit of
+ * the same form reuses the saved key and the write happens once, while changed content is a new
+ * operation. The name carries a 64-bit FNV-1a hash of the JSON instead of the JSON itself.
+ * @param {string} prefix
+ * @param {unknown} value
+ */
+export function opName(prefix, value) {
+  const text = JSON.stringify(value) ?? "";
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
+  }
+  return `${prefix}:${h1.toString(16).padStart(8, "0")}${h2.toString(16).padStart(8, "0")}`;
+}

@@ -14,6 +14,7 @@ import {
   durationText,
   formatBytes,
   hashVerdict,
+  opName,
   type OfferFigures,
   parseExport,
   percentStringDe,
@@ -293,5 +294,18 @@ describe("telbank and legal hub inputs", () => {
     expect(formatBytes(1536)).toBe("1,5 KB");
     expect(formatBytes(20 * 1024 * 1024)).toBe("20,0 MB");
     expect(formatBytes(1024 * 1024 - 1)).toBe("1023,9 KB");
+  });
+});
+
+describe("operation names", () => {
+  it("names the same content the same way and different content differently", async () => {
+    expect(opName("property", { a: 1 })).toBe(opName("property", { a: 1 }));
+    expect(opName("property", { a: 1 })).toMatch(/^property:[0-9a-f]{16}$/);
+    expect(opName("property", { a: 1 })).not.toBe(opName("application", { a: 1 }));
+    await check(
+      fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {
+        if (JSON.stringify(a) !== JSON.stringify(b)) expect(opName("x", a)).not.toBe(opName("x", b));
+      }),
+    );
   });
 });
