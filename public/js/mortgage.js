@@ -164,7 +164,8 @@ function start(me) {
           body: { contractVoucherId: c.voucherId, action },
           op: `mortgage.sign:${c.voucherId}:${action}`,
         });
-        say(r.alreadySigned ? "Bereits unterschrieben." : `Unterschrieben: ${statusDe(r.contract.status)}.`);
+        const done = action === "signed-by-notary" ? "Beurkundet" : "Unterschrieben";
+        say(r.alreadySigned ? `${done} war schon erfolgt.` : `${done}. Vertrag: ${statusDe(r.contract.status)}.`);
         await refreshContracts();
       });
     for (const a of contractActions(c, me.uid, roles)) {
@@ -461,9 +462,9 @@ function start(me) {
                     body: { voucherId: o.voucherId, ...(notaryUid ? { notaryUid } : {}) },
                     op: `mortgage.accept:${o.voucherId}`,
                   });
-                  say(`Angenommen. Vertrag ${r.contractVoucherId} ist entworfen – jetzt unterschreiben.`);
                   await Promise.all([refreshApplications(), refreshContracts()]);
                   await showOffers({ ...app, status: "accepted" });
+                  say(`Angenommen. Vertrag ${r.contractVoucherId} ist entworfen – jetzt unterschreiben.`);
                 })
               : null,
           ),
