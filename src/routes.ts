@@ -6,6 +6,7 @@
  */
 import type { AnyRoute } from "./http/route";
 import { legalRoutes } from "./legal/routes";
+import { deviceRoutes } from "./presence/device";
 import { logout, verify } from "./presence/login";
 import { manifestRoutes } from "./manifest/routes";
 import { telemetryRoutes } from "./telemetry/routes";
@@ -23,6 +24,7 @@ import * as vouchers from "./vouchers/routes";
 export const apiRoutes: readonly AnyRoute[] = [
   verify,
   logout,
+  ...deviceRoutes,
   presence.heartbeat,
   presence.match,
   vouchers.issue,

@@ -1,0 +1,4 @@
+import { pagesFunction } from "../../../../src/http/app";
+import { revokeDeviceKey } from "../../../../src/presence/device";
+
+export const onRequestDelete = pagesFunction(revokeDeviceKey);
