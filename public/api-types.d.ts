@@ -15,7 +15,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Verify a signed manifest link; returns the thinker id and a session (also set as cookie). */
+        /** Verify a signed manifest link (signed with the master link secret or the link's channel secret); returns the thinker id and a session (also set as cookie). AUTH_MODE=compat also accepts the original portal's body {token, sig, ts} without uid and answers {ok, thinker_id, pair_code} without a session. */
         post: operations["presence.verify"];
         delete?: never;
         options?: never;
@@ -32,9 +32,77 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End every session of the caller (all devices): the thinker's session generation moves on, so every token signed before answers 401 session_revoked. Clears the cookie. */
+        /** End every session of the caller (all devices): the thinker's session generation moves on, so every token signed before answers 401 session_revoked, and every device key of the caller is revoked. Clears the cookie. */
         post: operations["presence.logout"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/presence/device-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register a device's ECDSA P-256 public key (JWK) for later device logins; at most 10 live keys per person. */
+        post: operations["presence.device_key.register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/presence/device-challenge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A challenge for a device login with this key: stateless (MAC'd), valid 120 s, single use. Answered for any well-formed key id; the login decides. */
+        post: operations["presence.device_challenge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/presence/device-login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Log in with a device key: the signature (base64url of the raw 64-byte r‖s, ECDSA P-256/SHA-256 over the UTF-8 challenge) of a fresh challenge; answers as verify (session + cookie). */
+        post: operations["presence.device_login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/presence/device-key/{keyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove (revoke) one of the caller's device keys: it can no longer log in. Repeating it answers the first revocation's time. */
+        delete: operations["presence.device_key.revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1045,6 +1113,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who the verified caller is: uid, thinker id, pair code, granted party roles, the session's expiry and the registered device keys. Never cached. */
+        get: operations["me.get"];
+        put?: never;
+        post?: never;
+        /** Erase oneself: the same anonymization as `DELETE /api/admin/thinkers/:uid` (Room DOs first, then one D1 batch), the same answer; the body must repeat the caller's own uid as `confirm`. The session ends with it (every later request with it answers 401) and the cookie is cleared. */
+        delete: operations["me.erase"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything stored about the verified caller, as a JSON download (`together-systems-<uid>.json`): every D1 row that names them, table by table as stored, and the chat messages they wrote that the rooms still retain. Bounded: at most 1000 rows per table, chat of the 100 most recently entered rooms, 200 messages per room; each cut is flagged `truncated`. Never cached. */
+        get: operations["me.export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/settlements/run": {
         parameters: {
             query?: never;
@@ -1342,7 +1445,7 @@ export interface components {
          * @description every error code of the API (each operation lists, per status, the ones it can answer with)
          * @enum {string}
          */
-        ErrorCode: "admin_not_configured" | "admin_unauthorized" | "application_closed" | "application_exists" | "application_not_found" | "bad_origin" | "bad_room_id" | "bad_settlement_id" | "bad_uid" | "body_too_large" | "booking_not_found" | "concurrent_update" | "content_type_mismatch" | "contract_not_found" | "contract_not_signed" | "currency_mismatch" | "document_not_found" | "effective_rate_mismatch" | "empty_file" | "expected_multipart" | "fee_not_found" | "file_required" | "file_too_large" | "holder_mismatch" | "idempotency_key_reused" | "idempotency_request_in_flight" | "integrity_failed" | "internal_error" | "invalid_cursor" | "invalid_encoding" | "invalid_idempotency_key" | "invalid_json" | "invalid_multipart" | "invalid_notary" | "invalid_period" | "invalid_range" | "invalid_session" | "invalid_signature" | "invalid_slot" | "invalid_terms" | "invalid_ticket" | "invalid_transition" | "invalid_validity" | "lease_lost" | "link_exists" | "link_expired" | "link_from_future" | "link_not_found" | "link_replayed" | "link_target_not_found" | "loan_exceeds_application" | "loan_exceeds_need" | "method_not_allowed" | "not_allowed" | "not_borrower" | "not_configured" | "not_found" | "not_holder" | "not_issuer" | "not_lender" | "not_notary" | "not_transferable" | "offer_exists" | "offer_expired" | "offer_not_found" | "offer_not_yet_valid" | "own_capital_exceeds_price" | "party_not_found" | "payment_too_low" | "property_exists" | "property_not_found" | "range_not_satisfiable" | "rate_above_max" | "rate_limited" | "reconciliation_failed" | "room_erasure_failed" | "room_full" | "room_not_found" | "room_unavailable" | "run_in_progress" | "same_holder" | "self_invite" | "session_revoked" | "settlement_not_found" | "slot_in_past" | "slot_taken" | "storage_not_configured" | "thinker_mismatch" | "thinker_not_found" | "ticket_room_mismatch" | "tranche_exceeds_loan" | "tranche_exists" | "tranche_expired" | "tranche_not_found" | "tranche_not_yet_valid" | "transfer_not_found" | "uid_mismatch" | "unauthenticated" | "unknown_lender" | "unknown_template" | "unsupported_media_type" | "upgrade_required" | "validation_failed" | "version_conflict" | "voucher_already_booked" | "voucher_exists" | "voucher_not_found";
+        ErrorCode: "admin_not_configured" | "admin_unauthorized" | "application_closed" | "application_exists" | "application_not_found" | "bad_origin" | "bad_room_id" | "bad_settlement_id" | "bad_uid" | "body_too_large" | "booking_not_found" | "challenge_expired" | "challenge_replayed" | "concurrent_update" | "confirm_mismatch" | "content_type_mismatch" | "contract_not_found" | "contract_not_signed" | "currency_mismatch" | "device_key_not_found" | "device_key_revoked" | "document_not_found" | "effective_rate_mismatch" | "empty_file" | "expected_multipart" | "fee_not_found" | "file_required" | "file_too_large" | "holder_mismatch" | "idempotency_key_reused" | "idempotency_request_in_flight" | "integrity_failed" | "internal_error" | "invalid_challenge" | "invalid_cursor" | "invalid_encoding" | "invalid_idempotency_key" | "invalid_json" | "invalid_multipart" | "invalid_notary" | "invalid_period" | "invalid_public_key" | "invalid_range" | "invalid_session" | "invalid_signature" | "invalid_slot" | "invalid_terms" | "invalid_ticket" | "invalid_transition" | "invalid_validity" | "lease_lost" | "link_exists" | "link_expired" | "link_from_future" | "link_not_found" | "link_replayed" | "link_revoked" | "link_target_not_found" | "loan_exceeds_application" | "loan_exceeds_need" | "method_not_allowed" | "not_allowed" | "not_borrower" | "not_configured" | "not_found" | "not_holder" | "not_issuer" | "not_lender" | "not_notary" | "not_transferable" | "offer_exists" | "offer_expired" | "offer_not_found" | "offer_not_yet_valid" | "own_capital_exceeds_price" | "party_not_found" | "payment_too_low" | "property_exists" | "property_not_found" | "range_not_satisfiable" | "rate_above_max" | "rate_limited" | "reconciliation_failed" | "room_erasure_failed" | "room_full" | "room_not_found" | "room_unavailable" | "run_in_progress" | "same_holder" | "self_invite" | "session_revoked" | "settlement_not_found" | "slot_in_past" | "slot_taken" | "storage_not_configured" | "thinker_mismatch" | "thinker_not_found" | "ticket_room_mismatch" | "too_many_device_keys" | "tranche_exceeds_loan" | "tranche_exists" | "tranche_expired" | "tranche_not_found" | "tranche_not_yet_valid" | "transfer_not_found" | "uid_mismatch" | "uid_required" | "unauthenticated" | "unknown_lender" | "unknown_template" | "unsupported_media_type" | "upgrade_required" | "validation_failed" | "version_conflict" | "voucher_already_booked" | "voucher_exists" | "voucher_not_found";
         ApiError: {
             /** @constant */
             ok: false;
@@ -1410,9 +1513,9 @@ export interface operations {
                     mot?: string;
                     token?: string;
                     thinker_token?: string;
-                    uid: string;
+                    uid?: string;
                     ts: number | string;
-                    sig: string;
+                    sig?: string | null;
                 };
             };
         };
@@ -1432,10 +1535,15 @@ export interface operations {
                         uid: string;
                         session: string;
                         expiresAt: string;
+                    } | {
+                        /** @constant */
+                        ok: true;
+                        thinker_id: string;
+                        pair_code: string | null;
                     };
                 };
             };
-            /** @description Bad Request: `invalid_encoding` the body is not UTF-8, or a string holds a lone surrogate; `invalid_json` the body is not JSON; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            /** @description Bad Request: `invalid_encoding` the body is not UTF-8, or a string holds a lone surrogate; `invalid_json` the body is not JSON; `uid_required` the body has no uid (the original portal's {token, sig, ts}); accepted only under AUTH_MODE=compat; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -1451,7 +1559,7 @@ export interface operations {
                          * @description machine code (see the error code table)
                          * @enum {string}
                          */
-                        code: "invalid_encoding" | "invalid_json" | "validation_failed";
+                        code: "invalid_encoding" | "invalid_json" | "uid_required" | "validation_failed";
                         /** @description what a client may act on: field issues, {from, to} of a refused transition… */
                         details?: unknown;
                         /** @description the X-Request-Id of this request */
@@ -1459,7 +1567,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: `invalid_signature` signature malformed or wrong; `link_expired` link older than 300 s; `link_from_future` link more than 30 s in the future */
+            /** @description Unauthorized: `invalid_signature` signature malformed or wrong; `link_expired` link older than 300 s; `link_from_future` link more than 30 s in the future; `link_revoked` the link's channel (mot) is listed in MOT_REVOKED */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -1475,7 +1583,7 @@ export interface operations {
                          * @description machine code (see the error code table)
                          * @enum {string}
                          */
-                        code: "invalid_signature" | "link_expired" | "link_from_future";
+                        code: "invalid_signature" | "link_expired" | "link_from_future" | "link_revoked";
                         /** @description what a client may act on: field issues, {from, to} of a refused transition… */
                         details?: unknown;
                         /** @description the X-Request-Id of this request */
@@ -1746,6 +1854,936 @@ export interface operations {
                          * @enum {string}
                          */
                         code: "bad_origin" | "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "presence.device_key.register": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1-255 visible ASCII chars; the response is stored and replayed for 7 days */
+                "Idempotency-Key"?: string;
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON, at most 32768 bytes */
+        requestBody: {
+            content: {
+                "application/json": {
+                    publicKey: {
+                        /** @constant */
+                        kty: "EC";
+                        /** @constant */
+                        crv: "P-256";
+                        x: string;
+                        y: string;
+                        ext?: boolean;
+                        key_ops?: string[];
+                        /** @constant */
+                        alg?: "ES256";
+                    };
+                    label?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        keyId: string;
+                        createdAt: string;
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_encoding` the body is not UTF-8, or a string holds a lone surrogate; `invalid_idempotency_key` `Idempotency-Key` is not 1-255 visible ASCII characters; `invalid_json` the body is not JSON; `invalid_public_key` the key is not a point of P-256; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_encoding" | "invalid_idempotency_key" | "invalid_json" | "invalid_public_key" | "validation_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `invalid_session` the session token is malformed, forged, from an unknown key or expired; `session_revoked` the session was revoked; verify a new link; `unauthenticated` a verified session is required (POST /api/presence/verify) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_session" | "session_revoked" | "unauthenticated";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "bad_origin" | "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Conflict: `idempotency_request_in_flight` a request with this `Idempotency-Key` is still running; retry later; `too_many_device_keys` the caller already has 10 live device keys */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "idempotency_request_in_flight" | "too_many_device_keys";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Content Too Large: `body_too_large` the body exceeds 32 KiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "body_too_large";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Content: `idempotency_key_reused` this `Idempotency-Key` was used with a different body */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "idempotency_key_reused";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "presence.device_challenge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON, at most 32768 bytes */
+        requestBody: {
+            content: {
+                "application/json": {
+                    keyId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        challenge: string;
+                        expiresAt: string;
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_encoding` the body is not UTF-8, or a string holds a lone surrogate; `invalid_json` the body is not JSON; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_encoding" | "invalid_json" | "validation_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Content Too Large: `body_too_large` the body exceeds 32 KiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "body_too_large";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "presence.device_login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON, at most 32768 bytes */
+        requestBody: {
+            content: {
+                "application/json": {
+                    keyId: string;
+                    challenge: string;
+                    signature: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        thinker_id: string;
+                        pair_code: string | null;
+                        uid: string;
+                        session: string;
+                        expiresAt: string;
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_encoding` the body is not UTF-8, or a string holds a lone surrogate; `invalid_json` the body is not JSON; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_encoding" | "invalid_json" | "validation_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `challenge_expired` the challenge is older than 120 s; `device_key_revoked` the key is unknown, revoked or erased; `invalid_challenge` the challenge is malformed, forged or for another key; `invalid_signature` the signature is not the key's over the challenge */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "challenge_expired" | "device_key_revoked" | "invalid_challenge" | "invalid_signature";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "bad_origin";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Conflict: `challenge_replayed` the challenge was already used */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "challenge_replayed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Content Too Large: `body_too_large` the body exceeds 32 KiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "body_too_large";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` the body is not sent as `Content-Type: application/json` */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "unsupported_media_type";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "presence.device_key.revoke": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path: {
+                /** @description keyId */
+                keyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        keyId: string;
+                        revokedAt: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `invalid_session` the session token is malformed, forged, from an unknown key or expired; `session_revoked` the session was revoked; verify a new link; `unauthenticated` a verified session is required (POST /api/presence/verify) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_session" | "session_revoked" | "unauthenticated";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "bad_origin" | "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Not Found: `device_key_not_found` no such key among the caller's own */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "device_key_not_found";
                         /** @description what a client may act on: field issues, {from, to} of a refused transition… */
                         details?: unknown;
                         /** @description the X-Request-Id of this request */
@@ -18487,6 +19525,823 @@ export interface operations {
             };
         };
     };
+    "me.get": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        uid: string;
+                        thinker_id: string;
+                        pair_code: string | null;
+                        roles: ("lender" | "notary")[];
+                        expiresAt: string;
+                        deviceKeys: {
+                            keyId: string;
+                            label: string | null;
+                            createdAt: string;
+                            lastUsedAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Unauthorized: `invalid_session` the session token is malformed, forged, from an unknown key or expired; `session_revoked` the session was revoked; verify a new link; `unauthenticated` a verified session is required (POST /api/presence/verify) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_session" | "session_revoked" | "unauthenticated";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "me.erase": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON, at most 32768 bytes */
+        requestBody: {
+            content: {
+                "application/json": {
+                    confirm: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        tombstone: string;
+                        erasedAt: string;
+                        rows: {
+                            thinkers: number;
+                            presence_sessions: number;
+                            device_keys: number;
+                            "rooms.personal": number;
+                            "rooms.owner_uid": number;
+                            room_tickets: number;
+                            room_members: number;
+                            "used_link_nonces.uid": number;
+                            "vouchers.issuer_uid": number;
+                            "vouchers.holder_uid": number;
+                            "voucher_bookings.issuer_uid": number;
+                            "voucher_bookings.holder_uid": number;
+                            "events.actor_uid": number;
+                            "events.subject_id:thinker": number;
+                            "events.subject_id": number;
+                            "events.meta": number;
+                            "fee_events.payer_uid": number;
+                            "settlements.payer_uid": number;
+                            "settlement_parts.payer_uid": number;
+                            "transfers.actor_uid": number;
+                            manifest_posts: number;
+                            telemetry_events: number;
+                            "properties.owner_uid": number;
+                            "mortgage_offers.declined": number;
+                            "mortgage_applications.borrower_uid": number;
+                            mortgage_application_lenders: number;
+                            "mortgage_offers.lender_uid": number;
+                            "mortgage_offers.borrower_uid": number;
+                            "mortgage_contracts.unsigned": number;
+                            "mortgage_contracts.lender_uid": number;
+                            "mortgage_contracts.borrower_uid": number;
+                            "mortgage_contracts.notary_uid": number;
+                            "mortgage_contracts.cancelled_by": number;
+                            "mortgage_contracts.tranched_amount": number;
+                            "mortgage_tranches.lender_uid": number;
+                            "mortgage_tranches.holder_uid": number;
+                            party_roles: number;
+                            parties: number;
+                            "contracts.created_by": number;
+                            "contract_links.created_by": number;
+                            "contracts.unshared": number;
+                            "idempotency_keys.own": number;
+                            "idempotency_keys.response": number;
+                            rate_limits: number;
+                        };
+                        rooms: {
+                            rooms: number;
+                            socketsClosed: number;
+                            messagesDeleted: number;
+                            framesRewritten: number;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: `confirm_mismatch` confirm is not the caller's own uid; nothing was erased; `invalid_encoding` the body is not UTF-8, or a string holds a lone surrogate; `invalid_json` the body is not JSON; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "confirm_mismatch" | "invalid_encoding" | "invalid_json" | "validation_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `invalid_session` the session token is malformed, forged, from an unknown key or expired; `session_revoked` the session was revoked; verify a new link; `unauthenticated` a verified session is required (POST /api/presence/verify) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_session" | "session_revoked" | "unauthenticated";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `bad_origin` a cookie-authenticated request came from a page of another origin (send the session as a Bearer token); `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "bad_origin" | "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Content Too Large: `body_too_large` the body exceeds 32 KiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "body_too_large";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` IDENTITY_HASH_KEY unset; `room_erasure_failed` a Room DO could not be reached; D1 untouched, repeat the request */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured" | "room_erasure_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "me.export": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        /** @constant */
+                        format: "together-systems-export/1";
+                        exportedAt: string;
+                        uid: string;
+                        thinker_id: string;
+                        limits: {
+                            rowsPerTable: number;
+                            rooms: number;
+                            messagesPerRoom: number;
+                        };
+                        truncated: boolean;
+                        tables: {
+                            thinker: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            usedLinks: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            presence: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            deviceKeys: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            party: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            roles: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            vouchersIssued: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            vouchersHeld: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            bookings: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            events: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            feeEvents: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            settlements: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            transfers: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            manifestPosts: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            documents: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            documentLinks: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            properties: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            mortgageApplications: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            mortgageInvitations: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            mortgageOffers: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            mortgageContracts: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            mortgageTranches: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            roomsOwned: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            roomMemberships: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                            telemetry: {
+                                rows: {
+                                    [key: string]: unknown;
+                                }[];
+                                truncated: boolean;
+                            };
+                        };
+                        chat: {
+                            rooms: {
+                                roomId: string;
+                                messages: {
+                                    seq: number;
+                                    at: string;
+                                    id: string | null;
+                                    text: string;
+                                }[];
+                                truncated: boolean;
+                            }[];
+                            truncated: boolean;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `invalid_session` the session token is malformed, forged, from an unknown key or expired; `session_revoked` the session was revoked; verify a new link; `unauthenticated` a verified session is required (POST /api/presence/verify) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_session" | "session_revoked" | "unauthenticated";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` IDENTITY_HASH_KEY unset; `room_unavailable` a room could not be read; nothing is answered rather than an incomplete chat (retry) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured" | "room_unavailable";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
     "admin.settlements.run": {
         parameters: {
             query?: never;
@@ -21746,6 +23601,7 @@ export interface operations {
                         rows: {
                             thinkers: number;
                             presence_sessions: number;
+                            device_keys: number;
                             "rooms.personal": number;
                             "rooms.owner_uid": number;
                             room_tickets: number;
