@@ -57,17 +57,24 @@ async function main(): Promise<void> {
                   body: upload.body,
                 },
               })
-            : (client, seq) => ({ url: `${baseline.url}/r2put?key=${runId}-${client}-${seq}`, init: { method: "PUT", body: raw } }),
+            : (client, seq) => ({
+                url: `${baseline.url}/r2put?key=${runId}-${client}-${seq}`,
+                init: { method: "PUT", body: raw },
+              }),
         check: (body) => body.startsWith('{"ok":true,'),
       });
       runs.set(name, [...(runs.get(name) ?? []), r]);
       const s = summarize([r]);
-      console.log(`round ${round + 1} ${name.padEnd(6)} ${s.rps.toFixed(1)} req/s, p50 ${s.p50.toFixed(0)} ms, failures ${JSON.stringify(s.failures)}`);
+      console.log(
+        `round ${round + 1} ${name.padEnd(6)} ${s.rps.toFixed(1)} req/s, p50 ${s.p50.toFixed(0)} ms, failures ${JSON.stringify(s.failures)}`,
+      );
     }
   }
   const up = summarize(runs.get("upload") ?? []);
   const put = summarize(runs.get("r2put") ?? []);
-  console.log(`\nupload ${up.rps.toFixed(1)} req/s, r2put ${put.rps.toFixed(1)} req/s → ratio ${(up.rps / put.rps).toFixed(2)} (target ≥ 0.8)`);
+  console.log(
+    `\nupload ${up.rps.toFixed(1)} req/s, r2put ${put.rps.toFixed(1)} req/s → ratio ${(up.rps / put.rps).toFixed(2)} (target ≥ 0.8)`,
+  );
 }
 
 main()

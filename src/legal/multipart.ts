@@ -17,6 +17,8 @@ export interface PartHead {
 
 const MAX_HEADER_BYTES = 8 * 1024;
 const MAX_PARTS = 16;
+/** Transport padding (spaces, tabs) allowed after a boundary. */
+const MAX_PADDING = 64;
 const CRLF = new Uint8Array([13, 10]);
 const HEADER_END = new Uint8Array([13, 10, 13, 10]);
 
@@ -64,6 +66,8 @@ export class MultipartReader {
   private ended = false;
   private finished = false;
   private parts = 0;
+  // Bytes pulled from the stream, plus the two the first delimiter is pretended to have.
+  private pulled = 2;
   private readonly delimiter: Uint8Array;
 
   constructor(
@@ -83,6 +87,7 @@ export class MultipartReader {
       this.ended = true;
       return false;
     }
+    this.pulled += value.length;
     this.buf = concat(this.buf, value);
     return true;
   }
@@ -124,7 +129,7 @@ export class MultipartReader {
       while (i + 1 >= this.buf.length) if (!(await this.pull())) throw malformed("truncated after a boundary");
       const b = this.buf[i];
       if (b === 32 || b === 9) {
-        i++;
+        if (++i > MAX_PADDING) throw malformed("too much padding after a boundary");
         continue;
       }
       if (b === 13 && this.buf[i + 1] === 10) break;
@@ -148,6 +153,19 @@ export class MultipartReader {
     const text = new TextDecoder().decode(this.buf.subarray(0, end));
     this.buf = this.buf.subarray(end + HEADER_END.length);
     return parseHead(text);
+  }
+
+  /**
+   * A proven lower bound of the current part's size, from the body's total length `total`
+   * (`Content-Length`): what is left of the body minus the most that may follow the part within
+   * this reader's limits (the remaining parts with headers and `fieldBytes` of text each, their
+   * delimiters, and `epilogueBytes` after the closing one). Call it right after {@link next}.
+   */
+  minBodyBytes(total: number, fieldBytes: number, epilogueBytes: number): number {
+    const delimiter = this.delimiter.length + MAX_PADDING + 2;
+    const perPart = delimiter + MAX_HEADER_BYTES + HEADER_END.length + fieldBytes;
+    const after = (MAX_PARTS - this.parts) * perPart + delimiter + 2 + epilogueBytes;
+    return total - (this.pulled - this.buf.length) - after;
   }
 
   /**

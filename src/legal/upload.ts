@@ -25,6 +25,8 @@ import { type Stored, fileTooLarge, storeStream } from "./store";
 /** Bytes a multipart envelope may add to the file (boundaries, part headers, the small fields). */
 const ENVELOPE_BYTES = 64 * 1024;
 const FIELD_BYTES = 1024;
+/** Bytes a client may send after the closing boundary (browsers send none). */
+const EPILOGUE_BYTES = 1024;
 
 const Fields = z
   .object({
@@ -63,7 +65,8 @@ export async function uploadDocument(ctx: HandlerContext<undefined, undefined>):
   const boundary = boundaryOf(ctx.req.headers.get("content-type"));
   if (!boundary || !ctx.req.body) throw badRequest("expected_multipart", "expected multipart/form-data");
   const max = ctx.config.contractMaxBytes;
-  const declared = Number(ctx.req.headers.get("content-length"));
+  const length = ctx.req.headers.get("content-length");
+  const declared = length === null ? Number.NaN : Number(length);
   if (Number.isFinite(declared) && declared > max + ENVELOPE_BYTES) throw fileTooLarge(max);
   // Session still live and within the write limit before a byte of a large body is read.
   await ctx.settle();
@@ -84,6 +87,7 @@ export async function uploadDocument(ctx: HandlerContext<undefined, undefined>):
         stored = await storeStream(bucket, r2Key, mp.body(), {
           maxBytes: max,
           declared: part.contentType,
+          minBytes: Number.isFinite(declared) ? mp.minBodyBytes(declared, FIELD_BYTES, EPILOGUE_BYTES) : null,
           begin: async (type) => {
             await ctx.db.insert(contracts).values({
               id,

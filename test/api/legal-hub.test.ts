@@ -211,16 +211,54 @@ describe("POST /api/contracts/upload", () => {
     await nothingLeftBy(stranger.uid, before);
   });
 
-  it("streams a document larger than one R2 part (multipart upload) and serves it back with a matching hash", async () => {
-    const a = await login();
+  /** An 11 MiB text document: more than two R2 parts' worth of bytes. */
+  const bigText = () => {
     const big = new Uint8Array(11 * 1024 * 1024);
     for (let i = 0; i < big.length; i++) big[i] = 0x41 + (i % 26);
-    const res = await upload(a, multipart(fileParts(big, [], "big.txt")));
+    return big;
+  };
+  /** `body` as a stream of 64 KiB chunks: no Content-Length reaches the server. */
+  const chunked = (body: Uint8Array) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < body.length; at += 65_536) controller.enqueue(body.slice(at, at + 65_536));
+        controller.close();
+      },
+    });
+
+  it("streams a document larger than one R2 part without a Content-Length (buffered equal parts) and serves it back with a matching hash", async () => {
+    const a = await login();
+    const big = bigText();
+    const res = await upload(a, chunked(multipart(fileParts(big, [], "big.txt"))));
     expect(res.status).toBe(200);
+    expect(res.body.contract.byteSize).toBe(big.length);
     expect(res.body.contract.hashSha256).toBe(await sha256Hex(big));
     const dl = await download(a, res.body.contract.id);
     expect(dl.status).toBe(200);
     expect(await sha256Hex(new Uint8Array(await dl.arrayBuffer()))).toBe(res.body.contract.hashSha256);
+  });
+
+  it("with a Content-Length, streams the proven part of a large file live into R2; fields after the file still count", async () => {
+    const a = await login();
+    const big = bigText();
+    const body = multipart([...fileParts(big, [], "big.txt"), { name: "name", value: "Großer Vertrag" }]);
+    const res = await upload(a, chunked(body), testEnv, { "content-length": String(body.length) });
+    expect(res.status).toBe(200);
+    expect(res.body.contract).toMatchObject({ name: "Großer Vertrag", byteSize: big.length, hashSha256: await sha256Hex(big) });
+    const dl = await download(a, res.body.contract.id);
+    expect(await sha256Hex(new Uint8Array(await dl.arrayBuffer()))).toBe(res.body.contract.hashSha256);
+  });
+
+  it("with a Content-Length, more bytes after the file than the envelope allows → 400 invalid_multipart, nothing left behind", async () => {
+    const a = await login();
+    const before = await objectKeys();
+    const file = bigText().subarray(0, 6 * 1024 * 1024);
+    const epilogue = new Uint8Array(300 * 1024).fill(0x20);
+    const body = new Uint8Array([...multipart(fileParts(file, [], "big.txt")), ...epilogue]);
+    const res = await upload(a, chunked(body), testEnv, { "content-length": String(body.length) });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe("invalid_multipart");
+    await nothingLeftBy(a.uid, before);
   });
 });
 
