@@ -17,6 +17,7 @@ import { callerOf } from "../http/authenticate";
 import { type AnyRoute, defineRoute } from "../http/route";
 import { clearSessionCookie, sessionTokenOf, verifySession } from "../identity/session";
 import { thinkerIdentity } from "../identity/thinker";
+import { exportRoute } from "./export";
 import { ErasureResponse, erasePerson } from "./routes";
 
 const ok = z.literal(true);
@@ -128,4 +129,4 @@ export const eraseMe = defineRoute({
 });
 
 /** The self-service routes, for the registry. */
-export const meRoutes: readonly AnyRoute[] = [me, eraseMe];
+export const meRoutes: readonly AnyRoute[] = [me, eraseMe, exportRoute];

@@ -67,6 +67,24 @@ export interface EraseResult {
   rewritten: number;
 }
 
+/** One chat message as {@link Room.messagesBy} returns it: what the person wrote, and when. */
+export interface WrittenMessage {
+  /** The room's sequence number of the message. */
+  seq: number;
+  /** When the room received it, epoch ms. */
+  at: number;
+  /** The client's own message id. */
+  id: string | null;
+  text: string;
+}
+
+/** What {@link Room.messagesBy} found: the newest messages first, at most the asked number. */
+export interface WrittenMessages {
+  messages: WrittenMessage[];
+  /** More messages of the person are retained than were returned. */
+  truncated: boolean;
+}
+
 /** Trusted request headers, set by the Pages Function after authentication. */
 export const ROOM_ID_HEADER = "x-room-id";
 export const ROOM_UID_HEADER = "x-room-uid";
@@ -169,7 +187,8 @@ type MemberRow = { uid: string; conns: string; meta: string; joined_at: number; 
 
 /**
  * One room. HTTP: `fetch` accepts WebSocket upgrades only. RPC (typed, from the Pages Function or
- * this Worker): {@link Room.push}, {@link Room.stats}, {@link Room.presence}, {@link Room.erase}.
+ * this Worker): {@link Room.push}, {@link Room.stats}, {@link Room.presence}, {@link Room.erase},
+ * {@link Room.messagesBy}.
  */
 export class Room extends DurableObject<RoomEnv> {
   /** Counter increments not yet written; flushed at the end of every entry point. */
@@ -527,6 +546,27 @@ export class Room extends DurableObject<RoomEnv> {
     } finally {
       this.#flush();
     }
+  }
+
+  /**
+   * Right of access (`GET /api/me/export`, src/privacy): the chat messages `uid` wrote that this
+   * room still retains, newest first, at most `limit` (the history itself is bounded by
+   * {@link HISTORY_KEEP} and {@link HISTORY_TTL_MS}). Reads only.
+   */
+  async messagesBy(uid: string, limit: number): Promise<WrittenMessages> {
+    const n = Math.max(0, Math.min(Math.trunc(limit), HISTORY_KEEP));
+    const rows = this.ctx.storage.sql
+      .exec<{ seq: number; at: number; client_id: string | null; frame: string }>(
+        "SELECT seq, at, client_id, frame FROM history WHERE kind = 'chat' AND uid = ? ORDER BY seq DESC LIMIT ?",
+        uid,
+        n + 1,
+      )
+      .toArray();
+    const messages = rows.slice(0, n).map((r) => {
+      const frame = JSON.parse(r.frame) as { text?: unknown };
+      return { seq: r.seq, at: r.at, id: r.client_id, text: typeof frame.text === "string" ? frame.text : "" };
+    });
+    return { messages, truncated: rows.length > n };
   }
 
   /** Room counters since the object was created (they survive hibernation and restarts). */
