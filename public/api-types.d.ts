@@ -15710,6 +15710,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description 1-255 visible ASCII chars; the response is stored and replayed for 7 days */
+                "Idempotency-Key"?: string;
                 /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
                 "X-MOT-User"?: string;
             };
@@ -15738,6 +15740,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15759,7 +15762,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `empty_file` the file has no bytes; `expected_multipart` the upload is not sent as `multipart/form-data` with a boundary; `file_required` the multipart body has no `file` part with a file name; `invalid_encoding` a text field is not UTF-8; `invalid_multipart` the multipart body is malformed (boundary, part headers, too many parts); `validation_failed` unknown, repeated or invalid field */
+            /** @description Bad Request: `empty_file` the file has no bytes; `expected_multipart` the upload is not sent as `multipart/form-data` with a boundary; `file_required` the multipart body has no `file` part with a file name; `invalid_encoding` a text field is not UTF-8; `invalid_idempotency_key` `Idempotency-Key` is not 1-255 visible ASCII characters; `invalid_multipart` the multipart body is malformed (boundary, part headers, too many parts); `validation_failed` unknown, repeated or invalid field */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -15775,7 +15778,7 @@ export interface operations {
                          * @description machine code (see the error code table)
                          * @enum {string}
                          */
-                        code: "empty_file" | "expected_multipart" | "file_required" | "invalid_encoding" | "invalid_multipart" | "validation_failed";
+                        code: "empty_file" | "expected_multipart" | "file_required" | "invalid_encoding" | "invalid_idempotency_key" | "invalid_multipart" | "validation_failed";
                         /** @description what a client may act on: field issues, {from, to} of a refused transition… */
                         details?: unknown;
                         /** @description the X-Request-Id of this request */
@@ -15880,6 +15883,30 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflict: `idempotency_request_in_flight` a request with this `Idempotency-Key` is still running; retry later */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "idempotency_request_in_flight";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
             /** @description Content Too Large: `file_too_large` the file exceeds `CONTRACT_MAX_BYTES` (`details.maxBytes`) */
             413: {
                 headers: {
@@ -15921,6 +15948,30 @@ export interface operations {
                          * @enum {string}
                          */
                         code: "content_type_mismatch" | "unsupported_media_type";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unprocessable Content: `idempotency_key_reused` this `Idempotency-Key` was used with a different body */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "idempotency_key_reused";
                         /** @description what a client may act on: field issues, {from, to} of a refused transition… */
                         details?: unknown;
                         /** @description the X-Request-Id of this request */

@@ -154,7 +154,10 @@ export function idempotency(route: AnyRoute): Step {
     const { db, uow, now, requestId } = c.var;
     await uow.settle();
     const claim = { callerKey: c.var.callerKey, route: route.id, key, claim: requestId };
-    const stored = await claimKey(db, claim, await bodyHash(c.var.rawBody ?? {}), now);
+    const hash = route.idempotencyFingerprint
+      ? await sha256Hex(`fingerprint:${route.idempotencyFingerprint(c.req.raw.headers)}`)
+      : await bodyHash(c.var.rawBody ?? {});
+    const stored = await claimKey(db, claim, hash, now);
     if (stored) {
       c.var.log("info", "idempotent replay", { route: route.id });
       return c.body(stored.body, stored.status as 200, {

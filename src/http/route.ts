@@ -123,6 +123,12 @@ export interface RouteSpec<BS extends z.ZodType | undefined, QS extends z.ZodTyp
   cacheControl?: string;
   /** Accepts `Idempotency-Key` (default: every POST). */
   idempotent?: boolean;
+  /**
+   * What a repeated `Idempotency-Key` is compared against, for a route whose body the pipeline
+   * does not read (a streamed upload): text taken from the request's headers. Default: the JSON
+   * body in canonical form.
+   */
+  idempotencyFingerprint?: (headers: Headers) => string;
   body?: BS;
   query?: QS;
   /** Schema of the success body, for the OpenAPI document. */

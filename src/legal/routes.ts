@@ -50,9 +50,11 @@ export const upload = defineRoute({
     "Upload a document (multipart/form-data: file, voucherId?, roomId?, name?, actorId? = the caller). PDF, PNG, JPEG or UTF-8 text by its bytes; streamed into R2 with its SHA-256.",
   auth: "required",
   access: "write",
-  // The key would be checked against a hash of a body the pipeline does not read (the file is
-  // streamed by the handler); a retried upload stores a second document with the same hash.
-  idempotent: false,
+  // The file is streamed by the handler, so a repeated key is compared with the body's length
+  // (the same form sent again by the same client has the same length; another file, almost
+  // surely not). A replay answers the first upload's document without reading the body.
+  idempotent: true,
+  idempotencyFingerprint: (headers) => `content-length:${headers.get("content-length") ?? "unknown"}`,
   response: z.object({ ok, contract: DocumentOut, linkId: z.string().nullable() }),
   errors: {
     expected_multipart: "400",

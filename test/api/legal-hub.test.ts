@@ -196,6 +196,24 @@ describe("POST /api/contracts/upload", () => {
     expect((await upload(null, multipart(fileParts(PDF)))).status).toBe(401);
   });
 
+  it("an Idempotency-Key makes a retried upload answer the first document (one row, one object); another body length with the key → 422", async () => {
+    const a = await login();
+    const body = multipart(fileParts(PDF));
+    const headers = { "idempotency-key": `up-${a.uid}`, "content-length": String(body.length) };
+    const first = await upload(a, body, testEnv, headers);
+    expect(first.status).toBe(200);
+    const again = await upload(a, body, testEnv, headers);
+    expect(again.status).toBe(200);
+    expect(again.body.contract.id).toBe(first.body.contract.id);
+    expect(await count("contracts", "created_by = ?", a.uid)).toBe(1);
+    expect((await objectKeys()).filter((k) => k.startsWith(`contracts/${first.body.contract.id}/`))).toHaveLength(1);
+    const other = multipart(fileParts(PNG, [], "bild.png"));
+    const reused = await upload(a, other, testEnv, { "idempotency-key": `up-${a.uid}`, "content-length": String(other.length) });
+    expect(reused.status).toBe(422);
+    expect(reused.body.code).toBe("idempotency_key_reused");
+    expect(await count("contracts", "created_by = ?", a.uid)).toBe(1);
+  });
+
   it("links to a voucher only for its parties", async () => {
     const issuer = await login();
     const stranger = await login();
