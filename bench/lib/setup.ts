@@ -62,6 +62,7 @@ export async function login(base: string, uid: string, secret: string): Promise<
   const ts = Date.now();
   const sig = toHex(await hmac(secret, `${DEMO_MOT}.${uid}.${ts}`));
   const body = await postJson(base, "/api/presence/verify", { body: { mot: DEMO_MOT, uid, ts, sig } });
+  if (!("session" in body)) throw new Error("verify answered without a session (AUTH_MODE=compat's legacy answer?)");
   return { uid, session: body.session };
 }
 

@@ -66,6 +66,7 @@ export interface SweepResult {
   presenceOffline: number;
   idempotencyKeys: number;
   linkNonces: number;
+  deviceChallenges: number;
   roomTickets: number;
   roomMembers: number;
   rateLimits: number;
@@ -149,6 +150,8 @@ export async function sweep(db: Db, now: number, opts: SweepOptions): Promise<Sw
     ]),
     idempotencyKeys: await chunked(db, [deleteWhere("idempotency_keys", sql`expires_at < ${now}`)]),
     linkNonces: await chunked(db, [deleteWhere("used_link_nonces", sql`used_at < ${now - NONCE_RETENTION_MS}`)]),
+    // A challenge is valid for 120 s; its single-use record is kept as long as a link's, for audits.
+    deviceChallenges: await chunked(db, [deleteWhere("used_device_challenges", sql`used_at < ${now - NONCE_RETENTION_MS}`)]),
     roomTickets: await chunked(db, [deleteWhere("room_tickets", sql`expires_at < ${now}`)]),
     roomMembers: await chunked(db, [deleteWhere("room_members", sql`last_at < ${now - ROOM_MEMBER_RETENTION_MS}`)]),
     rateLimits: await chunked(db, [deleteWhere("rate_limits", sql`window_start < ${now - 2 * 60_000}`)]),

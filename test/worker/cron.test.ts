@@ -218,6 +218,16 @@ describe("sweep cron", () => {
       .prepare("INSERT INTO used_link_nonces (sig_hash, uid, ts, used_at) VALUES (?, 'u', 0, ?)")
       .bind(nonceOld, now - NONCE_RETENTION_MS - 1)
       .run();
+    const [challengeOld, challengeNew] = [uniq("dc"), uniq("dc")];
+    for (const [hash, at] of [
+      [challengeOld, now - NONCE_RETENTION_MS - 1],
+      [challengeNew, now - 60_000],
+    ] as const) {
+      await db
+        .prepare("INSERT INTO used_device_challenges (challenge_hash, key_id, used_at) VALUES (?, 'k', ?)")
+        .bind(hash, at)
+        .run();
+    }
     const memberRoom = uniq("honeycomb:sweep");
     for (const [uid, last] of [
       ["gone", now - ROOM_MEMBER_RETENTION_MS - 1],
@@ -263,6 +273,8 @@ describe("sweep cron", () => {
     expect(await one("SELECT 1 FROM idempotency_keys WHERE key = ?", idemOld)).toBeUndefined();
     expect(await one("SELECT 1 FROM idempotency_keys WHERE key = ?", idemNew)).toBeDefined();
     expect(await one("SELECT 1 FROM used_link_nonces WHERE sig_hash = ?", nonceOld)).toBeUndefined();
+    expect(await one("SELECT 1 FROM used_device_challenges WHERE challenge_hash = ?", challengeOld)).toBeUndefined();
+    expect(await one("SELECT 1 FROM used_device_challenges WHERE challenge_hash = ?", challengeNew)).toBeDefined();
     expect(await all("SELECT uid FROM room_members WHERE room_id = ?", memberRoom)).toEqual([{ uid: "recent" }]);
     expect(await one("SELECT 1 FROM events WHERE id = ?", oldAuth)).toBeUndefined();
     expect(await one("SELECT 1 FROM events WHERE id = ?", oldBook)).toBeDefined();

@@ -1,0 +1,11 @@
+/**
+ * The portal suite's scenarios, in the order they run: each drives one area (or one flow across
+ * areas) through the pages as the people it needs.
+ *
+ * @module
+ */
+import type { Suite } from "./harness";
+import { identityScenario } from "./identity";
+
+/** Name → scenario. `ONLY=a,b` runs a subset (people are onboarded on first use). */
+export const SCENARIOS: ReadonlyArray<readonly [string, (s: Suite) => Promise<void>]> = [["identity", identityScenario]];
