@@ -312,6 +312,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/voucher/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The issuer's own figures: their vouchers by status, bookings / cancellations / redemptions per UTC day of the window, and utilization (booked of offered grid slots starting in the window, ppm). Window `from`/`to` as in the admin stats (default the last 30 days, at most 366). */
+        get: operations["voucher.stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/rooms/{roomId}/ticket": {
         parameters: {
             query?: never;
@@ -6096,6 +6113,227 @@ export interface operations {
                          * @enum {string}
                          */
                         code: "idempotency_key_reused";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` too many requests of this caller on this route in the current minute; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "rate_limited";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Internal Server Error: `internal_error` an unexpected failure; nothing was written, retrying is safe */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "internal_error";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Service Unavailable: `not_configured` a server secret this request needs is not configured */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "not_configured";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    "voucher.stats": {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: {
+                /** @description a uid the caller names itself by (original clients); must be the session's uid (else 403 uid_mismatch) */
+                "X-MOT-User"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        from: string;
+                        to: string;
+                        vouchers: {
+                            total: number;
+                            issued: number;
+                            booked: number;
+                            consumed: number;
+                            cancelled: number;
+                            expired: number;
+                        };
+                        perDay: {
+                            day: string;
+                            bookings: number;
+                            cancellations: number;
+                            redemptions: number;
+                        }[];
+                        utilization: {
+                            bookedSlots: number;
+                            offeredSlots: number;
+                            ratePpm: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_range` from is not before to, or the window exceeds 366 days; `validation_failed` the body or query string does not match the route's schema; `details` lists each issue (path, code, message) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_range" | "validation_failed";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: `invalid_session` the session token is malformed, forged, from an unknown key or expired; `session_revoked` the session was revoked; verify a new link; `unauthenticated` a verified session is required (POST /api/presence/verify) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "invalid_session" | "session_revoked" | "unauthenticated";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Forbidden: `uid_mismatch` a uid the request names (body, query or `X-MOT-User`) is not the verified session's uid */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "uid_mismatch";
+                        /** @description what a client may act on: field issues, {from, to} of a refused transition… */
+                        details?: unknown;
+                        /** @description the X-Request-Id of this request */
+                        requestId?: string;
+                    };
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` the path is served with another method (`Allow` names it) */
+            405: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    Allow: components["headers"]["Allow"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @description human-readable message */
+                        error: string;
+                        /**
+                         * @description machine code (see the error code table)
+                         * @enum {string}
+                         */
+                        code: "method_not_allowed";
                         /** @description what a client may act on: field issues, {from, to} of a refused transition… */
                         details?: unknown;
                         /** @description the X-Request-Id of this request */

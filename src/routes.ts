@@ -19,6 +19,7 @@ import * as rooms from "./rooms/routes";
 import { settlementRoutes } from "./settlements/routes";
 import { telbankRoutes } from "./telbank/routes";
 import * as vouchers from "./vouchers/routes";
+import { voucherStats } from "./vouchers/stats";
 
 /** All API routes except the documentation routes. */
 export const apiRoutes: readonly AnyRoute[] = [
@@ -37,6 +38,7 @@ export const apiRoutes: readonly AnyRoute[] = [
   vouchers.reschedule,
   vouchers.redeem,
   vouchers.transfer,
+  voucherStats,
   rooms.ticket,
   rooms.ws,
   rooms.get,
