@@ -6,6 +6,14 @@
  */
 import type { Suite } from "./harness";
 import { identityScenario } from "./identity";
+import { meScenario } from "./me";
+import { presenceScenario } from "./presence";
+import { vouchersScenario } from "./vouchers";
 
 /** Name → scenario. `ONLY=a,b` runs a subset (people are onboarded on first use). */
-export const SCENARIOS: ReadonlyArray<readonly [string, (s: Suite) => Promise<void>]> = [["identity", identityScenario]];
+export const SCENARIOS: ReadonlyArray<readonly [string, (s: Suite) => Promise<void>]> = [
+  ["identity", identityScenario],
+  ["presence", presenceScenario],
+  ["vouchers", vouchersScenario],
+  ["me", meScenario],
+];
