@@ -236,7 +236,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a booking (holder or issuer); frees the slot, reverses the fee. Repeat → alreadyCancelled. */
+        /** Cancel a booking (holder or issuer); frees the slot, reverses the fee. Repeat → alreadyCancelled. AUTH_MODE=compat also accepts the original body `{bookingId, reason}` with no identity at all (recorded with no actor, meta `asserted: "none"`); strict mode requires a session. */
         post: operations["voucher.cancel"];
         delete?: never;
         options?: never;

@@ -11,7 +11,15 @@ import { newestFirst } from "../db/pagination";
 import { voucherBookings, voucherTemplates, vouchers } from "../db/schema";
 import { notFound } from "../core/errors";
 import { defineRoute } from "../http/route";
-import { bookVoucher, cancelBooking, issueVoucher, redeemVoucher, rescheduleBooking, transferVoucher } from "./actions";
+import {
+  COMPAT_NO_IDENTITY,
+  bookVoucher,
+  cancelBooking,
+  issueVoucher,
+  redeemVoucher,
+  rescheduleBooking,
+  transferVoucher,
+} from "./actions";
 import { toBooking, toVoucher } from "./model";
 import {
   BookBody,
@@ -220,10 +228,13 @@ export const cancel = defineRoute({
   method: "POST",
   path: "/api/voucher/cancel",
   tag: "vouchers",
-  summary: "Cancel a booking (holder or issuer); frees the slot, reverses the fee. Repeat → alreadyCancelled.",
+  summary:
+    'Cancel a booking (holder or issuer); frees the slot, reverses the fee. Repeat → alreadyCancelled. AUTH_MODE=compat also accepts the original body `{bookingId, reason}` with no identity at all (recorded with no actor, meta `asserted: "none"`); strict mode requires a session.',
   auth: "required",
   access: "write",
   body: CancelBody,
+  // AUTH_MODE=compat only, and only when the request names nobody: the original portal's cancel.
+  asserts: () => COMPAT_NO_IDENTITY,
   response: z.object({ ok, alreadyCancelled: z.boolean(), booking: BookingOut, voucher: VoucherOut.nullable() }),
   errors: { booking_not_found: "404", not_allowed: "403", ...NOT_FOUND, ...TRANSITION_ERRORS },
   handler: cancelBooking,
