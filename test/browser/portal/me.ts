@@ -1,6 +1,7 @@
 /**
- * My data: a person with a voucher downloads the export (a JSON file naming them and their
- * voucher), then erases themselves, confirmed twice; afterwards their session is gone.
+ * My data: a person with a voucher and a chat message downloads the export (a JSON file naming
+ * them, their voucher and what they wrote), then erases themselves, confirmed twice; afterwards
+ * their session is gone.
  *
  * @module
  */
@@ -15,6 +16,12 @@ export async function meScenario(s: Suite): Promise<void> {
   await eve.page.locator("#issueSubmit").click();
   await eve.page.locator("#issued[data-voucher-id]").waitFor({ timeout: WAIT_MS });
   const voucherId = (await eve.page.locator("#issued").getAttribute("data-voucher-id")) ?? "";
+  const said = `Eve war hier ${s.run}`;
+  await openArea(eve, `/rooms.html#room=${encodeURIComponent("honeycomb:A-1")}`);
+  await eve.page.locator("#connState.open").waitFor({ timeout: WAIT_MS });
+  await eve.page.locator("#chatText").fill(said);
+  await eve.page.locator("#chatSend").click();
+  await eve.page.locator("#chat li.mine:not(.pending)", { hasText: said }).waitFor({ timeout: WAIT_MS });
 
   await openArea(eve, "/me.html");
   const [download] = await Promise.all([
@@ -26,8 +33,11 @@ export async function meScenario(s: Suite): Promise<void> {
   const exported = readFileSync(file, "utf8");
   check(exported.includes(eve.uid), "me: the export does not name the person");
   check(exported.includes(voucherId), `me: the export does not contain the voucher ${voucherId}`);
+  check(exported.includes(said), "me: the export lacks the chat message the person wrote");
   JSON.parse(exported);
-  step(`me: export downloaded as ${download.suggestedFilename()} (${exported.length} bytes) with the uid and the voucher`);
+  step(
+    `me: export downloaded as ${download.suggestedFilename()} (${exported.length} bytes) with the uid, the voucher and the chat message`,
+  );
   await s.shot(eve, "me");
 
   check(await eve.page.locator("#eraseSubmit").isDisabled(), "me: erasure possible without the two confirmations");

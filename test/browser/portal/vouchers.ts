@@ -58,9 +58,9 @@ export async function vouchersScenario(s: Suite): Promise<void> {
   await hugo.page.locator(`#heldList tr[data-voucher-id="${v1}"]`).waitFor({ timeout: WAIT_MS });
   await s.shot(hugo, "vouchers");
 
-  // A second voucher goes to Hugo by a booking-free transfer? No: the holder transfers what he holds.
+  // Booking the second voucher makes Hugo its holder; cancelled, it is his to pass on.
   await bookById(hugo, v2, 0);
-  await bookingRow(hugo, "booked").nth(1).locator('button[data-action="cancel"]').click();
+  await bookingRow(hugo, "booked").filter({ hasText: v2 }).locator('button[data-action="cancel"]').click();
   await statusSays(hugo, "Storniert.");
   await hugo.page.locator(`#heldList tr[data-voucher-id="${v2}"] button[data-action="transfer"]`).click();
   await hugo.page.locator("#transferUid").fill(tom.uid);
@@ -72,7 +72,7 @@ export async function vouchersScenario(s: Suite): Promise<void> {
 
   await openArea(ida, "/vouchers.html");
   await ida.page.locator(`#issuedList tr[data-voucher-id="${v1}"] button[data-action="redeem"]`).click();
-  await ida.page.locator(`#issuedList tr[data-voucher-id="${v1}"][data-status="redeemed"]`).waitFor({ timeout: WAIT_MS });
+  await ida.page.locator(`#issuedList tr[data-voucher-id="${v1}"][data-status="consumed"]`).waitFor({ timeout: WAIT_MS });
   step("vouchers: Ida redeemed the booked voucher");
 
   await openArea(ida, "/business.html");
