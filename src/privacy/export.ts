@@ -157,7 +157,11 @@ export const EXPORT_SECTIONS: readonly ExportSection[] = [
 function rowJson(section: ExportSection): SQL<string> {
   const json = new Set(section.json ?? []);
   const args = Object.values(getTableColumns(section.table)).map((col) => {
-    const value = json.has(col.name) ? sql`json(${c(col.name)})` : c(col.name);
+    // A JSON column holding something else (never written so, but stored data outlives code) is
+    // exported as its text rather than failing the whole export.
+    const value = json.has(col.name)
+      ? sql`CASE WHEN json_valid(${c(col.name)}) THEN json(${c(col.name)}) ELSE ${c(col.name)} END`
+      : c(col.name);
     return sql`${col.name}, ${value}`;
   });
   return sql<string>`json_object(${sql.join(args, sql`, `)})`;

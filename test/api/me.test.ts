@@ -322,6 +322,18 @@ describe("GET /api/me/export", () => {
     expect(r.body.tables.settlements.rows).toHaveLength(1);
   });
 
+  it("a JSON column holding no JSON is exported as its text, not a failed export", async () => {
+    const p = await login();
+    await testEnv.DB.prepare(
+      "INSERT INTO telemetry_events (type, path, caller_key, meta, created_at) VALUES ('view', '/x', ?, ?, ?), ('view', '/y', ?, ?, ?)",
+    )
+      .bind(`uid:${p.uid}`, "not json {", Date.now(), `uid:${p.uid}`, '{"k":[1,2]}', Date.now() + 1)
+      .run();
+    const r = await exportOf(p);
+    expect(r.status).toBe(200);
+    expect(r.body.tables.telemetry.rows.map((x: any) => x.meta)).toEqual([{ k: [1, 2] }, "not json {"]);
+  });
+
   it("needs a verified session (401), also in AUTH_MODE=compat", async () => {
     const p = await login();
     const compat = { ...testEnv, AUTH_MODE: "compat" } as Env;
