@@ -7,6 +7,7 @@
 import type { Suite } from "./harness";
 import { identityScenario } from "./identity";
 import { meScenario } from "./me";
+import { mortgageScenario } from "./mortgage";
 import { presenceScenario } from "./presence";
 import { vouchersScenario } from "./vouchers";
 
@@ -16,4 +17,5 @@ export const SCENARIOS: ReadonlyArray<readonly [string, (s: Suite) => Promise<vo
   ["presence", presenceScenario],
   ["vouchers", vouchersScenario],
   ["me", meScenario],
+  ["mortgage", mortgageScenario],
 ];
