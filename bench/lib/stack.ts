@@ -54,9 +54,9 @@ export function executeSqlFile(state: string, file: string, config?: string): vo
   ]);
 }
 
-/** The `--binding` flags of the app: `.dev.vars.example` secrets and the raised rate limits. */
-export function appBindings(): string[] {
-  const vars = { ...exampleVars(), RATE_LIMIT_WRITE_PER_MIN: HIGH_LIMIT, RATE_LIMIT_READ_PER_MIN: HIGH_LIMIT };
+/** The `--binding` flags of the app: `.dev.vars.example` secrets, the raised rate limits and `extra`. */
+export function appBindings(extra: Record<string, string> = {}): string[] {
+  const vars = { ...exampleVars(), RATE_LIMIT_WRITE_PER_MIN: HIGH_LIMIT, RATE_LIMIT_READ_PER_MIN: HIGH_LIMIT, ...extra };
   return Object.entries(vars)
     .filter(([, v]) => v !== "")
     .flatMap(([k, v]) => ["--binding", `${k}=${v}`]);
@@ -66,7 +66,12 @@ export function appBindings(): string[] {
  * Starts `wrangler pages dev` (the `npm start` server) on `state`. `workerConfig`: the backend
  * Worker's config (default `src/worker/wrangler.toml`; `bench:rooms` passes a copy with other vars).
  */
-export async function startApp(state: string, logFile: string, workerConfig = "src/worker/wrangler.toml"): Promise<Served> {
+export async function startApp(
+  state: string,
+  logFile: string,
+  workerConfig = "src/worker/wrangler.toml",
+  extraBindings: Record<string, string> = {},
+): Promise<Served> {
   const port = await freePort();
   const inspector = await freePort();
   const server = startServer(
@@ -90,7 +95,7 @@ export async function startApp(state: string, logFile: string, workerConfig = "s
       "--persist-to",
       state,
       "--show-interactive-dev-session=false",
-      ...appBindings(),
+      ...appBindings(extraBindings),
     ],
     logFile,
   );
