@@ -22,6 +22,7 @@ import {
   showListError,
   showSignedOut,
   withProgress,
+  ready,
 } from "./core.js";
 
 /** German labels of the counters the statistics route answers; unknown keys are shown as they are. */
@@ -47,6 +48,7 @@ const label = (k) => LABELS[k] ?? k;
 const me = await mountShell("/business.html");
 if (!me) showSignedOut();
 else await start(me);
+ready();
 
 async function start(me) {
   const day = (d) => d.toISOString().slice(0, 10);

@@ -292,6 +292,14 @@ export async function mountShell(current) {
 }
 
 /**
+ * Marks the page ready (`<body data-ready="true">`) once its module has wired every handler:
+ * a click before that would submit a form natively. Tests wait for `body[data-ready]`.
+ */
+export function ready() {
+  document.body.dataset.ready = "true";
+}
+
+/**
  * The state of a page without a session: why, and the way back in (the identity page, which
  * offers the device-key login or explains how to open the portal from the offline manifest).
  * @param {HTMLElement} [into] where to show it (default: the page's `<main>`)

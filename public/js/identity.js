@@ -11,7 +11,7 @@
 //   #deviceKeys (rows `tr[data-key-id]` with a "Entfernen" button), #signedOut, #deviceLoginBox,
 //   #deviceLogin, #needManifest, #areaList, #status.
 
-import { $, AREAS, ApiError, api, button, el, fmt, forgetMe, mountShell, say, UID_KEY, withProgress } from "./core.js";
+import { $, AREAS, ApiError, api, button, el, fmt, forgetMe, mountShell, say, UID_KEY, withProgress, ready } from "./core.js";
 import { deviceLogin, dropDeviceKey, loadDeviceKey, registerDeviceKey } from "./device.js";
 
 /** What a refused link means for the person, in German, by the API's code. */
@@ -227,3 +227,4 @@ const link = linkFromHash();
 if (link) history.replaceState(null, "", location.pathname + location.search);
 const verified = link ? await verify(link) : undefined;
 await show(verified);
+ready();

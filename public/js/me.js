@@ -7,12 +7,13 @@
 // #eraseUid, #eraseConfirm, #eraseSubmit (disabled until both confirmations hold), #erased,
 // #erasedText, #status.
 
-import { $, ApiError, api, el, fmt, forgetMe, mountShell, say, showSignedOut, withProgress } from "./core.js";
+import { $, ApiError, api, el, fmt, forgetMe, mountShell, say, showSignedOut, withProgress, ready } from "./core.js";
 import { dropDeviceKey } from "./device.js";
 
 const me = await mountShell("/me.html");
 if (!me) showSignedOut();
 else start(me);
+ready();
 
 /** The file name of the export: from Content-Disposition, else the API's naming rule. */
 function fileName(res, uid) {
@@ -35,9 +36,16 @@ function start(me) {
       // A short summary, so the person sees what the file holds without opening it.
       try {
         const data = JSON.parse(await blob.text());
-        const parts = Object.entries(data)
-          .filter(([, v]) => Array.isArray(v))
-          .map(([k, v]) => `${k}: ${v.length}`);
+        // Lists at the top level and one level down (e.g. `vouchers.issued`), with their lengths.
+        const parts = Object.entries(data).flatMap(([k, v]) =>
+          Array.isArray(v)
+            ? [`${k}: ${v.length}`]
+            : v && typeof v === "object"
+              ? Object.entries(v)
+                  .filter(([, w]) => Array.isArray(w))
+                  .map(([j, w]) => `${k}.${j}: ${w.length}`)
+              : [],
+        );
         $("exportSummary").textContent = `${name} (${blob.size} Bytes)${parts.length ? ` – ${parts.join(", ")}` : ""}`;
       } catch {
         $("exportSummary").textContent = `${name} (${blob.size} Bytes)`;

@@ -7,7 +7,7 @@
 // (room-view.js): #roomView, #roomName, #connState, #roomStatus, #members, #chat, #chatForm,
 // #chatText, #chatSend, #events, #roomLeave.
 
-import { $, api, fmt, mountShell, say, showSignedOut, withProgress } from "./core.js";
+import { $, api, fmt, mountShell, say, showSignedOut, withProgress, ready } from "./core.js";
 import { roomView } from "./room-view.js";
 
 /** The portal's beat (the server counts a person online for 60 s after the last one). */
@@ -19,6 +19,7 @@ const PAIR_CODE = /^[A-Za-z0-9._-]{1,64}$/;
 const me = await mountShell("/presence.html");
 if (!me) showSignedOut();
 else start(me);
+ready();
 
 /** @param {{thinker_id: string, pair_code: string | null}} me */
 function start(me) {

@@ -7,7 +7,7 @@
 // `button[data-room-id]`), plus the room view's ids (room-view.js): #roomView, #roomName,
 // #connState, #roomStatus, #members, #chat, #chatForm, #chatText, #chatSend, #events, #roomLeave.
 
-import { $, api, el, mountShell, say, showSignedOut } from "./core.js";
+import { $, api, el, mountShell, say, showSignedOut, ready } from "./core.js";
 import { roomView } from "./room-view.js";
 
 const RECENT_KEY = "ts_recent_rooms_v1";
@@ -17,6 +17,7 @@ const ROOM_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const me = await mountShell("/rooms.html");
 if (!me) showSignedOut();
 else await start();
+ready();
 
 function recent() {
   try {

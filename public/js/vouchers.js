@@ -27,6 +27,7 @@ import {
   showListError,
   showSignedOut,
   withProgress,
+  ready,
 } from "./core.js";
 
 const me = await mountShell("/vouchers.html");
@@ -35,6 +36,7 @@ if (!me) {
 } else {
   await start(me);
 }
+ready();
 
 /** @param {{uid: string}} me */
 async function start(me) {
@@ -75,9 +77,9 @@ async function start(me) {
       if (holder) body.holderUid = holder;
       // The same form content is the same operation: a retry after a lost answer is replayed.
       const { voucher } = await api("/api/voucher/issue", { body, op: `issue:${JSON.stringify(body)}` });
+      await refresh();
       $("issued").textContent = `Ausgestellt: ${voucher.voucherId}`;
       $("issued").dataset.voucherId = voucher.voucherId;
-      await refresh();
       say(`Voucher ${voucher.voucherId} ausgestellt.`);
     });
   });
