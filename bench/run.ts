@@ -140,6 +140,31 @@ async function main(): Promise<void> {
   const grid = bookingGrid(now);
   const json = { "content-type": "application/json" };
   let nextVoucher = 0;
+  /**
+   * The book workload's requests on the burst pool (its own, so the plain booking pool is untouched),
+   * for the slices that run beside a telemetry burst (started and stopped around the slice below).
+   */
+  const bookUnderBurst = (name: "book-burst" | "book-control") => ({
+    name,
+    next: (client: number) => {
+      const voucherId = burstIds[nextBurst];
+      if (voucherId === undefined) return null;
+      const slot = 1 + (nextBurst++ % (grid.slots - 2));
+      const holder = holders[client] ?? issuer;
+      return {
+        url: `${base}/api/voucher/book`,
+        init: {
+          method: "POST",
+          headers: { ...json, authorization: `Bearer ${holder.session}` },
+          body: JSON.stringify({
+            voucherId,
+            slotId: `slot-${new Date(grid.validFrom + slot * HOUR).toISOString()}`,
+            holderUid: holder.uid,
+          }),
+        },
+      };
+    },
+  });
   // `concurrency` overrides CONCURRENCY for one workload (the 10 MiB uploads run with fewer clients).
   const workloads: Array<Omit<LoadOptions, "concurrency" | "warmupMs" | "durationMs"> & { concurrency?: number }> = [
     {
@@ -249,29 +274,9 @@ async function main(): Promise<void> {
       }),
       check: (body) => body.startsWith('{"ok":true,') && body.includes(`"size":${UPLOAD_BYTES}}`),
     },
-    {
-      // The book workload's requests, on a pool of its own, while the telemetry burst runs (started
-      // and stopped around the slice in the loop below).
-      name: "book-burst",
-      next: (client) => {
-        const voucherId = burstIds[nextBurst];
-        if (voucherId === undefined) return null;
-        const slot = 1 + (nextBurst++ % (grid.slots - 2));
-        const holder = holders[client] ?? issuer;
-        return {
-          url: `${base}/api/voucher/book`,
-          init: {
-            method: "POST",
-            headers: { ...json, authorization: `Bearer ${holder.session}` },
-            body: JSON.stringify({
-              voucherId,
-              slotId: `slot-${new Date(grid.validFrom + slot * HOUR).toISOString()}`,
-              holderUid: holder.uid,
-            }),
-          },
-        };
-      },
-    },
+    bookUnderBurst("book-burst"),
+    // The same, beside a burst of equal requests the route refuses before storing anything.
+    bookUnderBurst("book-control"),
   ];
   const raw = new Map<string, RawRun[]>();
   const d1 = new D1Counter(WRANGLER_LOGS);
@@ -301,7 +306,9 @@ async function main(): Promise<void> {
   const burstTopUp = async (warmupMs: number, durationMs: number) => {
     const rate = Math.max(
       50,
-      ...rounds.filter((x) => x.name === "insert" || x.name === "book" || x.name === "book-burst").map((x) => x.rps),
+      ...rounds
+        .filter((x) => x.name === "insert" || x.name === "book" || x.name === "book-burst" || x.name === "book-control")
+        .map((x) => x.rps),
     );
     const need = Math.ceil((1.25 * rate * (warmupMs + durationMs)) / 1000) + CONCURRENCY;
     const left = burstIds.length - nextBurst;
@@ -315,6 +322,7 @@ async function main(): Promise<void> {
     await d1.settle();
   };
   let burst: BurstStats = NO_BURST;
+  let control: BurstStats = NO_BURST;
   // The setup's last D1 calls reach wrangler's log late; none may fall into the first slice.
   await d1.settle();
   for (let round = 0; round < ROUNDS; round++) {
@@ -322,18 +330,21 @@ async function main(): Promise<void> {
       const warmupMs = round === 0 ? WARMUP_S * 1000 : 1000;
       const durationMs = (DURATION_S * 1000) / ROUNDS;
       if (w.name === "accept") await acceptTopUp(warmupMs, durationMs);
-      if (w.name === "book-burst") await burstTopUp(warmupMs, durationMs);
+      if (w.name === "book-burst" || w.name === "book-control") await burstTopUp(warmupMs, durationMs);
       const cpuBefore = cpuTimes();
       const logMark = d1.mark();
       // The burst starts with the slice's warm-up, so it is at full rate when the window opens.
       const telemetry =
-        w.name === "book-burst" ? startTelemetryBurst(base, telemetryCallers, TELEMETRY_CLIENTS, TELEMETRY_ITEMS) : null;
+        w.name === "book-burst" || w.name === "book-control"
+          ? startTelemetryBurst(base, telemetryCallers, TELEMETRY_CLIENTS, TELEMETRY_ITEMS, w.name === "book-control")
+          : null;
       const r = await runLoad({ ...w, concurrency: w.concurrency ?? CONCURRENCY, warmupMs, durationMs });
       if (telemetry) {
         const t = await telemetry.stop();
-        burst = addBurst(burst, t);
+        if (w.name === "book-burst") burst = addBurst(burst, t);
+        else control = addBurst(control, t);
         console.log(
-          `  round ${round + 1} telemetry burst: ${t.requests} batches (${((t.requests / t.elapsedMs) * 1000).toFixed(0)}/s), ${t.items} items stored, ${t.limited} × 429, ${t.failed} other failures`,
+          `  round ${round + 1} ${w.name === "book-burst" ? "telemetry burst" : "control burst (refused, nothing stored)"}: ${t.requests} batches (${((t.requests / t.elapsedMs) * 1000).toFixed(0)}/s), ${t.items} items stored, ${t.limited} × 429, ${t.failed} other failures`,
         );
       }
       const busy = cpuBusy(cpuBefore, cpuTimes());
@@ -354,12 +365,13 @@ async function main(): Promise<void> {
   const [book, insert, slots, slotsFull, select, accept] = ["book", "insert", "slots", "slots-full", "select", "accept"].map(
     result,
   ) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
-  const [transfer, uploadResult, r2put, bookBurst] = ["transfer", "upload", "r2put", "book-burst"].map(result) as [
-    LoadResult,
-    LoadResult,
-    LoadResult,
-    LoadResult,
-  ];
+  const [transfer, uploadResult, r2put, bookBurst, bookControl] = [
+    "transfer",
+    "upload",
+    "r2put",
+    "book-burst",
+    "book-control",
+  ].map(result) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
 
   step("stopping servers");
   await stopAll();
@@ -407,6 +419,8 @@ async function main(): Promise<void> {
     r2put,
     bookBurst,
     burst,
+    bookControl,
+    control,
     serverBook: serverTimes(app.server.logFile, "voucher.book"),
     serverSlots: serverTimes(app.server.logFile, "slots.available"),
     serverAccept: serverTimes(app.server.logFile, "mortgage.offer.accept"),
@@ -423,7 +437,7 @@ async function main(): Promise<void> {
   );
   if (book.exhausted) console.log("warning: the booking voucher pool ran out before the window closed");
   console.log("wrote bench/RESULTS.md");
-  const failed = [book, insert, slots, slotsFull, select, accept, transfer, uploadResult, r2put, bookBurst].filter(
+  const failed = [book, insert, slots, slotsFull, select, accept, transfer, uploadResult, r2put, bookBurst, bookControl].filter(
     (r) => r.ok !== r.requests,
   );
   if (failed.length) {
@@ -440,6 +454,10 @@ async function main(): Promise<void> {
     process.exitCode = 1;
   }
   // A refused or failed telemetry request is a lighter burst than the one measured for.
+  if (control.limited + control.failed > 0) {
+    console.error(`control burst: ${control.limited} × 429 and ${control.failed} answers other than 400`);
+    process.exitCode = 1;
+  }
   if (burst.limited + burst.failed > 0) {
     console.error(`telemetry burst: ${burst.limited} × 429 and ${burst.failed} other failures (raise BENCH_TELEMETRY_CALLERS)`);
     process.exitCode = 1;

@@ -73,6 +73,10 @@ export interface BenchReport {
   bookBurst: LoadResult;
   /** The telemetry requests sent during the `bookBurst` slices. */
   burst: BurstStats;
+  /** The book workload beside the control burst (equal requests, refused before storing). */
+  bookControl: LoadResult;
+  /** The control burst's requests (their 400s count as `ok`). */
+  control: BurstStats;
   serverBook: ServerTimes | null;
   serverSlots: ServerTimes | null;
   serverAccept: ServerTimes | null;
@@ -154,6 +158,12 @@ export function ratios(r: BenchReport): RatioRow[] {
       target: "—",
       pass: null,
     },
+    {
+      name: "booking under telemetry burst / booking under an equal burst that stores nothing (the write's own share)",
+      value: r.bookBurst.rps / r.bookControl.rps,
+      target: "—",
+      pass: null,
+    },
   ];
 }
 
@@ -201,6 +211,7 @@ export function resultsTable(r: BenchReport): string {
       r.r2put,
     ),
     row("`POST /api/voucher/book` under the telemetry burst (app; D1 columns include the burst's calls)", r.bookBurst),
+    row("`POST /api/voucher/book` beside the control burst (equal telemetry requests, refused before storing)", r.bookControl),
   ].join("\n");
 }
 
@@ -230,7 +241,7 @@ export function roundsTable(r: BenchReport): string {
 function burstLine(r: BenchReport): string {
   const b = r.burst;
   const perS = b.elapsedMs > 0 ? (b.requests / b.elapsedMs) * 1000 : Number.NaN;
-  return `Telemetry burst (${r.config.telemetryClients} clients × ${r.config.telemetryItems} items, during the book-under-burst slices): ${b.requests} batches, ${f0(perS)} batches/s (${f0(perS * r.config.telemetryItems)} items/s), ${b.items} items stored, ${b.limited} × 429, ${b.failed} other failures; booking ${f0(r.bookBurst.rps)} req/s under it vs ${f0(r.book.rps)} alone.`;
+  return `Telemetry burst (${r.config.telemetryClients} clients × ${r.config.telemetryItems} items, during the book-under-burst slices): ${b.requests} batches, ${f0(perS)} batches/s (${f0(perS * r.config.telemetryItems)} items/s), ${b.items} items stored, ${b.limited} × 429, ${b.failed} other failures; booking ${f0(r.bookBurst.rps)} req/s under it vs ${f0(r.book.rps)} alone. Control burst (the same requests refused before storing): ${r.control.requests} batches, ${f0(r.control.elapsedMs > 0 ? (r.control.requests / r.control.elapsedMs) * 1000 : Number.NaN)} batches/s; booking ${f0(r.bookControl.rps)} req/s beside it.`;
 }
 
 /** The whole RESULTS.md. */
@@ -246,7 +257,7 @@ workload does: [README.md](README.md).
 - **Date:** ${r.date}
 - **Machine:** ${machineLine(m)}
 - **Runtime:** Node ${m.node}, wrangler ${m.wrangler} (local workerd + miniflare D1, SQLite on disk)
-- **Load:** ${c.concurrency} concurrent clients per workload (closed loop, Node fetch, keep-alive); ${c.durationS} s measured per workload, split into ${c.rounds} interleaved rounds (book → INSERT → slots compact → slots full → SELECT → mortgage accept → telbank transfer → upload → R2 put → book under the telemetry burst, repeated; upload and R2 put with ${c.uploadConcurrency} clients), each slice after a discarded warm-up (${c.warmupS} s in round 1, 1 s later); both servers up the whole time.
+- **Load:** ${c.concurrency} concurrent clients per workload (closed loop, Node fetch, keep-alive); ${c.durationS} s measured per workload, split into ${c.rounds} interleaved rounds (book → INSERT → slots compact → slots full → SELECT → mortgage accept → telbank transfer → upload → R2 put → book under the telemetry burst → book beside the control burst, repeated; upload and R2 put with ${c.uploadConcurrency} clients), each slice after a discarded warm-up (${c.warmupS} s in round 1, 1 s later); both servers up the whole time.
 
 ## Results
 
@@ -359,6 +370,11 @@ and the run is marked invalid if a reload moves it.
   ${r.config.telemetryCallers} callers so none reaches the per-caller limit of 300 requests a minute.
   The burst starts with the slice's warm-up and stops after its window. Reported against book alone
   in the same run, without a target; any 429 or failed telemetry request fails the run.
+- **book beside the control burst** — the same, but every batch of the burst carries one field the
+  route refuses (400 before anything is stored): equal clients, sessions and JSON, no write. Booking
+  under the real burst / booking beside the control is the telemetry write's own share of the
+  slowdown; the rest is CPU the burst's clients and HTTP handling take on the shared machine (on
+  Cloudflare, other machines).
 
 **Baseline** — \`bench/baseline/\` (its own wrangler.toml and index.ts, no framework) served by
 \`wrangler dev\` with its own \`--persist-to bench/.tmp/baseline-state\`; its table is created by

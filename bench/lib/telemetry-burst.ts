@@ -53,8 +53,20 @@ export function addBurst(a: BurstStats, b: BurstStats): BurstStats {
 /** Empty stats, the start of {@link addBurst}. */
 export const NO_BURST: BurstStats = { requests: 0, ok: 0, limited: 0, failed: 0, items: 0, elapsedMs: 0 };
 
-/** Starts `clients` loops posting batches of `items` to `POST /api/telemetry`, rotating over `callers`. */
-export function startTelemetryBurst(base: string, callers: readonly Identity[], clients: number, items: number): Burst {
+/**
+ * Starts `clients` loops posting batches of `items` to `POST /api/telemetry`, rotating over
+ * `callers`. With `control`, every batch carries one field the route refuses (400 before anything
+ * is stored): the same requests, sessions and JSON to parse, without the write — the burst to
+ * compare with, so the telemetry write's own share of a slowdown can be told from the CPU the
+ * burst's clients and HTTP handling take on the shared machine. A control's 400 counts as `ok`.
+ */
+export function startTelemetryBurst(
+  base: string,
+  callers: readonly Identity[],
+  clients: number,
+  items: number,
+  control = false,
+): Burst {
   if (callers.length === 0) throw new Error("telemetry burst: no callers");
   const stats: BurstStats = { ...NO_BURST };
   let running = true;
@@ -69,10 +81,11 @@ export function startTelemetryBurst(base: string, callers: readonly Identity[], 
         const res = await fetch(`${base}/api/telemetry`, {
           method: "POST",
           headers: { "content-type": "application/json", authorization: `Bearer ${caller.session}` },
-          body: telemetryBatch(items, n),
+          body: control ? telemetryBatch(items, n).replace('"type":', '"refused":1,"type":') : telemetryBatch(items, n),
         });
         const text = await res.text();
-        if (res.status === 200) {
+        if (control && res.status === 400) stats.ok++;
+        else if (!control && res.status === 200) {
           stats.ok++;
           stats.items += (JSON.parse(text) as { stored?: number }).stored ?? 0;
         } else if (res.status === 429) stats.limited++;
