@@ -6,9 +6,12 @@
  */
 import type { Suite } from "./harness";
 import { identityScenario } from "./identity";
+import { legalScenario } from "./legal";
+import { manifestSyncScenario } from "./manifest-sync";
 import { meScenario } from "./me";
 import { mortgageScenario } from "./mortgage";
 import { presenceScenario } from "./presence";
+import { telbankScenario } from "./telbank";
 import { vouchersScenario } from "./vouchers";
 
 /** Name → scenario. `ONLY=a,b` runs a subset (people are onboarded on first use). */
@@ -18,4 +21,7 @@ export const SCENARIOS: ReadonlyArray<readonly [string, (s: Suite) => Promise<vo
   ["vouchers", vouchersScenario],
   ["me", meScenario],
   ["mortgage", mortgageScenario],
+  ["legal", legalScenario],
+  ["telbank", telbankScenario],
+  ["manifest-sync", manifestSyncScenario],
 ];
