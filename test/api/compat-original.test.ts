@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { hmac, toHex } from "../../src/core/crypto";
-import { checkContract, compatEnv, json, testEnv } from "../support/client";
+import { checkContract, compatEnv, json, login, testEnv } from "../support/client";
 import { grantRole, insertApplication, insertProperty } from "../support/mortgage-kit";
 import { row, rows } from "../support/voucher-kit";
 
@@ -298,6 +298,17 @@ describe("TELBANK pages", () => {
     expect(list.body.items.map((t: { id: string }) => t.id)).toEqual([r.body.transfer.id]);
   });
 
+  it("the unmodified console on the portal's origin: the browser sends the portal's session cookie", async () => {
+    const me = await login();
+    const sameOrigin = { cookie: `ts_session=${me.session}`, origin: "http://localhost" };
+    const r = await send("/api/telbank/transfers", { body: telbankBody, headers: sameOrigin });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.transfer).toMatchObject({ direction: "in", status: "logged", cryptoAmount: "0.05" });
+    expect((await row("SELECT actor_uid FROM transfers WHERE id = ?", r.body.transfer.id))?.actor_uid).toBe(me.uid);
+    const list = await send("/api/telbank/transfers?direction=in", { headers: { cookie: `ts_session=${me.session}` } });
+    expect(list.body.items.map((t: { id: string }) => t.id)).toEqual([r.body.transfer.id]);
+  });
+
   it("without any identity (what the unmodified console sends): 401 unauthenticated, nothing stored", async () => {
     const before = (await row<{ n: number }>("SELECT count(*) AS n FROM transfers"))?.n;
     const r = await send("/api/telbank/transfers", { body: telbankBody });
@@ -348,6 +359,15 @@ describe("legal-hub.html", () => {
     expect(list.body.items).toEqual([
       expect.objectContaining({ id: up.body.contract.id, name: "vertrag.txt", hashSha256: up.body.contract.hashSha256 }),
     ]);
+  });
+
+  it("the unmodified page on the portal's origin: actorId and the portal's session cookie", async () => {
+    const me = await login();
+    const up = await upload({ actorId: me.uid }, { cookie: `ts_session=${me.session}`, origin: "http://localhost" });
+    expect(up.status, JSON.stringify(up.body)).toBe(200);
+    expect(up.body.contract.createdBy).toBe(me.uid);
+    const list = await send("/api/contracts/list", { headers: { cookie: `ts_session=${me.session}` } });
+    expect(list.body.items.map((d: { id: string }) => d.id)).toEqual([up.body.contract.id]);
   });
 
   it("upload with actorId alone (what the unmodified page sends): 401 unauthenticated, nothing stored", async () => {
