@@ -230,6 +230,43 @@ export const link = defineRoute({
   },
 });
 
+export const links = defineRoute({
+  id: "contracts.links",
+  method: "GET",
+  path: "/api/contracts/:id/links",
+  tag: "legal",
+  summary: "The links of a document the caller may see, oldest first (at most 200: a document has few).",
+  auth: "required",
+  access: "read",
+  response: z.object({ ok, links: z.array(LinkOut) }),
+  errors: NOT_FOUND,
+  handler: async (ctx) => {
+    const doc = await visibleDocument(ctx, ctx.params.id ?? "");
+    const [rows] = await ctx.read([
+      ctx.db
+        .select()
+        .from(contractLinks)
+        .where(eq(contractLinks.contractId, doc.id))
+        .orderBy(contractLinks.createdAt, contractLinks.id)
+        .limit(200),
+    ]);
+    return {
+      body: {
+        ok: true,
+        links: rows.map((l) => ({
+          id: l.id,
+          contractId: l.contractId,
+          subjectType: l.subjectType,
+          subjectId: l.subjectId,
+          role: l.role,
+          createdBy: l.createdBy,
+          createdAt: new Date(l.createdAt).toISOString(),
+        })),
+      },
+    };
+  },
+});
+
 export const unlink = defineRoute({
   id: "contracts.unlink",
   method: "DELETE",
@@ -293,4 +330,4 @@ export const unlink = defineRoute({
 });
 
 /** Every legal-hub route, for the registry. */
-export const legalRoutes: readonly AnyRoute[] = [upload, list, download, link, unlink];
+export const legalRoutes: readonly AnyRoute[] = [upload, list, download, links, link, unlink];

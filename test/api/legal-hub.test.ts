@@ -363,7 +363,7 @@ describe("GET /api/contracts/list and links", () => {
     expect((await get("/api/contracts/list", holder)).body.items.map((d: any) => d.id)).not.toContain(unlinked);
   });
 
-  it("links a document to a voucher (creator and party of the target), refuses others and duplicates, and unlinks", async () => {
+  it("links a document to a voucher (creator and party of the target), lists its links, refuses others and duplicates, and unlinks", async () => {
     const issuer = await login();
     const stranger = await login();
     const { voucher } = await issueVoucher(issuer);
@@ -389,9 +389,14 @@ describe("GET /api/contracts/list and links", () => {
       403,
     );
     expect(await count("events", "type = 'contract.link' AND subject_id = ?", id)).toBe(1);
+    const listed = await json(path, { session: issuer.session });
+    expect(listed.status).toBe(200);
+    expect(listed.body.links).toEqual([ok.body.link]);
+    expect((await json(path, { session: stranger.session })).body.code).toBe("document_not_found");
     const del = await json(`${path}/${ok.body.link.id}`, { session: issuer.session, method: "DELETE" });
     expect(del.status).toBe(200);
     expect(await count("contract_links", "contract_id = ?", id)).toBe(0);
+    expect((await json(path, { session: issuer.session })).body.links).toEqual([]);
     expect((await json(`${path}/${ok.body.link.id}`, { session: issuer.session, method: "DELETE" })).body.code).toBe(
       "link_not_found",
     );

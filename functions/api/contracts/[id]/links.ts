@@ -1,4 +1,5 @@
 import { pagesFunction } from "../../../../src/http/app";
-import { link } from "../../../../src/legal/routes";
+import { link, links } from "../../../../src/legal/routes";
 
+export const onRequestGet = pagesFunction(links);
 export const onRequestPost = pagesFunction(link);
