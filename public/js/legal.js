@@ -2,11 +2,9 @@
 // see (all, or those of one voucher or room), download one and verify its SHA-256 in the browser
 // against the stored hash, link a document to a voucher, room or mortgage object, and unlink.
 //
-// The upload route takes no Idempotency-Key (the server hashes the body for the key, and an
-// upload streams past it): a retried upload stores a second document with the same hash, so the
-// button stays disabled while an upload runs. The API has no list of a document's links; the
-// links made from this browser are kept in localStorage so they can be shown and removed, and any
-// other link can be removed by its id.
+// An upload carries an Idempotency-Key saved before it is sent (named after the file and the
+// fields), so a retry after a lost answer or a reload returns the first document instead of
+// storing a second one. A document's links come from the server (any device shows the same).
 //
 // Element ids the browser suite uses: #uploadForm (#uploadFile #uploadName #uploadVoucher
 // #uploadRoom #uploadSubmit), #uploadProgress, #uploadResult; #listFilter (#filterVoucher
@@ -16,10 +14,8 @@
 // (#unlink-<linkId>), #unlinkForm (#unlinkDoc #unlinkId #unlinkSubmit); #status.
 
 import * as core from "./core.js";
-import { $, ApiError, api, el, fmt, mountShell, paged, say, withProgress } from "./core.js";
+import { $, ApiError, api, el, fmt, mountShell, opDone, opKey, paged, say, withProgress } from "./core.js";
 import { formatBytes, hashVerdict, opName, toHex } from "./deals-format.js";
-
-const LINKS_KEY = "ts_legal_links_v1";
 
 /** The kernel's signed-out state, or a plain one while the kernel has none. */
 function signedOut() {
@@ -43,30 +39,18 @@ function onSubmit(form, busy, action) {
   });
 }
 
-/** The links made from this browser: [{id, contractId, subjectType, subjectId, role, createdAt}]. */
-function savedLinks() {
-  try {
-    const v = JSON.parse(localStorage.getItem(LINKS_KEY) || "[]");
-    return Array.isArray(v) ? v : [];
-  } catch {
-    return [];
-  }
-}
-function saveLinks(links) {
-  localStorage.setItem(LINKS_KEY, JSON.stringify(links.slice(-200)));
-}
-
 /**
  * Uploads with XMLHttpRequest, whose upload events give the progress bar (fetch has none for a
  * request body). Resolves to the parsed answer; rejects with an ApiError carrying the API's text.
  * @param {FormData} form
  * @param {(loaded: number, total: number) => void} onProgress
  */
-function upload(form, onProgress) {
+function upload(form, op, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/contracts/upload");
     xhr.withCredentials = true;
+    xhr.setRequestHeader("idempotency-key", opKey(op));
     xhr.responseType = "text";
     xhr.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) onProgress(e.loaded, e.total);
@@ -76,6 +60,8 @@ function upload(form, onProgress) {
       try {
         data = JSON.parse(xhr.responseText);
       } catch {}
+      // A final answer ends the operation; a 5xx or a request still in flight keeps its key for the retry.
+      if (xhr.status < 500 && data?.code !== "idempotency_request_in_flight") opDone(op);
       if (xhr.status >= 200 && xhr.status < 300 && data?.ok) resolve(data);
       else reject(new ApiError(xhr.status, data?.code ?? "http_error", data?.error ?? `HTTP ${xhr.status}`, data?.details));
     });
@@ -130,12 +116,15 @@ function start(me) {
     const dl = el("button", { type: "button", id: `download-${d.id}`, class: "small" }, "Herunterladen");
     dl.addEventListener("click", () => withProgress(dl, `Lade ${d.name}`, () => download(d, check)));
     const ln = el("button", { type: "button", id: `linkbtn-${d.id}`, class: "small" }, "Verknüpfen");
-    ln.addEventListener("click", () => {
-      $("linkDoc").value = d.id;
-      $("unlinkDoc").value = d.id;
-      $("linkTarget").focus();
-      say(`Dokument ${d.name} ins Verknüpfungsformular übernommen.`);
-    });
+    ln.addEventListener("click", () =>
+      withProgress(ln, "Lade Verknüpfungen", async () => {
+        $("linkDoc").value = d.id;
+        $("unlinkDoc").value = d.id;
+        await showLinks(d.id);
+        $("linkTarget").focus();
+        say(`Dokument ${d.name} ins Verknüpfungsformular übernommen.`);
+      }),
+    );
     return el(
       "tr",
       { dataset: { id: d.id } },
@@ -189,32 +178,25 @@ function start(me) {
       if (v) form.append(field, v);
     }
     form.append("file", file, file.name);
+    // The same file with the same fields is the same upload: its key survives a reload.
+    const op = opName("contracts.upload", [
+      [...form.entries()].filter(([k]) => k !== "file"),
+      file.name,
+      file.size,
+      file.lastModified,
+    ]);
     const bar = $("uploadProgress");
     bar.hidden = false;
     bar.value = 0;
     try {
-      const r = await upload(form, (loaded, total) => {
+      const r = await upload(form, op, (loaded, total) => {
         bar.value = Math.floor((loaded * 100) / total);
         say(`Lade hoch … ${formatBytes(loaded)} von ${formatBytes(total)}`);
       });
       bar.value = 100;
       $("uploadResult").textContent =
         `${r.contract.name} gespeichert (${formatBytes(r.contract.byteSize)}, SHA-256 ${r.contract.hashSha256})`;
-      if (r.linkId) {
-        const subject = form.get("voucherId") ? ["voucher", form.get("voucherId")] : ["room", form.get("roomId")];
-        saveLinks([
-          ...savedLinks(),
-          {
-            id: r.linkId,
-            contractId: r.contract.id,
-            subjectType: subject[0],
-            subjectId: subject[1],
-            role: "primary",
-            createdAt: r.contract.createdAt,
-          },
-        ]);
-        renderLinks();
-      }
+      if (r.linkId) await showLinks(r.contract.id);
       say(`Hochgeladen: ${r.contract.name}.`);
       $("uploadForm").reset();
       await refreshDocs();
@@ -229,28 +211,27 @@ function start(me) {
     say("");
   });
 
-  function renderLinks() {
-    const links = savedLinks();
-    const rows = links
-      .slice()
-      .reverse()
-      .map((l) => {
-        const b = el("button", { type: "button", id: `unlink-${l.id}`, class: "small danger" }, "Lösen");
-        b.addEventListener("click", () => withProgress(b, "Löse Verknüpfung", () => unlink(l.contractId, l.id)));
-        return el(
-          "tr",
-          {},
-          el("td", { class: "mono" }, l.contractId),
-          el("td", {}, `${l.subjectType}: ${l.subjectId}`),
-          el("td", {}, l.role),
-          el("td", {}, l.createdAt ? fmt(l.createdAt) : "–"),
-          el("td", {}, b),
-        );
-      });
+  /** Shows the links of document `contractId` as the server keeps them (any device sees the same). */
+  async function showLinks(contractId) {
+    const { links } = await api(`/api/contracts/${encodeURIComponent(contractId)}/links`);
+    $("linksOf").textContent = contractId;
+    const rows = links.map((l) => {
+      const b = el("button", { type: "button", id: `unlink-${l.id}`, class: "small danger" }, "Lösen");
+      b.addEventListener("click", () => withProgress(b, "Löse Verknüpfung", () => unlink(l.contractId, l.id)));
+      return el(
+        "tr",
+        { dataset: { linkId: l.id } },
+        el("td", { class: "mono" }, l.contractId),
+        el("td", {}, `${l.subjectType}: ${l.subjectId}`),
+        el("td", {}, l.role),
+        el("td", {}, fmt(l.createdAt)),
+        el("td", {}, b),
+      );
+    });
     $("linkList").replaceChildren(
       ...(rows.length
         ? rows
-        : [el("tr", {}, el("td", { colSpan: 5, class: "muted" }, "Noch keine Verknüpfung aus diesem Browser."))]),
+        : [el("tr", {}, el("td", { colSpan: 5, class: "muted" }, "Dieses Dokument ist nirgends verknüpft."))]),
     );
   }
 
@@ -261,8 +242,7 @@ function start(me) {
       // A link that is gone already is what the person wanted; forget it here too.
       if (!(err instanceof ApiError && err.status === 404)) throw err;
     }
-    saveLinks(savedLinks().filter((l) => l.id !== linkId));
-    renderLinks();
+    await showLinks(contractId);
     say("Verknüpfung gelöst.");
     await refreshDocs();
   }
@@ -279,8 +259,7 @@ function start(me) {
           ? { roomId: target, role: $("linkRole").value }
           : { mortgage: { object: kind, id: target }, role: $("linkRole").value };
     const r = await api(`/api/contracts/${encodeURIComponent(id)}/links`, { body, op: opName(`contracts.link:${id}`, body) });
-    saveLinks([...savedLinks(), r.link]);
-    renderLinks();
+    await showLinks(id);
     $("unlinkDoc").value = id;
     $("unlinkId").value = r.link.id;
     say(`Verknüpft (${r.link.id}).`);
@@ -288,7 +267,6 @@ function start(me) {
 
   onSubmit($("unlinkForm"), "Löse Verknüpfung", () => unlink($("unlinkDoc").value.trim(), $("unlinkId").value.trim()));
 
-  renderLinks();
   withProgress(null, "Lade Dokumente", refreshDocs).then(() => say(""));
 }
 

@@ -101,4 +101,35 @@ export async function legalScenario(s: Suite): Promise<void> {
   check((await erik.page.locator(`#docList tr[data-id="${docId}"]`).count()) === 0, "Erik sees Ben's document");
   check((await erik.page.locator("#docList", { hasText: name }).count()) === 0, "Erik sees Ben's document's name");
   step("legal: Erik, a stranger, sees no document");
+
+  // The links live on the server: after a reload the document's links are listed again.
+  await openArea(ben, "/legal.html");
+  await pageReady(ben, ["#docList"]);
+  await page.locator(`#linkbtn-${docId}`).click();
+  await page.locator(`#linkList tr[data-link-id="${linkId}"]`).waitFor({ timeout: WAIT_MS });
+  step("legal: after a reload the page lists the document's links from the server");
+
+  // An upload whose answer is lost (the server stored it, the connection broke) and that the
+  // person sends again is the same upload: its idempotency key brings back the first document.
+  const retried = `zweitschrift-${s.run}.pdf`;
+  await page.locator("#uploadFile").setInputFiles({ name: retried, mimeType: "application/pdf", buffer: pdf });
+  await page.route(
+    "**/api/contracts/upload",
+    async (route) => {
+      await route.fetch();
+      await route.abort("connectionreset");
+    },
+    { times: 1 },
+  );
+  await page.locator("#uploadSubmit").click();
+  await statusMatch(ben, /Keine Verbindung/);
+  // The broken connection was made here on purpose: its console line is no page defect.
+  const induced = ben.errors.findIndex((e) => e.includes("ERR_CONNECTION_RESET"));
+  if (induced >= 0) ben.errors.splice(induced, 1);
+  await page.locator("#uploadSubmit").click();
+  await statusMatch(ben, new RegExp(`^Hochgeladen: ${retried.replace(/\./g, "\\.")}\\.$`));
+  await page.locator("#docList > tr", { hasText: retried }).first().waitFor({ timeout: WAIT_MS });
+  const copies = await page.locator("#docList > tr", { hasText: retried }).count();
+  check(copies === 1, `legal: a retried upload stored ${copies} documents`);
+  step("legal: an upload retried after its answer was lost is stored once (Idempotency-Key)");
 }
