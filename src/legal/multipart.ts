@@ -17,6 +17,10 @@ export interface PartHead {
 
 const MAX_HEADER_BYTES = 8 * 1024;
 const MAX_PARTS = 16;
+/** A byte stream is read in pieces of at least this many bytes (fewer at its end)… */
+const READ_AT_LEAST = 256 * 1024;
+/** …and at most this many. */
+const READ_BUFFER = 1024 * 1024;
 /** Transport padding (spaces, tabs) allowed after a boundary. */
 const MAX_PADDING = 64;
 const CRLF = new Uint8Array([13, 10]);
@@ -70,20 +74,40 @@ export class MultipartReader {
   private pulled = 2;
   private readonly delimiter: Uint8Array;
 
-  constructor(
-    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
-    boundary: string,
-  ) {
+  private readonly read: () => Promise<ReadableStreamReadResult<Uint8Array>>;
+  private readonly stop: () => Promise<void>;
+
+  /**
+   * Reads `stream`. A byte stream (a request body) is read in large pieces with `readAtLeast`:
+   * every piece costs a few promise turns on its way through parser, hash and R2, so a 10 MiB
+   * upload in 256 KiB pieces instead of the network's small chunks spends far less time in them.
+   */
+  constructor(stream: ReadableStream<Uint8Array>, boundary: string) {
     this.delimiter = new TextEncoder().encode(`\r\n--${boundary}`);
     // The first delimiter has no CRLF before it: pretend it has, so every delimiter looks the same.
     this.buf = CRLF;
+    let byob: ReadableStreamBYOBReader | null = null;
+    try {
+      byob = stream.getReader({ mode: "byob" });
+    } catch {
+      // Not a byte stream: chunks as they come.
+    }
+    if (byob && typeof byob.readAtLeast === "function") {
+      const reader = byob;
+      this.read = () => reader.readAtLeast(READ_AT_LEAST, new Uint8Array(READ_BUFFER));
+      this.stop = () => reader.cancel();
+    } else {
+      const reader = stream.getReader();
+      this.read = () => reader.read();
+      this.stop = () => reader.cancel();
+    }
   }
 
   /** Pulls one more chunk into the buffer; false at the end of the stream. */
   private async pull(): Promise<boolean> {
     if (this.ended) return false;
-    const { done, value } = await this.reader.read();
-    if (done) {
+    const { done, value } = await this.read();
+    if (done || !value) {
       this.ended = true;
       return false;
     }
@@ -96,7 +120,7 @@ export class MultipartReader {
   async cancel(): Promise<void> {
     this.ended = true;
     try {
-      await this.reader.cancel();
+      await this.stop();
     } catch {
       // The client is gone already: nothing left to cancel.
     }

@@ -72,7 +72,7 @@ export async function uploadDocument(ctx: HandlerContext<undefined, undefined>):
   await ctx.settle();
   const caller = ctx.caller as string;
   const id = newId("ct", ctx.now);
-  const mp = new MultipartReader(ctx.req.body.getReader(), boundary);
+  const mp = new MultipartReader(ctx.req.body, boundary);
   const fields: Record<string, string> = {};
   let stored: Stored | null = null;
   let key: string | null = null;

@@ -51,7 +51,7 @@ function streamOf(bytes: Uint8Array, cuts: number[]): ReadableStream<Uint8Array>
 }
 
 async function readAll(stream: ReadableStream<Uint8Array>) {
-  const mp = new MultipartReader(stream.getReader(), BOUNDARY);
+  const mp = new MultipartReader(stream, BOUNDARY);
   const out: Array<{ name: string; filename: string | null; bytes: number[] }> = [];
   for (let p = await mp.next(); p; p = await mp.next()) {
     const bytes: number[] = [];
