@@ -2,18 +2,21 @@
  * `npm run bench:upload`: only the legal-hub upload workload of `npm run bench` — a 10 MiB PDF as
  * multipart/form-data through `POST /api/contracts/upload` against the same bytes streamed into R2
  * with one bare `put` by the baseline Worker — interleaved in rounds, for working on the upload
- * path without the full run. Prints each round and the ratio; writes nothing. The full run's
- * RESULTS.md stays the record.
+ * path without the full run. A third workload does the same bare `put` in a Pages project of one
+ * function (`bench/pages-baseline/`) served by `wrangler pages dev` like the app, which tells the
+ * cost of the local Pages request path for a 10 MiB body from the upload route's own. Prints each
+ * round, the ratios and the app's own handler time (from its request log); writes nothing. The
+ * full run's RESULTS.md stays the record.
  *
  * Environment: BENCH_UPLOAD_CONCURRENCY (4), BENCH_DURATION_S (10, split over the rounds),
  * BENCH_ROUNDS (5).
  */
-import { mkdirSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RawRun, runLoad, summarize } from "./lib/load";
 import { envNumber } from "./lib/format";
-import { stopAll, stopServersOnExit, waitForHttp } from "./lib/proc";
+import { freePort, startServer, stopAll, stopServersOnExit, waitForHttp } from "./lib/proc";
 import { applyAppMigrations, executeSqlFile, startApp, startWorker } from "./lib/stack";
 import { exampleVars, login } from "./lib/setup";
 import { UPLOAD_BYTES, multipartBody, pdfBytes } from "./lib/transfer-upload";
@@ -33,15 +36,35 @@ async function main(): Promise<void> {
   executeSqlFile(`${TMP}/baseline-state`, "bench/baseline/schema.sql", "bench/baseline/wrangler.toml");
   const baseline = await startWorker("baseline", "bench/baseline/wrangler.toml", `${TMP}/baseline-state`, `${TMP}/baseline.log`);
   const app = await startApp(`${TMP}/state`, `${TMP}/pages.log`);
+  const pagesPort = await freePort();
+  const pagesBaseline = startServer(
+    "pages baseline",
+    "npx",
+    [
+      "wrangler",
+      "pages",
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(pagesPort),
+      "--persist-to",
+      resolve(TMP, "pages-baseline-state"),
+    ],
+    resolve(TMP, "pages-baseline.log"),
+    "bench/pages-baseline",
+  );
+  const pagesUrl = `http://127.0.0.1:${pagesPort}`;
   await waitForHttp(baseline.server, `${baseline.url}/select?key=select-key`);
   await waitForHttp(app.server, `${app.url}/api/voucher/templates`);
+  await waitForHttp(pagesBaseline, `${pagesUrl}/index.txt`);
   const secret = exampleVars().MOT_SHARED_SECRET ?? "";
   const people = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => login(app.url, `benchUp${runId}n${i}`, secret)));
   const upload = multipartBody(pdfBytes(UPLOAD_BYTES), "bench-10mib.pdf");
   const raw = pdfBytes(UPLOAD_BYTES);
   const runs = new Map<string, RawRun[]>();
   for (let round = 0; round < ROUNDS; round++) {
-    for (const name of ["upload", "r2put"] as const) {
+    for (const name of ["upload", "r2put", "pages-r2put"] as const) {
       const r = await runLoad({
         name,
         concurrency: CONCURRENCY,
@@ -72,8 +95,19 @@ async function main(): Promise<void> {
   }
   const up = summarize(runs.get("upload") ?? []);
   const put = summarize(runs.get("r2put") ?? []);
+  const pagesPut = summarize(runs.get("pages-r2put") ?? []);
+  const ratio = (a: number, b: number) => (a / b).toFixed(2);
   console.log(
-    `\nupload ${up.rps.toFixed(1)} req/s, r2put ${put.rps.toFixed(1)} req/s → ratio ${(up.rps / put.rps).toFixed(2)} (target ≥ 0.8)`,
+    `\nupload ${up.rps.toFixed(1)} req/s, r2put ${put.rps.toFixed(1)} req/s → ratio ${ratio(up.rps, put.rps)} (target ≥ 0.8)`,
+  );
+  console.log(`upload / the same bare put in a Pages dev project: ${ratio(up.rps, pagesPut.rps)}`);
+  console.log(`bare put in a Pages dev project / in a Worker (the local Pages path alone): ${ratio(pagesPut.rps, put.rps)}`);
+  const handlerMs = [...readFileSync(`${TMP}/pages.log`, "utf8").matchAll(/"route":"contracts\.upload".*?"ms":(\d+)/g)]
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+  const p50 = handlerMs[Math.floor(handlerMs.length / 2)] ?? Number.NaN;
+  console.log(
+    `upload: handler p50 ${p50} ms (app log), whole request p50 ${up.p50.toFixed(0)} ms; bare put p50 ${put.p50.toFixed(0)} ms`,
   );
 }
 

@@ -64,10 +64,11 @@ export function run(cmd: string, args: string[], opts: { quiet?: boolean } = {})
   }
 }
 
-/** Starts a long-running server in a new process group; output goes to `logFile`. */
-export function startServer(name: string, cmd: string, args: string[], logFile: string): Server {
+/** Starts a long-running server in a new process group (in `cwd`, default this one); output goes to `logFile`. */
+export function startServer(name: string, cmd: string, args: string[], logFile: string, cwd?: string): Server {
   const fd = openSync(logFile, "w");
   const child = spawn(cmd, args, {
+    cwd,
     detached: true,
     stdio: ["ignore", fd, fd],
     env: childEnv(),
