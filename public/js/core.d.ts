@@ -51,4 +51,5 @@ export declare function whoAmI(): Promise<Me | null>;
 export declare function forgetMe(): void;
 export declare function mountShell(current: string): Promise<Me | null>;
 export declare function showSignedOut(into?: HTMLElement | null): void;
+export declare function onSubmit(form: HTMLFormElement, busyText: string, action: () => Promise<unknown>): void;
 export declare function showListError(container: HTMLElement, err: unknown): void;

@@ -152,6 +152,20 @@ export async function withProgress(trigger, busyText, action) {
   }
 }
 
+/**
+ * Runs a form's submit through {@link withProgress} (its submit button shows the progress) instead
+ * of the browser's own submission.
+ * @param {HTMLFormElement} form
+ * @param {string} busyText
+ * @param {() => Promise<unknown>} action
+ */
+export function onSubmit(form, busyText, action) {
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    withProgress(form.querySelector("button[type=submit]"), busyText, action);
+  });
+}
+
 /** A button whose click runs `action` with progress. */
 export function button(label, action, busyText = label) {
   const b = el("button", { type: "button" }, label);

@@ -13,31 +13,22 @@
 // form); #linkForm (#linkDoc #linkKind #linkTarget #linkRole #linkSubmit), #linkList
 // (#unlink-<linkId>), #unlinkForm (#unlinkDoc #unlinkId #unlinkSubmit); #status.
 
-import * as core from "./core.js";
-import { $, ApiError, api, el, fmt, mountShell, opDone, opKey, paged, say, withProgress } from "./core.js";
+import {
+  $,
+  api,
+  ApiError,
+  el,
+  fmt,
+  mountShell,
+  onSubmit,
+  opDone,
+  opKey,
+  paged,
+  say,
+  showSignedOut,
+  withProgress,
+} from "./core.js";
 import { formatBytes, hashVerdict, opName, toHex } from "./deals-format.js";
-
-/** The kernel's signed-out state, or a plain one while the kernel has none. */
-function signedOut() {
-  if (typeof core.showSignedOut === "function") return core.showSignedOut();
-  document
-    .querySelector("main")
-    ?.replaceChildren(
-      el(
-        "section",
-        { id: "signedOut" },
-        el("h2", {}, "Nicht angemeldet"),
-        el("p", {}, "Öffne das Portal erneut aus deinem Offline-Manifest."),
-      ),
-    );
-}
-
-function onSubmit(form, busy, action) {
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    withProgress(form.querySelector("button[type=submit]"), busy, action);
-  });
-}
 
 /**
  * Uploads with XMLHttpRequest, whose upload events give the progress bar (fetch has none for a
@@ -272,5 +263,5 @@ function start(me) {
 
 // Last, so every helper above is initialised before the page starts.
 const me = await mountShell("/legal.html");
-if (!me) signedOut();
+if (!me) showSignedOut();
 else start(me);

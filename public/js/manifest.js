@@ -9,31 +9,8 @@
 // #postFilter (#fAuthor #fType #fSince #fMine #filterSubmit), #postList (rows data-client-id);
 // #status.
 
-import * as core from "./core.js";
-import { $, api, el, fmt, mountShell, paged, say, withProgress } from "./core.js";
+import { $, api, el, fmt, mountShell, onSubmit, paged, say, showSignedOut, withProgress } from "./core.js";
 import { parseExport, syncResultText, syncSummary } from "./deals-format.js";
-
-/** The kernel's signed-out state, or a plain one while the kernel has none. */
-function signedOut() {
-  if (typeof core.showSignedOut === "function") return core.showSignedOut();
-  document
-    .querySelector("main")
-    ?.replaceChildren(
-      el(
-        "section",
-        { id: "signedOut" },
-        el("h2", {}, "Nicht angemeldet"),
-        el("p", {}, "Öffne das Portal erneut aus deinem Offline-Manifest."),
-      ),
-    );
-}
-
-function onSubmit(form, busy, action) {
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    withProgress(form.querySelector("button[type=submit]"), busy, action);
-  });
-}
 
 /** A post's title or the start of its content, for a result or list row. */
 function preview(post) {
@@ -159,5 +136,5 @@ function start(me) {
 
 // Last, so every helper above is initialised before the page starts.
 const me = await mountShell("/manifest.html");
-if (!me) signedOut();
+if (!me) showSignedOut();
 else start(me);

@@ -28,8 +28,7 @@
 //   investor: #openTranches (#subscribe-<trancheId>), #myTranches
 //   #status: progress and the API's error text.
 
-import * as core from "./core.js";
-import { $, api, el, fmt, money, mountShell, paged, parseMoney, say, withProgress } from "./core.js";
+import { $, api, el, fmt, money, mountShell, onSubmit, paged, parseMoney, say, showSignedOut, withProgress } from "./core.js";
 import {
   compareOffers,
   contractActions,
@@ -44,21 +43,6 @@ import {
 } from "./deals-format.js";
 
 const H = "/api/hypotheken";
-
-/** The kernel's signed-out state, or a plain one while the kernel has none. */
-function signedOut() {
-  if (typeof core.showSignedOut === "function") return core.showSignedOut();
-  document
-    .querySelector("main")
-    ?.replaceChildren(
-      el(
-        "section",
-        { id: "signedOut" },
-        el("h2", {}, "Nicht angemeldet"),
-        el("p", {}, "Öffne das Portal erneut aus deinem Offline-Manifest."),
-      ),
-    );
-}
 
 /** A table row of plain cells (nodes or text). */
 const tr = (/** @type {any[]} */ ...cells) => el("tr", {}, ...cells.map((c) => el("td", {}, c)));
@@ -85,13 +69,6 @@ function armed(id, label, confirmLabel, busy, action) {
     withProgress(b, busy, action);
   });
   return b;
-}
-/** Runs a form's submit through withProgress. */
-function onSubmit(form, busy, action) {
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    withProgress(form.querySelector("button[type=submit]"), busy, action);
-  });
 }
 /** A typed amount in minor units, or a thrown message naming the field. */
 function amountOf(input, label, { optional = false } = {}) {
@@ -717,5 +694,5 @@ function start(me) {
 
 // Last, so every helper above is initialised before the page starts.
 const me = await mountShell("/mortgage.html");
-if (!me) signedOut();
+if (!me) showSignedOut();
 else start(me);

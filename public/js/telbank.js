@@ -9,31 +9,8 @@
 // #fail-<id> which needs two clicks: the first arms it, the second marks the transfer failed with
 // the reason in #failReason); #status.
 
-import * as core from "./core.js";
-import { $, api, el, fmt, money, mountShell, paged, parseMoney, say, withProgress } from "./core.js";
+import { $, api, el, fmt, money, mountShell, onSubmit, paged, parseMoney, say, showSignedOut, withProgress } from "./core.js";
 import { cryptoAmountInput, opName, statusDe } from "./deals-format.js";
-
-/** The kernel's signed-out state, or a plain one while the kernel has none. */
-function signedOut() {
-  if (typeof core.showSignedOut === "function") return core.showSignedOut();
-  document
-    .querySelector("main")
-    ?.replaceChildren(
-      el(
-        "section",
-        { id: "signedOut" },
-        el("h2", {}, "Nicht angemeldet"),
-        el("p", {}, "Öffne das Portal erneut aus deinem Offline-Manifest."),
-      ),
-    );
-}
-
-function onSubmit(form, busy, action) {
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    withProgress(form.querySelector("button[type=submit]"), busy, action);
-  });
-}
 
 function start() {
   let filter = { direction: "", walletAddress: "" };
@@ -144,5 +121,5 @@ function start() {
 
 // Last, so every helper above is initialised before the page starts.
 const me = await mountShell("/telbank.html");
-if (!me) signedOut();
+if (!me) showSignedOut();
 else start();
