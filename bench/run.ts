@@ -128,9 +128,9 @@ async function main(): Promise<void> {
     const uids = Array.from({ length: Math.min(CONCURRENCY, TELEMETRY_CALLERS - i) }, (_, j) => `benchTele${runId}n${i + j}`);
     telemetryCallers.push(...(await Promise.all(uids.map((uid) => login(base, uid, secret)))));
   }
-  const burstIds: string[] = [];
+  /** The booking-under-burst pool: vouchers issued before each of its slices, taken in order. */
+  const burstPool = { ids: [] as string[], next: 0 };
   let burstIssueMs = 0;
-  let nextBurst = 0;
   const upload = multipartBody(pdfBytes(UPLOAD_BYTES), "bench-10mib.pdf");
   const r2Bytes = pdfBytes(UPLOAD_BYTES);
 
@@ -139,17 +139,18 @@ async function main(): Promise<void> {
   // background load on the machine hits app and baseline alike; the slices are merged per workload.
   const grid = bookingGrid(now);
   const json = { "content-type": "application/json" };
-  let nextVoucher = 0;
+  const bookPool = { ids: pool.ids, next: 0 };
   /**
-   * The book workload's requests on the burst pool (its own, so the plain booking pool is untouched),
-   * for the slices that run beside a telemetry burst (started and stopped around the slice below).
+   * Booking requests on the vouchers of `from`, each voucher once, on a free slot of the grid.
+   * The plain booking workload and the ones beside a telemetry burst (started and stopped around
+   * their slices below) take vouchers from pools of their own.
    */
-  const bookUnderBurst = (name: "book-burst" | "book-control") => ({
+  const bookFrom = (name: "book" | "book-burst" | "book-control", from: { ids: string[]; next: number }) => ({
     name,
     next: (client: number) => {
-      const voucherId = burstIds[nextBurst];
+      const voucherId = from.ids[from.next];
       if (voucherId === undefined) return null;
-      const slot = 1 + (nextBurst++ % (grid.slots - 2));
+      const slot = 1 + (from.next++ % (grid.slots - 2));
       const holder = holders[client] ?? issuer;
       return {
         url: `${base}/api/voucher/book`,
@@ -167,27 +168,7 @@ async function main(): Promise<void> {
   });
   // `concurrency` overrides CONCURRENCY for one workload (the 10 MiB uploads run with fewer clients).
   const workloads: Array<Omit<LoadOptions, "concurrency" | "warmupMs" | "durationMs"> & { concurrency?: number }> = [
-    {
-      name: "book",
-      next: (client) => {
-        const voucherId = pool.ids[nextVoucher];
-        if (voucherId === undefined) return null;
-        const slot = 1 + (nextVoucher++ % (grid.slots - 2));
-        const holder = holders[client] ?? issuer;
-        return {
-          url: `${base}/api/voucher/book`,
-          init: {
-            method: "POST",
-            headers: { ...json, authorization: `Bearer ${holder.session}` },
-            body: JSON.stringify({
-              voucherId,
-              slotId: `slot-${new Date(grid.validFrom + slot * HOUR).toISOString()}`,
-              holderUid: holder.uid,
-            }),
-          },
-        };
-      },
-    },
+    bookFrom("book", bookPool),
     {
       name: "insert",
       next: (client, seq) => ({
@@ -274,9 +255,9 @@ async function main(): Promise<void> {
       }),
       check: (body) => body.startsWith('{"ok":true,') && body.includes(`"size":${UPLOAD_BYTES}}`),
     },
-    bookUnderBurst("book-burst"),
+    bookFrom("book-burst", burstPool),
     // The same, beside a burst of equal requests the route refuses before storing anything.
-    bookUnderBurst("book-control"),
+    bookFrom("book-control", burstPool),
   ];
   const raw = new Map<string, RawRun[]>();
   const d1 = new D1Counter(WRANGLER_LOGS);
@@ -311,13 +292,13 @@ async function main(): Promise<void> {
         .map((x) => x.rps),
     );
     const need = Math.ceil((1.25 * rate * (warmupMs + durationMs)) / 1000) + CONCURRENCY;
-    const left = burstIds.length - nextBurst;
+    const left = burstPool.ids.length - burstPool.next;
     if (left >= need) return;
     const more = await issuePool(base, issuer, { concurrency: CONCURRENCY, budgetMs: 600_000, max: need - left, now });
-    burstIds.push(...more.ids);
+    burstPool.ids.push(...more.ids);
     burstIssueMs += more.ms;
     console.log(
-      `  (booking-under-burst pool: ${burstIds.length - nextBurst} vouchers after ${(more.ms / 1000).toFixed(1)} s of setup)`,
+      `  (booking-under-burst pool: ${burstPool.ids.length - burstPool.next} vouchers after ${(more.ms / 1000).toFixed(1)} s of setup)`,
     );
     await d1.settle();
   };
@@ -405,7 +386,7 @@ async function main(): Promise<void> {
       acceptBorrowers: acceptPool.borrowers.length,
       acceptOffers: acceptPool.made,
       acceptPoolMs: acceptPool.ms,
-      burstVouchers: burstIds.length,
+      burstVouchers: burstPool.ids.length,
       burstIssueMs,
     },
     book,
