@@ -191,7 +191,10 @@ describe("Pages Functions bundle", () => {
     const page = await send("/");
     expect(page.res.status).toBe(200);
     expect(page.res.headers.get("content-type")).toMatch(/^text\/html/);
-    expect(page.text).toContain("<title>Together Systems – Portal</title>");
+    expect(page.text).toContain("<title>Together Systems – Identität</title>");
+    const area = await send("/vouchers.html");
+    expect(area.res.status).toBe(200);
+    expect(area.text).toContain('<script type="module" src="/js/vouchers.js"></script>');
     const css = await send("/portal.css");
     expect(css.res.status).toBe(200);
     expect(css.res.headers.get("content-type")).toMatch(/^text\/css/);

@@ -82,4 +82,14 @@ export async function vouchersScenario(s: Suite): Promise<void> {
   check(/eingelöst/.test(totals), `business: the totals do not count the redemption: ${totals}`);
   step("business: Ida's statistics show bookings per day, her vouchers and the redemption");
   await s.shot(ida, "business");
+
+  // On a phone: one column, nothing wider than the screen (tables scroll inside their box).
+  await hugo.page.setViewportSize({ width: 390, height: 844 });
+  await openArea(hugo, "/vouchers.html");
+  await hugo.page.locator(`#heldList tr[data-voucher-id="${v1}"]`).waitFor({ timeout: WAIT_MS });
+  const overflow = (await hugo.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")) as number;
+  check(overflow <= 0, `vouchers on a 390 px phone: the page is ${overflow} px wider than the screen`);
+  await s.shot(hugo, "vouchers-phone");
+  await hugo.page.setViewportSize({ width: 1100, height: 900 });
+  step("vouchers: on a 390 px phone the page fits the screen");
 }
