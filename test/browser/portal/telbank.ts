@@ -73,6 +73,8 @@ export async function telbankScenario(s: Suite): Promise<void> {
 
   await page.locator(`#settle-${id1}`).click();
   await statusMatch(ben, new RegExp(`^Überweisung ${id1}: abgeschlossen\\.$`));
+  // The button's own label says "Abgeschlossen" too: the refreshed row is the one without it.
+  await page.locator(`#settle-${id1}`).waitFor({ state: "detached", timeout: WAIT_MS });
   const settled = await rowShows(ben, "#transferList", id1, "abgeschlossen");
   check((await settled.locator("button").count()) === 0, "Ben: a settled transfer can still be closed");
 
