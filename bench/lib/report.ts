@@ -18,6 +18,8 @@ export interface BenchReport {
     rounds: number;
     /** Clients of the upload and R2 put workloads. */
     uploadConcurrency: number;
+    /** How many times longer the upload and R2 put windows are than the others'. */
+    uploadWindowScale: number;
     /** Bytes of the uploaded file and of the R2 put. */
     uploadBytes: number;
     /** The telemetry burst: clients, items per batch, callers rotated over. */
@@ -257,7 +259,7 @@ workload does: [README.md](README.md).
 - **Date:** ${r.date}
 - **Machine:** ${machineLine(m)}
 - **Runtime:** Node ${m.node}, wrangler ${m.wrangler} (local workerd + miniflare D1, SQLite on disk)
-- **Load:** ${c.concurrency} concurrent clients per workload (closed loop, Node fetch, keep-alive); ${c.durationS} s measured per workload, split into ${c.rounds} interleaved rounds (book → INSERT → slots compact → slots full → SELECT → mortgage accept → telbank transfer → upload → R2 put → book under the telemetry burst → book beside the control burst, repeated; upload and R2 put with ${c.uploadConcurrency} clients), each slice after a discarded warm-up (${c.warmupS} s in round 1, 1 s later); both servers up the whole time.
+- **Load:** ${c.concurrency} concurrent clients per workload (closed loop, Node fetch, keep-alive); ${c.durationS} s measured per workload, split into ${c.rounds} interleaved rounds (book → INSERT → slots compact → slots full → SELECT → mortgage accept → telbank transfer → upload → R2 put → book under the telemetry burst → book beside the control burst, repeated; upload and R2 put with ${c.uploadConcurrency} clients and ${c.uploadWindowScale}× longer windows, since a slice opens with every client still in its unmeasured warm-up request of a second or more), each slice after a discarded warm-up (${c.warmupS} s in round 1, 1 s later); both servers up the whole time.
 
 ## Results
 
