@@ -101,8 +101,9 @@ export async function storeStream(
     const room = (liveBytes as number) - l.written;
     const now = chunk.subarray(0, room);
     if (now.length > 0) {
-      await l.writer.ready;
-      l.writer.write(now).catch(() => {});
+      // Awaited until R2 has taken the piece: the stream's `ready` does not wait for that, and
+      // without it a client faster than R2 would pile the whole file up in memory.
+      await l.writer.write(now);
       l.written += now.length;
       if (l.written === liveBytes) await l.writer.close();
     }
