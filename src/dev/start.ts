@@ -153,7 +153,8 @@ async function announceWhenReady(): Promise<void> {
   const lines = [
     ...(afterBlank ? [] : [""]),
     `▸ ready on ${base}`,
-    `  portal     ${base}/   (open a demo link below to sign in)`,
+    `  portal     ${base}/   (open a demo link below to sign in, or come in as a new person:`,
+    `             npm run manifest -- --out manifest.html --portal ${base}, then open the file)`,
     `  honeycomb  ${base}/honeycomb.html`,
     `  admin      ${base}/admin.html   (token: ADMIN_TOKEN in .dev.vars)`,
     `  API docs   ${base}/api/docs`,
