@@ -90,6 +90,17 @@ function rateOf(input, label, { optional = false } = {}) {
 /** A date input (local day) as the end of that day, ISO-8601. */
 const endOfDay = (/** @type {string} */ value) => new Date(`${value}T23:59:59`).toISOString();
 const currencyOf = (input) => input.value.trim().toUpperCase();
+/**
+ * A page loader for {@link list}: GET `${H}${path}` with `params` and the cursor; the items are
+ * the answer's `key` list, optionally narrowed by `keep`.
+ */
+function pageLoader(path, params, key, keep = () => true) {
+  return async (cursor) => {
+    const r = await api(`${H}${path}?${q({ ...params, cursor })}`);
+    return { items: r[key].filter(keep), nextCursor: r.nextCursor };
+  };
+}
+
 /** Loads a list page and shows its error in the list instead of breaking the page. */
 async function list(container, load, render, empty) {
   try {
@@ -241,10 +252,7 @@ function start(me) {
   async function refreshProperties() {
     await list(
       $("propertyList"),
-      async (cursor) => {
-        const r = await api(`${H}/property/list?${q({ cursor })}`);
-        return { items: r.items, nextCursor: r.nextCursor };
-      },
+      pageLoader("/property/list", {}, "items"),
       (p) =>
         tr(
           p.propertyId,
@@ -338,10 +346,7 @@ function start(me) {
   async function refreshApplications() {
     await list(
       $("applicationList"),
-      async (cursor) => {
-        const r = await api(`${H}/anfrage/list?${q({ role: "borrower", cursor })}`);
-        return { items: r.applications, nextCursor: r.nextCursor };
-      },
+      pageLoader("/anfrage/list", { role: "borrower" }, "applications"),
       (a) => {
         const open = a.status === "open" || a.status === "offered";
         return tr(
@@ -490,10 +495,7 @@ function start(me) {
   async function refreshMarket() {
     await list(
       $("marketList"),
-      async (cursor) => {
-        const r = await api(`${H}/anfrage/list?${q({ role: "lender", cursor })}`);
-        return { items: r.applications, nextCursor: r.nextCursor };
-      },
+      pageLoader("/anfrage/list", { role: "lender" }, "applications"),
       (a) =>
         tr(
           a.applicationId,
@@ -523,10 +525,7 @@ function start(me) {
   async function refreshLenderOffers() {
     await list(
       $("lenderOffers"),
-      async (cursor) => {
-        const r = await api(`${H}/angebot/list?${q({ role: "lender", cursor })}`);
-        return { items: r.offers, nextCursor: r.nextCursor };
-      },
+      pageLoader("/angebot/list", { role: "lender" }, "offers"),
       (o) =>
         tr(
           o.voucherId,
@@ -595,10 +594,7 @@ function start(me) {
   async function refreshLenderTranches() {
     await list(
       $("lenderTranches"),
-      async (cursor) => {
-        const r = await api(`${H}/tranche/list?${q({ scope: "mine", cursor })}`);
-        return { items: r.tranches.filter((t) => t.issuerId === me.uid), nextCursor: r.nextCursor };
-      },
+      pageLoader("/tranche/list", { scope: "mine" }, "tranches", (t) => t.issuerId === me.uid),
       (t) =>
         tr(
           t.voucherId,
@@ -641,10 +637,7 @@ function start(me) {
     await Promise.all([
       list(
         $("openTranches"),
-        async (cursor) => {
-          const r = await api(`${H}/tranche/list?${q({ scope: "open", cursor })}`);
-          return { items: r.tranches, nextCursor: r.nextCursor };
-        },
+        pageLoader("/tranche/list", { scope: "open" }, "tranches"),
         (t) =>
           tr(
             t.voucherId,
@@ -669,10 +662,7 @@ function start(me) {
       ),
       list(
         $("myTranches"),
-        async (cursor) => {
-          const r = await api(`${H}/tranche/list?${q({ scope: "mine", cursor })}`);
-          return { items: r.tranches.filter((t) => t.holderUid === me.uid), nextCursor: r.nextCursor };
-        },
+        pageLoader("/tranche/list", { scope: "mine" }, "tranches", (t) => t.holderUid === me.uid),
         (t) =>
           tr(
             t.voucherId,
