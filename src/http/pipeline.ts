@@ -136,6 +136,7 @@ function handlerContext(c: AppContext): HandlerContext<unknown, unknown> {
     query: v.query,
     caller: v.caller,
     verified: v.session !== null,
+    session: v.session,
     env: c.env,
     config: v.config,
     db: v.db,

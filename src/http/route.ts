@@ -17,6 +17,7 @@ import type { z } from "zod";
 import type { Db, Statement } from "../db/client";
 import type { Config } from "../core/config";
 import type { Logger } from "../core/log";
+import type { Session } from "../identity/session";
 
 /**
  * Who may call a route: a verified session is `required`, `optional`, or never looked at (`none`);
@@ -46,6 +47,8 @@ export interface HandlerContext<B, Q> {
   caller: string | null;
   /** True when `caller` comes from a verified session; false when anonymous or asserted (AUTH_MODE=compat). */
   verified: boolean;
+  /** The verified session (its thinker and expiry), as the pipeline checked it; null otherwise. */
+  session: Session | null;
   env: Env;
   config: Config;
   db: Db;

@@ -13,6 +13,7 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import { contracts } from "../db/schema";
+import { isPartySql } from "../mortgage/room-access";
 
 /** The link subjects, as the schema names them. */
 export type Subject =
@@ -24,24 +25,19 @@ export type Subject =
   | "mortgage_contract"
   | "mortgage_tranche";
 
-// A lender is involved in an application when it was shared with them or they offered on it.
-const involvedLender = (app: SQL, uid: string) => sql`(
-  EXISTS (SELECT 1 FROM mortgage_application_lenders x WHERE x.application_id = ${app} AND x.lender_uid = ${uid})
-  OR EXISTS (SELECT 1 FROM mortgage_offers x WHERE x.application_id = ${app} AND x.lender_uid = ${uid}))`;
-
-/** SQL condition: `uid` is a party of the object (`type`, `id` are SQL expressions: values or columns). */
+/**
+ * SQL condition: `uid` is a party of the object (`type`, `id` are SQL expressions: values or
+ * columns). Mortgage objects use their room's rule, so a document's readers are its room's members.
+ */
 export function partySql(type: SQL, id: SQL, uid: string): SQL {
   return sql`(CASE ${type}
     WHEN 'voucher' THEN EXISTS (SELECT 1 FROM vouchers v WHERE v.id = ${id} AND (v.issuer_uid = ${uid} OR v.holder_uid = ${uid}))
     WHEN 'room' THEN EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = ${id} AND m.uid = ${uid})
-    WHEN 'mortgage_property' THEN EXISTS (SELECT 1 FROM properties p WHERE p.id = ${id} AND (p.owner_uid = ${uid}
-      OR EXISTS (SELECT 1 FROM mortgage_applications a WHERE a.property_id = p.id AND ${involvedLender(sql`a.id`, uid)})))
-    WHEN 'mortgage_application' THEN EXISTS (SELECT 1 FROM mortgage_applications a WHERE a.id = ${id}
-      AND (a.borrower_uid = ${uid} OR ${involvedLender(sql`a.id`, uid)}))
-    WHEN 'mortgage_offer' THEN EXISTS (SELECT 1 FROM mortgage_offers o WHERE o.id = ${id} AND ${uid} IN (o.borrower_uid, o.lender_uid))
-    WHEN 'mortgage_contract' THEN EXISTS (SELECT 1 FROM mortgage_contracts k WHERE k.id = ${id}
-      AND (${uid} IN (k.borrower_uid, k.lender_uid) OR k.notary_uid = ${uid}))
-    WHEN 'mortgage_tranche' THEN EXISTS (SELECT 1 FROM mortgage_tranches t WHERE t.id = ${id} AND (t.lender_uid = ${uid} OR t.holder_uid = ${uid}))
+    WHEN 'mortgage_property' THEN ${isPartySql("property", id, uid)}
+    WHEN 'mortgage_application' THEN ${isPartySql("application", id, uid)}
+    WHEN 'mortgage_offer' THEN ${isPartySql("offer", id, uid)}
+    WHEN 'mortgage_contract' THEN ${isPartySql("contract", id, uid)}
+    WHEN 'mortgage_tranche' THEN ${isPartySql("tranche", id, uid)}
     ELSE 0 END)`;
 }
 

@@ -19,8 +19,11 @@ const involvedLender = (app: SQL, uid: string) => sql`(
   EXISTS (SELECT 1 FROM mortgage_application_lenders WHERE application_id = ${app} AND lender_uid = ${uid})
   OR EXISTS (SELECT 1 FROM mortgage_offers WHERE application_id = ${app} AND lender_uid = ${uid}))`;
 
-/** SQL condition: `uid` is a party of the mortgage object `object`/`id`. */
-export function isPartySql(object: MortgageObject, id: string, uid: string): SQL {
+/**
+ * SQL condition: `uid` is a party of the mortgage object `object`/`id`; `id` is a value or an SQL
+ * expression (a column of an outer query, as the legal hub's link rows use it).
+ */
+export function isPartySql(object: MortgageObject, id: SQL | string, uid: string): SQL {
   switch (object) {
     case "property":
       return sql`EXISTS (SELECT 1 FROM properties p WHERE p.id = ${id} AND (p.owner_uid = ${uid}

@@ -7,7 +7,7 @@
  */
 import { and, count, eq, isNull, sql } from "drizzle-orm";
 import * as z from "zod";
-import { identityHashKey, sessionKeys } from "../core/config";
+import { sessionKeys } from "../core/config";
 import { badRequest, conflict, notFound, unauthorized } from "../core/errors";
 import { sha256Hex } from "../core/crypto";
 import { isGuardAbort, isUniqueViolation } from "../db/client";
@@ -27,7 +27,7 @@ import {
   issueChallenge,
   verifyDeviceSignature,
 } from "../identity/device";
-import { thinkerIdentity } from "../identity/thinker";
+import type { Session } from "../identity/session";
 import { SessionResponse, sessionAnswer } from "./login";
 
 const Label = z
@@ -61,11 +61,12 @@ export const registerDeviceKey = defineRoute({
     too_many_device_keys: `409 the caller already has ${MAX_DEVICE_KEYS} live device keys`,
   },
   async handler(ctx) {
-    const { body, env, db, now, requestId, commit } = ctx;
+    const { body, db, now, requestId, commit } = ctx;
     const uid = callerOf(ctx);
     const publicKey: StoredPublicKey = { kty: "EC", crv: "P-256", x: body.publicKey.x, y: body.publicKey.y };
     if (!(await importPublicKey(publicKey))) throw badRequest("invalid_public_key", "publicKey is not a P-256 public key");
-    const { thinkerId } = await thinkerIdentity(uid, identityHashKey(env));
+    // A verified route: the pipeline's session names the thinker.
+    const thinkerId = (ctx.session as Session).thinkerId;
     const keyId = newId("dk", now);
     const live = db
       .select({ n: count() })

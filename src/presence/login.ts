@@ -18,7 +18,7 @@ import { defineRoute } from "../http/route";
 import { fromHex, hmac, hmacVerify, sha256Hex, toHex } from "../core/crypto";
 import { LINK_MAX_AGE_MS, verifyLink } from "../identity/link";
 import { Mot, Uid } from "../identity/schemas";
-import { clearSessionCookie, sessionCookie, signSession } from "../identity/session";
+import { type Session, clearSessionCookie, sessionCookie, signSession } from "../identity/session";
 import { asThinkerId, thinkerIdentity } from "../identity/thinker";
 
 /**
@@ -69,17 +69,21 @@ interface SessionContext {
   config: Config;
 }
 
+/** Query of the pair code stored for thinker `thinkerId` (at most one row), for a read batch or `.get()`. */
+export function pairCodeQuery(db: Db, thinkerId: string) {
+  return db
+    .select({ pairCode: presenceSessions.pairCode })
+    .from(presenceSessions)
+    .where(eq(presenceSessions.thinkerId, thinkerId));
+}
+
 /**
  * Signs a session for `who` (its thinker row at generation `gen`) and builds the answer of
  * verify and device login: thinker id, stored pair code, uid, token and expiry, and the cookie.
  */
 export async function sessionAnswer(ctx: SessionContext, who: { uid: string; thinkerId: string; gen: number }) {
   const session = await signSession(who, sessionKeys(ctx.env), ctx.now, ctx.config.sessionTtlSeconds);
-  const presence = await ctx.db
-    .select({ pairCode: presenceSessions.pairCode })
-    .from(presenceSessions)
-    .where(eq(presenceSessions.thinkerId, who.thinkerId))
-    .get();
+  const presence = await pairCodeQuery(ctx.db, who.thinkerId).get();
   return {
     body: {
       ok: true as const,
@@ -156,12 +160,7 @@ export const verify = defineRoute({
       const key = identityHashKey(env);
       const thinkerId = await compatThinkerId(link, key);
       // The original portal sends this id as its thinker_id; the presence routes store it mapped.
-      const [presence] = await ctx.read([
-        db
-          .select({ pairCode: presenceSessions.pairCode })
-          .from(presenceSessions)
-          .where(eq(presenceSessions.thinkerId, await asThinkerId(thinkerId, key))),
-      ]);
+      const [presence] = await ctx.read([pairCodeQuery(db, await asThinkerId(thinkerId, key))]);
       return { body: { ok: true, thinker_id: thinkerId, pair_code: presence[0]?.pairCode ?? null } };
     }
     if (typeof body.sig !== "string") throw badRequest("validation_failed", "body.sig: required with a uid");
@@ -218,9 +217,10 @@ export const logout = defineRoute({
   // A repeat finds the session already ended (401 session_revoked): the outcome is stable without a stored response.
   idempotent: false,
   response: z.object({ ok: z.literal(true), loggedOutAt: z.string() }),
-  async handler({ caller, env, db, now, requestId, url, commit }) {
+  async handler({ caller, session, db, now, requestId, url, commit }) {
     const uid = caller ?? "";
-    const { thinkerId } = await thinkerIdentity(uid, identityHashKey(env));
+    // A verified route: the pipeline's session names the thinker.
+    const thinkerId = (session as Session).thinkerId;
     // The unit of work's session guard runs in this batch first: only a live session logs out.
     return commit(
       [

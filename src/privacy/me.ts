@@ -10,13 +10,12 @@
  */
 import { and, desc, eq, isNull } from "drizzle-orm";
 import * as z from "zod";
-import { identityHashKey, sessionKeys } from "../core/config";
 import { badRequest } from "../core/errors";
-import { PARTY_ROLES, deviceKeys, partyRoles, presenceSessions } from "../db/schema";
+import { PARTY_ROLES, deviceKeys, partyRoles } from "../db/schema";
 import { callerOf } from "../http/authenticate";
 import { type AnyRoute, defineRoute } from "../http/route";
-import { clearSessionCookie, sessionTokenOf, verifySession } from "../identity/session";
-import { thinkerIdentity } from "../identity/thinker";
+import { type Session, clearSessionCookie } from "../identity/session";
+import { pairCodeQuery } from "../presence/login";
 import { exportRoute } from "./export";
 import { ErasureResponse, erasePerson } from "./routes";
 
@@ -60,15 +59,11 @@ export const me = defineRoute({
   response: MeResponse,
   async handler(ctx) {
     const uid = callerOf(ctx);
-    const { thinkerId } = await thinkerIdentity(uid, identityHashKey(ctx.env));
-    const found = sessionTokenOf(ctx.req);
-    // The pipeline verified this token already; its expiry is not part of the handler context.
-    const session = found ? await verifySession(found.token, sessionKeys(ctx.env), ctx.now) : null;
+    // A verified route: the pipeline's session names the thinker and the expiry.
+    const session = ctx.session as Session;
+    const thinkerId = session.thinkerId;
     const [presence, roles, keys] = await ctx.read([
-      ctx.db
-        .select({ pairCode: presenceSessions.pairCode })
-        .from(presenceSessions)
-        .where(eq(presenceSessions.thinkerId, thinkerId)),
+      pairCodeQuery(ctx.db, thinkerId),
       ctx.db.select({ role: partyRoles.role }).from(partyRoles).where(eq(partyRoles.uid, uid)).orderBy(partyRoles.role),
       ctx.db
         .select({
@@ -88,7 +83,7 @@ export const me = defineRoute({
         thinker_id: thinkerId,
         pair_code: presence[0]?.pairCode ?? null,
         roles: roles.map((r) => r.role),
-        expiresAt: new Date(session?.expiresAt ?? ctx.now).toISOString(),
+        expiresAt: new Date(session.expiresAt).toISOString(),
         deviceKeys: keys.map((k) => ({
           keyId: k.keyId,
           label: k.label,
