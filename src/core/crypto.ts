@@ -22,11 +22,16 @@ export function fromHex(hex: string): Uint8Array | null {
   return out;
 }
 
-/** base64url without padding. */
-export function toBase64Url(bytes: Uint8Array): string {
+/** Standard base64 with padding (HTTP `Digest`, CSP hashes). */
+export function toBase64(bytes: Uint8Array): string {
   let bin = "";
   for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(bin);
+}
+
+/** base64url without padding. */
+export function toBase64Url(bytes: Uint8Array): string {
+  return toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 /**

@@ -10,6 +10,7 @@ import * as z from "zod";
 import { MAX_BODY_BYTES } from "../http/body";
 import { type AnyRoute, type HandlerResult, defineRoute } from "../http/route";
 import { apiRoutes } from "../routes";
+import { toBase64 } from "../core/crypto";
 import { DOCUMENT_TYPES } from "../legal/sniff";
 import { ERROR_CODES, type RouteError, routeErrors } from "./errors";
 import { type DocsPageInput, renderDocsPage } from "./page";
@@ -321,7 +322,7 @@ let cachedPage: { html: string; csp: string } | null = null;
 async function pagePolicy(html: string): Promise<string> {
   const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? "";
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(style)));
-  const hash = btoa(String.fromCharCode(...digest));
+  const hash = toBase64(digest);
   return `default-src 'none'; style-src 'sha256-${hash}'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`;
 }
 

@@ -10,7 +10,7 @@
 import { and, eq } from "drizzle-orm";
 import { contracts } from "../db/schema";
 import { AppError, notFound } from "../core/errors";
-import { toHex } from "../core/crypto";
+import { fromHex, toBase64, toHex } from "../core/crypto";
 import type { HandlerContext, HandlerResult } from "../http/route";
 import { visibleSql } from "./access";
 import { bucketOf } from "./upload";
@@ -103,7 +103,7 @@ export async function serveDocument(ctx: HandlerContext<undefined, undefined>): 
   });
   if (!obj || !("body" in obj)) throw refuse("object changed during the check");
   const length = range ? range.end - range.start + 1 : row.byteSize;
-  const b64 = btoa(String.fromCharCode(...(expected.match(/../g) ?? []).map((h) => Number.parseInt(h, 16))));
+  const b64 = toBase64(fromHex(expected) ?? new Uint8Array(0));
   const headers: Record<string, string> = {
     "content-type": row.mimeType,
     "content-length": String(length),
