@@ -779,7 +779,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Contracts the caller is party to (borrower, lender or named notary), newest first, cursor-paginated. */
+        /** Contracts the caller is party to (borrower, lender or named notary; `role` narrows to one), newest first, cursor-paginated. */
         get: operations["mortgage.contract.list"];
         put?: never;
         post?: never;
@@ -13941,6 +13941,7 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "draft" | "pending-notary" | "signed" | "cancelled";
+                role?: "borrower" | "lender" | "notary";
                 limit?: string;
                 cursor?: string;
             };

@@ -197,22 +197,15 @@ function start(me) {
     return el("div", { class: "actions" }, ...out);
   }
   /** Contracts where `pick` says this view is concerned, paged through the one contract list. */
-  function contractList(container, pick, render, empty) {
-    return list(
-      container,
-      async (cursor) => {
-        const r = await api(`${H}/vertrag/list?${q({ cursor, limit: "50" })}`);
-        return { items: r.contracts.filter(pick), nextCursor: r.nextCursor };
-      },
-      render,
-      empty,
-    );
+  /** The contracts in which the person is `role`, paged by the server. */
+  function contractList(container, role, render, empty) {
+    return list(container, pageLoader("/vertrag/list", { role }, "contracts"), render, empty);
   }
   async function refreshContracts() {
     const jobs = [
       contractList(
         $("borrowerContracts"),
-        (c) => c.borrowerUid === me.uid,
+        "borrower",
         (c) =>
           tr(c.voucherId, c.lenderId, money(c.loan), c.notaryUid ?? "–", signatures(c), statusDe(c.status), contractButtons(c)),
         "Noch kein Vertrag. Ein Vertrag entsteht, wenn du ein Angebot annimmst.",
@@ -222,7 +215,7 @@ function start(me) {
       jobs.push(
         contractList(
           $("lenderContracts"),
-          (c) => c.lenderId === me.uid,
+          "lender",
           (c) =>
             tr(
               c.voucherId,
@@ -240,7 +233,7 @@ function start(me) {
       jobs.push(
         contractList(
           $("notaryContracts"),
-          (c) => c.notaryUid === me.uid,
+          "notary",
           (c) => tr(c.voucherId, c.borrowerUid, c.lenderId, money(c.loan), signatures(c), statusDe(c.status), contractButtons(c)),
           "Kein Vertrag nennt dich als Notar.",
         ),

@@ -31,6 +31,8 @@ export const UpdateStatusBody = z
 
 export const ContractListQuery = z.strictObject({
   status: z.enum(["draft", "pending-notary", "signed", "cancelled"]).optional(),
+  /** Only the contracts the caller is this party of (default: any of the three). */
+  role: z.enum(["borrower", "lender", "notary"]).optional(),
   limit: LimitParam(100, 50),
   cursor: CursorParam,
 });

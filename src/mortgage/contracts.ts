@@ -43,7 +43,8 @@ export const contractList = defineRoute({
   method: "GET",
   path: "/api/hypotheken/vertrag/list",
   tag: "mortgage",
-  summary: "Contracts the caller is party to (borrower, lender or named notary), newest first, cursor-paginated.",
+  summary:
+    "Contracts the caller is party to (borrower, lender or named notary; `role` narrows to one), newest first, cursor-paginated.",
   auth: "required",
   access: "read",
   query: ContractListQuery,
@@ -52,7 +53,8 @@ export const contractList = defineRoute({
     const me = callerOf(ctx);
     const c = mortgageContracts;
     const q = ctx.query;
-    const mine = or(eq(c.borrowerUid, me), eq(c.lenderUid, me), eq(c.notaryUid, me));
+    const as = { borrower: eq(c.borrowerUid, me), lender: eq(c.lenderUid, me), notary: eq(c.notaryUid, me) };
+    const mine = q.role ? as[q.role] : or(as.borrower, as.lender, as.notary);
     const p = await newestFirstPage(ctx.db, c, and(mine, q.status ? eq(c.status, q.status) : undefined), q);
     return { body: { ok: true, contracts: p.items.map(toContract), nextCursor: p.nextCursor } };
   },

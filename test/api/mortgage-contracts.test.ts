@@ -408,8 +408,23 @@ describe("reads", () => {
     expect(p2.body.contracts[0].voucherId).not.toBe(p1.body.contracts[0].voucherId);
     const bad = await get("/api/hypotheken/vertrag/list", b, { cursor: "nope" });
     expect([bad.status, bad.body.code]).toEqual([400, "invalid_cursor"]);
-    const junk = await get("/api/hypotheken/vertrag/list", b, { role: "borrower" });
+    const junk = await get("/api/hypotheken/vertrag/list", b, { role: "investor" });
     expect([junk.status, junk.body.code]).toEqual([400, "validation_failed"]);
+    const unknown = await get("/api/hypotheken/vertrag/list", b, { party: "borrower" });
+    expect([unknown.status, unknown.body.code]).toEqual([400, "validation_failed"]);
+  });
+
+  it("GET /vertrag/list?role: only the contracts the caller is that party of", async () => {
+    const { b, l, id } = await parties();
+    // The lender of one contract is the borrower of another.
+    const other = await insertContract(l.uid, b.uid);
+    const ids = async (who: typeof b, role: string) =>
+      (await get("/api/hypotheken/vertrag/list", who, { role })).body.contracts.map((k: { voucherId: string }) => k.voucherId);
+    expect(await ids(b, "borrower")).toEqual([id]);
+    expect(await ids(b, "lender")).toEqual([other.id]);
+    expect(await ids(l, "borrower")).toEqual([other.id]);
+    expect(await ids(l, "lender")).toEqual([id]);
+    expect(await ids(b, "notary")).toEqual([]);
   });
 });
 
