@@ -12,17 +12,18 @@
 import {
   $,
   api,
+  apiPages,
   el,
   fmt,
   money,
   mountShell,
-  paged,
+  pagedList,
   ppmPercent,
+  ready,
   say,
   showListError,
   showSignedOut,
   withProgress,
-  ready,
 } from "./core.js";
 
 /** German labels of the counters the statistics route answers; unknown keys are shown as they are. */
@@ -163,19 +164,8 @@ async function start(me) {
       ),
     );
 
-  async function list(id, path, render, empty) {
-    const load = async (cursor) => {
-      const q = new URLSearchParams({ issuerUid: me.uid, limit: "20" });
-      if (cursor) q.set("cursor", cursor);
-      const page = await api(`${path}?${q}`);
-      return { items: page.items, nextCursor: page.nextCursor };
-    };
-    try {
-      await paged($(id), load, render, { empty });
-    } catch (err) {
-      showListError($(id), err);
-    }
-  }
+  /** One paged list of the issuer's own vouchers or bookings. */
+  const list = (id, path, render, empty) => pagedList($(id), apiPages(path, { issuerUid: me.uid, limit: "20" }), render, empty);
 
   async function refresh() {
     await Promise.all([

@@ -51,5 +51,18 @@ export declare function whoAmI(): Promise<Me | null>;
 export declare function forgetMe(): void;
 export declare function mountShell(current: string): Promise<Me | null>;
 export declare function showSignedOut(into?: HTMLElement | null): void;
+export declare function query(params: Record<string, string | number | null | undefined>): string;
+export declare function apiPages(
+  path: string,
+  params?: Record<string, string | number | null | undefined>,
+  key?: string,
+  keep?: (item: any) => boolean,
+): (cursor: string | null) => Promise<{ items: any[]; nextCursor: string | null }>;
+export declare function pagedList(
+  container: HTMLElement,
+  load: (cursor: string | null) => Promise<{ items: any[]; nextCursor?: string | null }>,
+  render: (item: any) => Node,
+  empty?: string,
+): Promise<void>;
 export declare function onSubmit(form: HTMLFormElement, busyText: string, action: () => Promise<unknown>): void;
 export declare function showListError(container: HTMLElement, err: unknown): void;

@@ -211,6 +211,47 @@ export async function paged(container, load, render, opts = {}) {
   moreBox.append(more);
 }
 
+/**
+ * A query string of `params`, leaving out empty values (`undefined`, `null`, `""`).
+ * @param {Record<string, string | number | null | undefined>} params
+ */
+export function query(params) {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") s.set(k, String(v));
+  return s.toString();
+}
+
+/**
+ * A page loader for {@link paged}: GET `path` with `params` and the cursor; the items are the
+ * answer's `key` list, narrowed by `keep` when given.
+ * @param {string} path
+ * @param {Record<string, string | number | null | undefined>} [params]
+ * @param {string} [key]
+ * @param {(item: any) => boolean} [keep]
+ */
+export function apiPages(path, params = {}, key = "items", keep = () => true) {
+  return async (/** @type {string | null} */ cursor) => {
+    const page = await api(`${path}?${query({ ...params, cursor })}`);
+    return { items: page[key].filter(keep), nextCursor: page.nextCursor ?? null };
+  };
+}
+
+/**
+ * {@link paged}, with a failure shown in place of the list's rows, so one list's error leaves the
+ * page's other lists loading.
+ * @param {HTMLElement} container
+ * @param {(cursor: string | null) => Promise<{items: any[], nextCursor?: string | null}>} load
+ * @param {(item: any) => Node} render
+ * @param {string} [empty]
+ */
+export async function pagedList(container, load, render, empty) {
+  try {
+    await paged(container, load, render, { empty });
+  } catch (err) {
+    showListError(container, err);
+  }
+}
+
 /** Minor units as a decimal string with two places, by string arithmetic (money never passes through a float). */
 export function money(p) {
   if (!p || p.amount === undefined || p.amount === null) return "–";

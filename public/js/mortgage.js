@@ -28,7 +28,22 @@
 //   investor: #openTranches (#subscribe-<trancheId>), #myTranches
 //   #status: progress and the API's error text.
 
-import { $, api, el, fmt, money, mountShell, onSubmit, paged, parseMoney, say, showSignedOut, withProgress } from "./core.js";
+import {
+  $,
+  api,
+  apiPages,
+  el,
+  fmt,
+  money,
+  mountShell,
+  onSubmit,
+  pagedList,
+  parseMoney,
+  query,
+  say,
+  showSignedOut,
+  withProgress,
+} from "./core.js";
 import {
   compareOffers,
   contractActions,
@@ -90,33 +105,11 @@ function rateOf(input, label, { optional = false } = {}) {
 /** A date input (local day) as the end of that day, ISO-8601. */
 const endOfDay = (/** @type {string} */ value) => new Date(`${value}T23:59:59`).toISOString();
 const currencyOf = (input) => input.value.trim().toUpperCase();
-/**
- * A page loader for {@link list}: GET `${H}${path}` with `params` and the cursor; the items are
- * the answer's `key` list, optionally narrowed by `keep`.
- */
-function pageLoader(path, params, key, keep = () => true) {
-  return async (cursor) => {
-    const r = await api(`${H}${path}?${q({ ...params, cursor })}`);
-    return { items: r[key].filter(keep), nextCursor: r.nextCursor };
-  };
-}
-
-/** Loads a list page and shows its error in the list instead of breaking the page. */
-async function list(container, load, render, empty) {
-  try {
-    await paged(container, load, render, { empty });
-  } catch (err) {
-    const cols = container.closest("table")?.querySelectorAll("thead th").length ?? 1;
-    container.replaceChildren(
-      el("tr", {}, el("td", { colSpan: cols, class: "error" }, err instanceof Error ? err.message : String(err))),
-    );
-  }
-}
-const q = (/** @type {Record<string, string | null | undefined>} */ params) => {
-  const s = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v) s.set(k, v);
-  return s.toString();
-};
+/** A page loader of a `/api/hypotheken` list (see core's `apiPages`). */
+const pageLoader = (path, params, key, keep) => apiPages(`${H}${path}`, params, key, keep);
+/** A paged list whose error shows in place of its rows. */
+const list = pagedList;
+const q = query;
 const signatures = (c) =>
   [
     c.signedByBorrower ? "Kreditnehmer ✓" : "Kreditnehmer –",
@@ -196,7 +189,6 @@ function start(me) {
     }
     return el("div", { class: "actions" }, ...out);
   }
-  /** Contracts where `pick` says this view is concerned, paged through the one contract list. */
   /** The contracts in which the person is `role`, paged by the server. */
   function contractList(container, role, render, empty) {
     return list(container, pageLoader("/vertrag/list", { role }, "contracts"), render, empty);

@@ -17,17 +17,18 @@
 import {
   $,
   api,
+  apiPages,
   el,
   fmt,
   money,
   mountShell,
-  paged,
+  pagedList,
   parseMoney,
+  query,
+  ready,
   say,
-  showListError,
   showSignedOut,
   withProgress,
-  ready,
 } from "./core.js";
 
 const me = await mountShell("/vouchers.html");
@@ -41,7 +42,6 @@ ready();
 /** @param {{uid: string}} me */
 async function start(me) {
   const uid = me.uid;
-  const q = (/** @type {Record<string, string>} */ p) => new URLSearchParams(p).toString();
 
   // -------------------------------------------------------------------------------------------
   // Templates and issuing
@@ -106,7 +106,7 @@ async function start(me) {
     if (!t) return;
     const params = { voucherId: t.voucherId, limit: "24" };
     if (from) params.from = from;
-    const page = await api(`/api/slots/available?${q(params)}`);
+    const page = await api(`/api/slots/available?${query(params)}`);
     if (slotsTarget !== t) return;
     $("slots").append(
       ...page.items.map((s) => {
@@ -295,17 +295,7 @@ async function start(me) {
   }
 
   /** One paged list; its error replaces the list, the other lists still load. */
-  async function list(id, path, params, render, empty) {
-    const load = async (cursor) => {
-      const page = await api(`${path}?${q({ ...params, limit: "20", ...(cursor ? { cursor } : {}) })}`);
-      return { items: page.items, nextCursor: page.nextCursor };
-    };
-    try {
-      await paged($(id), load, render, { empty });
-    } catch (err) {
-      showListError($(id), err);
-    }
-  }
+  const list = (id, path, params, render, empty) => pagedList($(id), apiPages(path, { ...params, limit: "20" }), render, empty);
 
   async function refresh() {
     await Promise.all([
