@@ -418,7 +418,7 @@ describe("reads", () => {
     const { b, l, id } = await parties();
     // The lender of one contract is the borrower of another.
     const other = await insertContract(l.uid, b.uid);
-    const ids = async (who: typeof b, role: string) =>
+    const ids = async (who: Who, role: string) =>
       (await get("/api/hypotheken/vertrag/list", who, { role })).body.contracts.map((k: { voucherId: string }) => k.voucherId);
     expect(await ids(b, "borrower")).toEqual([id]);
     expect(await ids(b, "lender")).toEqual([other.id]);
