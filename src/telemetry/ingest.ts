@@ -1,10 +1,30 @@
 /**
  * `POST /api/telemetry`: portal telemetry (page views, clicks) stored compactly, without making
- * telemetry a write amplifier.
+ * telemetry a write amplifier — and without slowing bookings: a burst of telemetry must not take
+ * D1's single writer away from the requests that move money.
  *
- * - One request = one INSERT statement, whatever its item count: the items travel as ONE JSON
- *   parameter and `INSERT … SELECT … FROM json_each(?)` writes them (D1 caps bound parameters per
- *   statement, which a multi-row VALUES list would hit at twenty items).
+ * - **Batched per isolate.** An accepted request's rows join the isolate's buffer
+ *   ({@link TelemetryBuffer}, `./buffer.ts`) and the answer goes out at once; no D1 write happens
+ *   in the request. The first row into an empty buffer schedules a flush {@link FLUSH_MS} later
+ *   (in `waitUntil`); a buffer reaching its row or byte cap is flushed at once (also in
+ *   `waitUntil`). One flush is ONE `INSERT … SELECT … FROM json_each(?)` statement writing every
+ *   waiting row, of every request and caller, with the rows as ONE JSON parameter (D1 caps bound
+ *   parameters per statement, which a multi-row VALUES list would hit at twenty rows). So a burst
+ *   of N requests costs about one D1 transaction per second and isolate instead of N.
+ * - **Best effort.** A flush that fails is logged (`telemetry flush failed`) and its rows dropped;
+ *   an isolate evicted with rows waiting loses them. The loss window is at most one flush
+ *   interval (or one cap's worth) of rows per isolate. `stored` in the answer counts the rows
+ *   accepted into the batch, not rows already written.
+ * - **Without an execution context** (`app.request` in tests, no `waitUntil`), a request writes
+ *   its own rows itself, with the same statement, in its own commit: nothing would run after the
+ *   answer.
+ * - **Erasure stays airtight.** A verified caller's row carries its thinker row id, and the flush
+ *   inserts a `uid:` row only while that thinker row still exists un-erased and is not younger
+ *   than the row (erasure renames the row and marks it deleted; a later verify of the same uid
+ *   creates a new one). Rows buffered when their person is erased therefore never land; erasure
+ *   deletes the rows that landed before it. Before a verified request's rows join the buffer, the
+ *   request's session check runs (`ctx.settle()`), so a logged-out or erased session is refused
+ *   as before. Anonymous (`ip:`) rows have no such condition.
  * - No audit event. The original wrote one `telemetry.event` audit row per item, doubling every
  *   telemetry write and flooding the audit log (kept for months) with page views; the telemetry
  *   row is its own record and the sweep deletes it after a short retention.
@@ -24,16 +44,21 @@ import * as z from "zod";
 import { identityHashKey } from "../core/config";
 import { forbidden } from "../core/errors";
 import { hmac, toHex } from "../core/crypto";
+import type { Logger } from "../core/log";
+import { type Db, createDb, errorText } from "../db/client";
 import { telemetryEvents } from "../db/schema";
 import { clientIp } from "../http/admin";
 import { IsolateWindow } from "../http/read-limit";
 import type { HandlerContext, HandlerResult } from "../http/route";
 import { Uid } from "../identity/schemas";
+import { type AddOutcome, TelemetryBuffer, type TelemetryRow, encodeRows } from "./buffer";
 
 /** Requests per minute and caller (the original's limit). */
 export const TELEMETRY_PER_MIN = 300;
 /** Items per request (the portal flushes at 10). */
 export const MAX_TELEMETRY_ITEMS = 50;
+/** How long the first row into an empty buffer waits for others before the flush, ms. */
+export const FLUSH_MS = 1_000;
 /** Largest `meta` of one item, serialised. */
 export const MAX_TELEMETRY_META_BYTES = 1_024;
 
@@ -64,20 +89,75 @@ export async function telemetryCallerKey(ctx: Pick<HandlerContext<unknown, unkno
   return `ip:${toHex(digest).slice(0, 32)}`;
 }
 
+/** The rows waiting in this isolate for their flush. */
+const buffer = new TelemetryBuffer();
+
+/**
+ * The one statement writing `json` (see {@link encodeRows}). Column order of the table: seq (NULL:
+ * the next rowid), type, path, caller key, meta, created. A `uid:` row is written only while its
+ * thinker row exists un-erased and was created no later than the row (see the module comment);
+ * rows keep the order they were accepted in.
+ */
+function insertTelemetry(db: Db, json: string) {
+  const field = (key: string) => sql.raw(`json_extract(value, '$.${key}')`);
+  return db
+    .insert(telemetryEvents)
+    .select(sql`SELECT NULL, ${field("t")}, ${field("p")}, ${field("k")}, ${field("m")}, ${field("c")}
+    FROM json_each(${json})
+    WHERE substr(${field("k")}, 1, 4) <> 'uid:' OR EXISTS (
+      SELECT 1 FROM thinkers WHERE thinkers.id = ${field("h")} AND thinkers.deleted_at IS NULL
+        AND thinkers.created_at <= ${field("c")})
+    ORDER BY key`);
+}
+
+/**
+ * Writes every waiting row with one statement, on the D1 binding itself: the flush may run after
+ * the answer (in `waitUntil`) and carries other requests' rows, so it uses nothing of the request
+ * that happens to run it. Never rejects: a failure is logged and the rows are dropped.
+ */
+async function flushTelemetry(env: Env, log: Logger): Promise<void> {
+  const batch = buffer.take();
+  if (batch.count === 0) return;
+  try {
+    await insertTelemetry(createDb(env.DB), batch.json);
+  } catch (err) {
+    log("error", "telemetry flush failed", { rows: batch.count, error: errorText(err) });
+  }
+}
+
+/** Acts on what the buffer answered: a flush now, a flush after {@link FLUSH_MS}, or nothing. */
+function scheduleFlush(outcome: AddOutcome, waitUntil: (p: Promise<unknown>) => void, env: Env, log: Logger): void {
+  if (outcome === "flush") {
+    waitUntil(flushTelemetry(env, log));
+  } else if (outcome === "schedule") {
+    const interval = new Promise((done) => setTimeout(done, FLUSH_MS));
+    waitUntil(interval.then(() => flushTelemetry(env, log)));
+  }
+}
+
 /** Handler of `POST /api/telemetry`. */
 export async function ingestTelemetry(ctx: HandlerContext<z.output<typeof TelemetryBody>, undefined>): Promise<HandlerResult> {
-  const { db, now } = ctx;
+  const { now } = ctx;
   const items = Array.isArray(ctx.body) ? ctx.body : [ctx.body];
   if (ctx.verified && items.some((i) => i.actorUid && i.actorUid !== ctx.caller)) {
     throw forbidden("uid_mismatch", "actorUid does not match the verified session");
   }
   const callerKey = await telemetryCallerKey(ctx);
   window.hit(`telemetry|${callerKey}`, TELEMETRY_PER_MIN, now);
-  const rows = JSON.stringify(items.map((i) => ({ t: i.type, p: i.path ?? null, m: i.meta ? JSON.stringify(i.meta) : "{}" })));
-  // Column order of the table: seq (NULL: the next rowid), type, path, caller key, meta, created.
-  const insert = db
-    .insert(telemetryEvents)
-    .select(sql`SELECT NULL, json_extract(value, '$.t'), json_extract(value, '$.p'), ${callerKey},
-      json_extract(value, '$.m'), ${now} FROM json_each(${rows})`);
-  return ctx.commit([insert], { body: { ok: true, stored: items.length } });
+  const thinkerId = ctx.verified ? (ctx.session?.thinkerId ?? null) : null;
+  const rows: TelemetryRow[] = items.map((i) => ({
+    type: i.type,
+    path: i.path ?? null,
+    callerKey,
+    meta: i.meta ? JSON.stringify(i.meta) : "{}",
+    createdAt: now,
+    thinkerId,
+  }));
+  const result = { body: { ok: true, stored: items.length } };
+  // No execution context: nothing runs after the answer, so the request writes its own rows.
+  if (!ctx.waitUntil) return ctx.commit([insertTelemetry(ctx.db, encodeRows(rows))], result);
+  // The session check first: a revoked session's rows must not join the batch.
+  await ctx.settle();
+  scheduleFlush(buffer.add(rows), ctx.waitUntil, ctx.env, ctx.log);
+  return result;
 }

@@ -1,14 +1,18 @@
 /**
- * Telemetry (one object or an array; anonymous allowed; one INSERT per request, no audit event,
- * 300 requests per minute and caller counted without D1) and the API catalog (built from route
- * declarations that are all registered).
+ * Telemetry (one object or an array; anonymous allowed; no audit event, 300 requests per minute
+ * and caller counted without D1; with an execution context the rows of many requests are written
+ * by one deferred statement, without one each request writes its own) and the API catalog (built
+ * from route declarations that are all registered).
  */
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { app } from "../../src/app";
 import { apiRoutes } from "../../src/routes";
 import { CATALOG } from "../../src/manifest/routes";
-import { MAX_TELEMETRY_ITEMS, TELEMETRY_PER_MIN } from "../../src/telemetry/ingest";
-import { compatEnv, json, login, newUid } from "../support/client";
-import { count, post, rows } from "../support/voucher-kit";
+import { DEFAULT_CAPS } from "../../src/telemetry/buffer";
+import { FLUSH_MS, MAX_TELEMETRY_ITEMS, TELEMETRY_PER_MIN } from "../../src/telemetry/ingest";
+import { checkContract, compatEnv, json, login, newUid, testEnv } from "../support/client";
+import { spyD1 } from "../support/d1-spy";
+import { type Who, count, post, rows } from "../support/voucher-kit";
 
 const URL_ = "/api/telemetry";
 let ipCounter = 0;
@@ -117,6 +121,188 @@ describe("POST /api/telemetry", () => {
       expect(other.status).toBe(200);
     } finally {
       vi.useRealTimers();
+    }
+  });
+});
+
+/** An execution context whose `waitUntil` collects the promises, as the Workers runtime would run them. */
+function executionContext() {
+  const pending: Promise<unknown>[] = [];
+  const ctx = {
+    waitUntil: (p: Promise<unknown>) => void pending.push(p),
+    passThroughOnException: () => {},
+    props: {},
+  } as unknown as ExecutionContext;
+  return { ctx, pending };
+}
+
+/** POSTs telemetry as `who` (or anonymously from `ip`) with an execution context; checked against the OpenAPI document. */
+async function postWithContext(body: unknown, who: Who | null, ctx: ExecutionContext, opts: { ip?: string; env?: Env } = {}) {
+  const headers: Record<string, string> = { "content-type": "application/json", "cf-connecting-ip": opts.ip ?? freshIp() };
+  if (who) headers.authorization = `Bearer ${who.session}`;
+  const res = await app.request(
+    `http://localhost${URL_}`,
+    { method: "POST", headers, body: JSON.stringify(body) },
+    opts.env ?? testEnv,
+    ctx,
+  );
+  await checkContract("POST", URL_, res);
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+const isTelemetryInsert = (statement: string) => /^insert into "telemetry_events"/i.test(statement.trim());
+
+describe("POST /api/telemetry with an execution context: rows batched per isolate", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("rows of several requests and callers land only at the flush, in order, written by ONE statement", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    const spy = spyD1(testEnv.DB);
+    const env = { ...testEnv, DB: spy.d1 };
+    const { ctx, pending } = executionContext();
+    const me = await login();
+    const type = `batched.${newUid("t")}`;
+    const first = await postWithContext(
+      [
+        { type, path: "/a" },
+        { type, path: "/b" },
+      ],
+      null,
+      ctx,
+      { env },
+    );
+    const second = await postWithContext({ type, path: "/c", meta: { w: 1 } }, me, ctx, { env });
+    const third = await postWithContext([{ type, path: "/d" }], null, ctx, { env });
+    expect([first.body, second.body, third.body]).toEqual([
+      { ok: true, stored: 2 },
+      { ok: true, stored: 1 },
+      { ok: true, stored: 1 },
+    ]);
+    // Accepted, not yet written: no row, no write statement; only the first request scheduled a flush.
+    expect(await byType(type)).toHaveLength(0);
+    expect(spy.record.writes).toEqual([]);
+    expect(pending).toHaveLength(1);
+
+    await vi.advanceTimersByTimeAsync(FLUSH_MS);
+    await Promise.all(pending);
+    const stored = await byType(type);
+    expect(stored.map((r) => r.path)).toEqual(["/a", "/b", "/c", "/d"]);
+    expect(stored[2]).toMatchObject({ caller_key: `uid:${me.uid}`, meta: '{"w":1}' });
+    expect(stored[0]?.caller_key).toMatch(/^ip:[0-9a-f]{32}$/);
+    expect(stored[3]?.caller_key).toMatch(/^ip:[0-9a-f]{32}$/);
+    expect(stored[0]?.caller_key).not.toBe(stored[3]?.caller_key);
+    expect(spy.record.writes).toHaveLength(1);
+    expect(isTelemetryInsert(spy.record.writes[0] ?? "")).toBe(true);
+  });
+
+  it("a full buffer is flushed at once, without waiting for the interval", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    const { ctx, pending } = executionContext();
+    const type = `capped.${newUid("t")}`;
+    const batch = Array.from({ length: MAX_TELEMETRY_ITEMS }, (_, i) => ({ type, path: `/${i}` }));
+    const requests = Math.ceil(DEFAULT_CAPS.maxRows / MAX_TELEMETRY_ITEMS);
+    for (let i = 0; i < requests; i++) expect((await postWithContext(batch, null, ctx)).status).toBe(200);
+    // The first request scheduled the interval's flush; the one reaching the cap flushed at once.
+    expect(pending).toHaveLength(2);
+    await pending[1];
+    expect(await byType(type)).toHaveLength(requests * MAX_TELEMETRY_ITEMS);
+    // The interval's flush then finds nothing left.
+    await vi.advanceTimersByTimeAsync(FLUSH_MS);
+    await Promise.all(pending);
+    expect(await byType(type)).toHaveLength(requests * MAX_TELEMETRY_ITEMS);
+  });
+
+  it("a person erased while their rows wait: the flush drops them and writes the anonymous rows beside them", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "Date"] });
+    vi.setSystemTime(Date.UTC(2030, 0, 1, 12));
+    const { ctx, pending } = executionContext();
+    const gone = await login();
+    const stays = await login();
+    const type = `erased.${newUid("t")}`;
+    expect((await postWithContext([{ type, path: "/gone" }], gone, ctx)).status).toBe(200);
+    expect((await postWithContext([{ type, path: "/anon" }], null, ctx)).status).toBe(200);
+    expect((await postWithContext([{ type, path: "/stays" }], stays, ctx)).status).toBe(200);
+    vi.setSystemTime(Date.now() + 10);
+    const erased = await json("/api/me", { method: "DELETE", session: gone.session, body: { confirm: gone.uid } });
+    expect(erased.status).toBe(200);
+
+    await vi.advanceTimersByTimeAsync(FLUSH_MS);
+    await Promise.all(pending);
+    const stored = await byType(type);
+    expect(stored.map((r) => r.path)).toEqual(["/anon", "/stays"]);
+    expect(stored[1]?.caller_key).toBe(`uid:${stays.uid}`);
+    expect(await rows("SELECT seq FROM telemetry_events WHERE caller_key = ?", `uid:${gone.uid}`)).toEqual([]);
+  });
+
+  it("erased and verified again before the flush: the old rows still do not land (the new thinker row is younger)", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "Date"] });
+    vi.setSystemTime(Date.UTC(2030, 0, 2, 12));
+    const { ctx, pending } = executionContext();
+    const p = await login();
+    const type = `reborn.${newUid("t")}`;
+    vi.setSystemTime(Date.now() + 10);
+    expect((await postWithContext([{ type, path: "/before" }], p, ctx)).status).toBe(200);
+    vi.setSystemTime(Date.now() + 10);
+    expect((await json("/api/me", { method: "DELETE", session: p.session, body: { confirm: p.uid } })).status).toBe(200);
+    vi.setSystemTime(Date.now() + 10);
+    const again = await login(p.uid);
+    expect(again.thinkerId).toBe(p.thinkerId);
+    vi.setSystemTime(Date.now() + 10);
+    expect((await postWithContext([{ type, path: "/after" }], again, ctx)).status).toBe(200);
+
+    await vi.advanceTimersByTimeAsync(FLUSH_MS);
+    await Promise.all(pending);
+    expect((await byType(type)).map((r) => [r.path, r.caller_key])).toEqual([["/after", `uid:${p.uid}`]]);
+  });
+
+  it("a revoked session's telemetry is refused before it joins the batch", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    const { ctx, pending } = executionContext();
+    const p = await login();
+    expect((await json("/api/me", { method: "DELETE", session: p.session, body: { confirm: p.uid } })).status).toBe(200);
+    const type = `revoked.${newUid("t")}`;
+    const res = await postWithContext([{ type }], p, ctx);
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe("session_revoked");
+    // Nothing was buffered, so nothing was scheduled.
+    expect(pending).toEqual([]);
+  });
+
+  it("a failed flush is logged and its rows dropped; the next batch is written", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    const failing = new Proxy(testEnv.DB, {
+      get(target, prop) {
+        if (prop === "prepare") {
+          return (statement: string) => {
+            if (isTelemetryInsert(statement)) throw new Error("D1 is unavailable");
+            return target.prepare(statement);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const type = `failed.${newUid("t")}`;
+      const lost = executionContext();
+      expect(
+        (await postWithContext([{ type, path: "/lost" }], null, lost.ctx, { env: { ...testEnv, DB: failing } })).status,
+      ).toBe(200);
+      await vi.advanceTimersByTimeAsync(FLUSH_MS);
+      await Promise.all(lost.pending);
+      const line = errors.mock.calls.map((c) => JSON.parse(String(c[0]))).find((l) => l.msg === "telemetry flush failed");
+      expect(line).toMatchObject({ level: "error", rows: 1, error: expect.stringContaining("D1 is unavailable") });
+
+      const next = executionContext();
+      expect((await postWithContext([{ type, path: "/next" }], null, next.ctx)).status).toBe(200);
+      await vi.advanceTimersByTimeAsync(FLUSH_MS);
+      await Promise.all(next.pending);
+      expect((await byType(type)).map((r) => r.path)).toEqual(["/next"]);
+    } finally {
+      errors.mockRestore();
     }
   });
 });
