@@ -74,7 +74,8 @@ export class MultipartReader {
   private pulled = 2;
   private readonly delimiter: Uint8Array;
 
-  private readonly read: () => Promise<ReadableStreamReadResult<Uint8Array>>;
+  /** Reads the next piece and returns it joined behind `tail` (the bytes not handed on yet). */
+  private readonly read: (tail: Uint8Array) => Promise<{ done: boolean; joined: Uint8Array; added: number }>;
   private readonly stop: () => Promise<void>;
 
   /**
@@ -94,11 +95,24 @@ export class MultipartReader {
     }
     if (byob && typeof byob.readAtLeast === "function") {
       const reader = byob;
-      this.read = () => reader.readAtLeast(READ_AT_LEAST, new Uint8Array(READ_BUFFER));
+      // Into a fresh buffer behind a copy of the tail (at most a delimiter, or a header block in
+      // the making), so the piece is never copied again to join it. Fresh, not reused: chunks
+      // handed on earlier stay valid.
+      this.read = async (tail) => {
+        const target = new Uint8Array(Math.max(READ_BUFFER, tail.length + READ_AT_LEAST));
+        target.set(tail, 0);
+        const { done, value } = await reader.readAtLeast(READ_AT_LEAST, target.subarray(tail.length));
+        const added = value?.length ?? 0;
+        return { done, added, joined: added > 0 ? new Uint8Array((value as Uint8Array).buffer, 0, tail.length + added) : tail };
+      };
       this.stop = () => reader.cancel();
     } else {
       const reader = stream.getReader();
-      this.read = () => reader.read();
+      this.read = async (tail) => {
+        const { done, value } = await reader.read();
+        const added = value?.length ?? 0;
+        return { done, added, joined: added > 0 ? concat(tail, value as Uint8Array) : tail };
+      };
       this.stop = () => reader.cancel();
     }
   }
@@ -106,13 +120,14 @@ export class MultipartReader {
   /** Pulls one more chunk into the buffer; false at the end of the stream. */
   private async pull(): Promise<boolean> {
     if (this.ended) return false;
-    const { done, value } = await this.read();
-    if (done || !value) {
+    const { done, joined, added } = await this.read(this.buf);
+    if (done) this.ended = true;
+    if (added === 0) {
       this.ended = true;
       return false;
     }
-    this.pulled += value.length;
-    this.buf = concat(this.buf, value);
+    this.pulled += added;
+    this.buf = joined;
     return true;
   }
 
@@ -193,8 +208,8 @@ export class MultipartReader {
   }
 
   /**
-   * The current part's bytes, chunk by chunk, up to its closing delimiter (consumed). A chunk is
-   * a view into the reader's buffer: use it before asking for the next one.
+   * The current part's bytes, chunk by chunk, up to its closing delimiter (consumed). A chunk is a
+   * view into a buffer the reader never writes again, so it stays valid after the next one.
    */
   async *body(): AsyncGenerator<Uint8Array> {
     const keep = this.delimiter.length - 1;

@@ -114,10 +114,11 @@ export async function storeStream(
   };
 
   try {
-    for await (const view of chunks) {
-      size += view.length;
+    // Each chunk stays valid after the next one is read (the multipart reader's promise), so the
+    // bytes are kept and written as they are, not copied.
+    for await (const chunk of chunks) {
+      size += chunk.length;
       if (size > opts.maxBytes) throw fileTooLarge(opts.maxBytes);
-      const chunk = view.slice();
       await hasher.write(chunk);
       if (type !== null && text && !(text as TextCheck).push(chunk)) throw notAllowed();
       if (live) {

@@ -32,14 +32,27 @@ function body(parts: Array<{ name: string; filename?: string; bytes: Uint8Array 
   return out;
 }
 
-/** A stream delivering `bytes` cut at `cuts`. */
-function streamOf(bytes: Uint8Array, cuts: number[]): ReadableStream<Uint8Array> {
+/** A stream delivering `bytes` cut at `cuts`; with `byte`, a byte stream (read with BYOB, as a request body). */
+function streamOf(bytes: Uint8Array, cuts: number[], byte = false): ReadableStream<Uint8Array> {
   const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
   const pieces: Uint8Array[] = [];
   let prev = 0;
   for (const p of [...points, bytes.length]) {
     if (p > prev) pieces.push(bytes.slice(prev, p));
     prev = Math.max(prev, p);
+  }
+  if (byte) {
+    return new ReadableStream({
+      type: "bytes",
+      pull(controller) {
+        const next = pieces.shift();
+        if (next) controller.enqueue(next);
+        else {
+          controller.close();
+          controller.byobRequest?.respond(0);
+        }
+      },
+    }) as ReadableStream<Uint8Array>;
   }
   return new ReadableStream({
     pull(controller) {
@@ -54,15 +67,20 @@ async function readAll(stream: ReadableStream<Uint8Array>) {
   const mp = new MultipartReader(stream, BOUNDARY);
   const out: Array<{ name: string; filename: string | null; bytes: number[] }> = [];
   for (let p = await mp.next(); p; p = await mp.next()) {
-    const bytes: number[] = [];
-    for await (const c of mp.body()) bytes.push(...c);
-    out.push({ name: p.name, filename: p.filename, bytes });
+    // The chunks are kept as handed out and read only after the part's end: each must stay valid
+    // after the next one is read (the store keeps them without copying).
+    const kept: Uint8Array[] = [];
+    for await (const c of mp.body()) kept.push(c);
+    out.push({ name: p.name, filename: p.filename, bytes: kept.flatMap((c) => [...c]) });
   }
   return out;
 }
 
 describe("MultipartReader", () => {
-  it("yields the same parts for every chunking, even with delimiter-like bytes in the file", async () => {
+  it.each([
+    ["a stream of chunks", false],
+    ["a byte stream", true],
+  ])("yields the same parts for every chunking of %s, even with delimiter-like bytes in the file", async (_, byte) => {
     // Bytes that start the delimiter without completing it, next to the real one.
     const tricky = enc.encode(`a\r\n--${BOUNDARY.slice(0, 5)}b\r\n-\r\n--x`);
     await check(
@@ -72,7 +90,7 @@ describe("MultipartReader", () => {
           { name: "name", bytes: enc.encode("Vertrag") },
           { name: "file", filename: "a.pdf", bytes },
         ]);
-        const parts = await readAll(streamOf(src, cuts));
+        const parts = await readAll(streamOf(src, cuts, byte));
         expect(parts).toEqual([
           { name: "name", filename: null, bytes: [...enc.encode("Vertrag")] },
           { name: "file", filename: "a.pdf", bytes: [...bytes] },
@@ -80,6 +98,34 @@ describe("MultipartReader", () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it("reads a file bigger than one read of a byte stream across many reads, its chunks intact", async () => {
+    // 1.3 MiB: several reads of at least 256 KiB each, delimiter-like bytes at every 4 KiB.
+    const file = new Uint8Array(1_300_000);
+    for (let i = 0; i < file.length; i++) file[i] = (i * 131 + 17) & 0xff;
+    const tricky = enc.encode(`\r\n--${BOUNDARY.slice(0, 7)}`);
+    for (let at = 4096; at + tricky.length < file.length; at += 4096) file.set(tricky, at - 3);
+    const src = body([
+      { name: "name", bytes: enc.encode("Vertrag") },
+      { name: "file", filename: "big.pdf", bytes: file },
+    ]);
+    const cuts = Array.from({ length: 40 }, (_, i) => i * 33_331);
+    const mp = new MultipartReader(streamOf(src, cuts, true), BOUNDARY);
+    expect((await mp.next())?.name).toBe("name");
+    expect(await mp.text(100, "name")).toBe("Vertrag");
+    expect((await mp.next())?.filename).toBe("big.pdf");
+    const kept: Uint8Array[] = [];
+    for await (const c of mp.body()) kept.push(c);
+    expect(kept.length).toBeGreaterThan(3);
+    const got = new Uint8Array(kept.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of kept) {
+      got.set(c, at);
+      at += c.length;
+    }
+    expect(got).toEqual(file);
+    expect(await mp.next()).toBeNull();
   });
 
   it("refuses a body cut short, and a body without the boundary", async () => {
