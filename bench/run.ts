@@ -16,7 +16,14 @@ import { D1Counter, type D1Tally, EMPTY_TALLY, addTally } from "./lib/d1count";
 import { envNumber } from "./lib/format";
 import { stopAll, stopServersOnExit, waitForHttp, machineInfo } from "./lib/proc";
 import { cpuBusy, cpuTimes } from "./lib/cpu";
-import { applyAppMigrations, executeSqlFile, startAppInspected, startWorker, stillInspected } from "./lib/stack";
+import {
+  applyAppMigrations,
+  executeSqlFile,
+  startAppInspected,
+  startPagesBaseline,
+  startWorker,
+  stillInspected,
+} from "./lib/stack";
 import { type BenchReport, type RoundStat, type ServerTimes, ratioTable, resultsMarkdown, resultsTable } from "./lib/report";
 import { HOUR, type Identity, bookingGrid, exampleVars, issuePool, login, slotsHistorySql } from "./lib/setup";
 import { writeKeepingSections } from "./lib/results-file";
@@ -91,7 +98,9 @@ async function main(): Promise<void> {
   const base = app.url;
   const baseUrl = baseline.url;
   await waitForHttp(baseline.server, `${baseUrl}/select?key=select-key`);
-  console.log("  both servers answer");
+  const pagesBaseline = await startPagesBaseline(`${TMP}/pages-baseline-state`, `${TMP}/pages-baseline-dev.log`);
+  await waitForHttp(pagesBaseline.server, `${pagesBaseline.url}/index.txt`);
+  console.log(`  all servers answer (the Pages R2 put baseline on :${pagesBaseline.port})`);
 
   // ── Setup through the API ───────────────────────────────────────────────────────────────────
   step(`verifying signed links: 1 issuer + ${CONCURRENCY} holders`);
@@ -266,6 +275,17 @@ async function main(): Promise<void> {
       }),
       check: (body) => body.startsWith('{"ok":true,') && body.includes(`"size":${UPLOAD_BYTES}}`),
     },
+    {
+      // The same bare put in a Pages project served exactly like the app (see startPagesBaseline).
+      name: "r2put-pages",
+      concurrency: UPLOAD_CONCURRENCY,
+      windowScale: UPLOAD_WINDOW_SCALE,
+      next: (client, seq) => ({
+        url: `${pagesBaseline.url}/r2put?key=${runId}-${client}-${seq}`,
+        init: { method: "PUT", body: r2Bytes },
+      }),
+      check: (body) => body.startsWith('{"ok":true,') && body.includes(`"size":${UPLOAD_BYTES}}`),
+    },
     bookFrom("book-burst", burstPool),
     // The same, beside a burst of equal requests the route refuses before storing anything.
     bookFrom("book-control", burstPool),
@@ -357,13 +377,14 @@ async function main(): Promise<void> {
   const [book, insert, slots, slotsFull, select, accept] = ["book", "insert", "slots", "slots-full", "select", "accept"].map(
     result,
   ) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
-  const [transfer, uploadResult, r2put, bookBurst, bookControl] = [
+  const [transfer, uploadResult, r2put, r2putPages, bookBurst, bookControl] = [
     "transfer",
     "upload",
     "r2put",
+    "r2put-pages",
     "book-burst",
     "book-control",
-  ].map(result) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
+  ].map(result) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
 
   step("stopping servers");
   await stopAll();
@@ -410,6 +431,7 @@ async function main(): Promise<void> {
     transfer,
     upload: uploadResult,
     r2put,
+    r2putPages,
     bookBurst,
     burst,
     bookControl,
@@ -430,9 +452,20 @@ async function main(): Promise<void> {
   );
   if (book.exhausted) console.log("warning: the booking voucher pool ran out before the window closed");
   console.log("wrote bench/RESULTS.md");
-  const failed = [book, insert, slots, slotsFull, select, accept, transfer, uploadResult, r2put, bookBurst, bookControl].filter(
-    (r) => r.ok !== r.requests,
-  );
+  const failed = [
+    book,
+    insert,
+    slots,
+    slotsFull,
+    select,
+    accept,
+    transfer,
+    uploadResult,
+    r2put,
+    r2putPages,
+    bookBurst,
+    bookControl,
+  ].filter((r) => r.ok !== r.requests);
   if (failed.length) {
     console.error(`non-200 / failed requests in: ${failed.map((r) => r.name).join(", ")}`);
     process.exitCode = 1;

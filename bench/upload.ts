@@ -3,21 +3,23 @@
  * multipart/form-data through `POST /api/contracts/upload` against the same bytes streamed into R2
  * with one bare `put` by the baseline Worker — interleaved in rounds, for working on the upload
  * path without the full run. A third workload does the same bare `put` in a Pages project of one
- * function (`bench/pages-baseline/`) served by `wrangler pages dev` like the app, which tells the
- * cost of the local Pages request path for a 10 MiB body from the upload route's own. Prints each
- * round, the ratios and the app's own handler time (from its request log); writes nothing. The
- * full run's RESULTS.md stays the record.
+ * function (`bench/pages-baseline/`) served exactly like the app — `wrangler pages dev` with the
+ * backend Worker's config beside it — which tells the cost of that local request path for a 10 MiB
+ * body from the upload route's own. Prints each round with the CPU time the serving processes
+ * spent per request, the ratios and the app's own handler time (from its request log); writes
+ * nothing. The full run's RESULTS.md stays the record.
  *
  * Environment: BENCH_UPLOAD_CONCURRENCY (4), BENCH_DURATION_S (10, split over the rounds),
  * BENCH_ROUNDS (5).
  */
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cpuDelta, groupCpu } from "./lib/cpu";
 import { type RawRun, runLoad, summarize } from "./lib/load";
 import { envNumber } from "./lib/format";
-import { freePort, startServer, stopAll, stopServersOnExit, waitForHttp } from "./lib/proc";
-import { applyAppMigrations, executeSqlFile, startApp, startWorker } from "./lib/stack";
+import { stopAll, stopServersOnExit, waitForHttp } from "./lib/proc";
+import { applyAppMigrations, executeSqlFile, startApp, startPagesBaseline, startWorker } from "./lib/stack";
 import { exampleVars, login } from "./lib/setup";
 import { UPLOAD_BYTES, multipartBody, pdfBytes } from "./lib/transfer-upload";
 
@@ -36,35 +38,26 @@ async function main(): Promise<void> {
   executeSqlFile(`${TMP}/baseline-state`, "bench/baseline/schema.sql", "bench/baseline/wrangler.toml");
   const baseline = await startWorker("baseline", "bench/baseline/wrangler.toml", `${TMP}/baseline-state`, `${TMP}/baseline.log`);
   const app = await startApp(`${TMP}/state`, `${TMP}/pages.log`);
-  const pagesPort = await freePort();
-  const pagesBaseline = startServer(
-    "pages baseline",
-    "npx",
-    [
-      "wrangler",
-      "pages",
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(pagesPort),
-      "--persist-to",
-      resolve(TMP, "pages-baseline-state"),
-    ],
-    resolve(TMP, "pages-baseline.log"),
-    "bench/pages-baseline",
-  );
-  const pagesUrl = `http://127.0.0.1:${pagesPort}`;
+  const pagesBaseline = await startPagesBaseline(`${TMP}/pages-baseline-state`, `${TMP}/pages-baseline.log`);
+  await waitForHttp(pagesBaseline.server, `${pagesBaseline.url}/index.txt`);
   await waitForHttp(baseline.server, `${baseline.url}/select?key=select-key`);
   await waitForHttp(app.server, `${app.url}/api/voucher/templates`);
-  await waitForHttp(pagesBaseline, `${pagesUrl}/index.txt`);
   const secret = exampleVars().MOT_SHARED_SECRET ?? "";
   const people = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => login(app.url, `benchUp${runId}n${i}`, secret)));
   const upload = multipartBody(pdfBytes(UPLOAD_BYTES), "bench-10mib.pdf");
   const raw = pdfBytes(UPLOAD_BYTES);
   const runs = new Map<string, RawRun[]>();
+  // CPU seconds of the serving processes (wrangler, its proxy, the runtime) per request, by round.
+  const cpu = new Map<string, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const name of ["upload", "r2put", "pages-r2put"] as const) {
+      const served =
+        name === "upload"
+          ? { pid: app.server.child.pid, port: app.port }
+          : name === "r2put"
+            ? { pid: baseline.server.child.pid, port: baseline.port }
+            : { pid: pagesBaseline.server.child.pid, port: pagesBaseline.port };
+      const cpuBefore = groupCpu(served.pid ?? 0, served.port);
       const r = await runLoad({
         name,
         concurrency: CONCURRENCY,
@@ -81,15 +74,18 @@ async function main(): Promise<void> {
                 },
               })
             : (client, seq) => ({
-                url: `${baseline.url}/r2put?key=${runId}-${client}-${seq}`,
+                url: `${name === "r2put" ? baseline.url : pagesBaseline.url}/r2put?key=${runId}-${client}-${seq}`,
                 init: { method: "PUT", body: raw },
               }),
         check: (body) => body.startsWith('{"ok":true,'),
       });
       runs.set(name, [...(runs.get(name) ?? []), r]);
       const s = summarize([r]);
+      const spent = [...cpuDelta(cpuBefore, groupCpu(served.pid ?? 0, served.port)).values()].reduce((a, b) => a + b, 0);
+      const perRequest = (spent * 1000) / (s.requests + s.warmupRequests);
+      cpu.set(name, [...(cpu.get(name) ?? []), perRequest]);
       console.log(
-        `round ${round + 1} ${name.padEnd(6)} ${s.rps.toFixed(1)} req/s, p50 ${s.p50.toFixed(0)} ms, failures ${JSON.stringify(s.failures)}`,
+        `round ${round + 1} ${name.padEnd(11)} ${s.rps.toFixed(1)} req/s, p50 ${s.p50.toFixed(0)} ms, CPU ${perRequest.toFixed(0)} ms/request, failures ${JSON.stringify(s.failures)}`,
       );
     }
   }
@@ -100,8 +96,12 @@ async function main(): Promise<void> {
   console.log(
     `\nupload ${up.rps.toFixed(1)} req/s, r2put ${put.rps.toFixed(1)} req/s → ratio ${ratio(up.rps, put.rps)} (target ≥ 0.8)`,
   );
-  console.log(`upload / the same bare put in a Pages dev project: ${ratio(up.rps, pagesPut.rps)}`);
-  console.log(`bare put in a Pages dev project / in a Worker (the local Pages path alone): ${ratio(pagesPut.rps, put.rps)}`);
+  console.log(`upload / the same bare put in a Pages project served like the app: ${ratio(up.rps, pagesPut.rps)}`);
+  console.log(`bare put in a Pages project served like the app / in a Worker: ${ratio(pagesPut.rps, put.rps)}`);
+  const mean = (xs: number[] = []) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  console.log(
+    `CPU per request: upload ${mean(cpu.get("upload")).toFixed(0)} ms, Worker put ${mean(cpu.get("r2put")).toFixed(0)} ms, Pages put ${mean(cpu.get("pages-r2put")).toFixed(0)} ms`,
+  );
   const handlerMs = [...readFileSync(`${TMP}/pages.log`, "utf8").matchAll(/"route":"contracts\.upload".*?"ms":(\d+)/g)]
     .map((m) => Number(m[1]))
     .sort((a, b) => a - b);

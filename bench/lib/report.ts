@@ -71,6 +71,8 @@ export interface BenchReport {
   upload: LoadResult;
   /** Baseline `PUT /r2put`: the same bytes streamed into R2 with one put. */
   r2put: LoadResult;
+  /** The same put in a Pages project served exactly like the app (bench/pages-baseline/). */
+  r2putPages: LoadResult;
   /** The book workload while the telemetry burst runs. */
   bookBurst: LoadResult;
   /** The telemetry requests sent during the `bookBurst` slices. */
@@ -155,6 +157,12 @@ export function ratios(r: BenchReport): RatioRow[] {
       pass: upload >= TARGETS.upload && clean(r.upload, r.r2put),
     },
     {
+      name: `upload / the same R2 put in a Pages project served like the app (${f1(mibPerS(r.r2putPages, b))} MiB/s)`,
+      value: r.upload.rps / r.r2putPages.rps,
+      target: `≥ ${TARGETS.upload}`,
+      pass: r.upload.rps / r.r2putPages.rps >= TARGETS.upload && clean(r.upload, r.r2putPages),
+    },
+    {
       name: `booking under telemetry burst / booking alone (${r.config.telemetryClients} clients × ${r.config.telemetryItems} items)`,
       value: r.bookBurst.rps / r.book.rps,
       target: "—",
@@ -211,6 +219,10 @@ export function resultsTable(r: BenchReport): string {
     row(
       `\`PUT /r2put\` (baseline, 1 R2 put of ${f0(r.config.uploadBytes / 1048576)} MiB, ${r.config.uploadConcurrency} clients)`,
       r.r2put,
+    ),
+    row(
+      `\`PUT /r2put\` (the same put in a Pages project served like the app, ${r.config.uploadConcurrency} clients)`,
+      r.r2putPages,
     ),
     row("`POST /api/voucher/book` under the telemetry burst (app; D1 columns include the burst's calls)", r.bookBurst),
     row("`POST /api/voucher/book` beside the control burst (equal telemetry requests, refused before storing)", r.bookControl),
@@ -390,7 +402,9 @@ plus 1,000 rows under \`key = 'select-key'\`.
   WHERE key = ? ORDER BY slot_start\` served by the index, 1,000 rows, answered as a JSON array.
 - **R2 put** — \`PUT /r2put?key=…\` (a fresh key per request): the raw ${r.config.uploadBytes} bytes,
   \`env.BUCKET.put(key, request.body)\` with the length known from Content-Length, answers
-  \`{ok:true, key, size}\`.
+  \`{ok:true, key, size}\`. The same function also runs as a Pages project served exactly like the
+  app (bench/pages-baseline/: \`wrangler pages dev\` with the backend Worker's config beside it),
+  whose local request path costs more CPU per request than a plain Worker's.
 
 ## Bundle size
 

@@ -4,6 +4,7 @@
  * own `--persist-to` directory.
  */
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { inspectedWorkers } from "./d1count";
 import { type Server, freePort, run, sleep, startServer, stopServer, waitForHttp } from "./proc";
 import { exampleVars } from "./setup";
@@ -125,6 +126,43 @@ export async function startWorker(name: string, config: string, state: string, l
       "--show-interactive-dev-session=false",
     ],
     logFile,
+  );
+  return { server, port, inspectorPort: inspector, url: `http://127.0.0.1:${port}` };
+}
+
+/**
+ * Starts the one-function Pages project of bench/pages-baseline/ (`PUT /r2put`: one bare R2 put of
+ * the body) served exactly like the app: `wrangler pages dev` with the backend Worker's config
+ * beside it. That local request path costs more CPU than a plain Worker's, so the upload compares
+ * with both. Both configs are named: with none, `pages dev` in that directory picks up the app's
+ * wrangler.toml above it.
+ */
+export async function startPagesBaseline(state: string, logFile: string): Promise<Served> {
+  const port = await freePort();
+  const inspector = await freePort();
+  const server = startServer(
+    "pages baseline",
+    "npx",
+    [
+      "wrangler",
+      "pages",
+      "dev",
+      "-c",
+      "wrangler.toml",
+      "-c",
+      "../../src/worker/wrangler.toml",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspector),
+      "--persist-to",
+      resolve(state),
+      "--show-interactive-dev-session=false",
+    ],
+    resolve(logFile),
+    "bench/pages-baseline",
   );
   return { server, port, inspectorPort: inspector, url: `http://127.0.0.1:${port}` };
 }
