@@ -452,20 +452,8 @@ async function main(): Promise<void> {
   );
   if (book.exhausted) console.log("warning: the booking voucher pool ran out before the window closed");
   console.log("wrote bench/RESULTS.md");
-  const failed = [
-    book,
-    insert,
-    slots,
-    slotsFull,
-    select,
-    accept,
-    transfer,
-    uploadResult,
-    r2put,
-    r2putPages,
-    bookBurst,
-    bookControl,
-  ].filter((r) => r.ok !== r.requests);
+  // Every workload of the run, including any added later.
+  const failed = workloads.map((w) => result(w.name)).filter((r) => r.ok !== r.requests);
   if (failed.length) {
     console.error(`non-200 / failed requests in: ${failed.map((r) => r.name).join(", ")}`);
     process.exitCode = 1;

@@ -73,61 +73,14 @@ export async function startApp(
   workerConfig = "src/worker/wrangler.toml",
   extraBindings: Record<string, string> = {},
 ): Promise<Served> {
-  const port = await freePort();
-  const inspector = await freePort();
-  const server = startServer(
-    "wrangler pages dev",
-    "npx",
-    [
-      "wrangler",
-      "pages",
-      "dev",
-      // Both configs, as `npm start` runs them: the ROOMS binding resolves to the backend Worker.
-      "-c",
-      "wrangler.toml",
-      "-c",
-      workerConfig,
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(inspector),
-      "--persist-to",
-      state,
-      "--show-interactive-dev-session=false",
-      ...appBindings(extraBindings),
-    ],
-    logFile,
-  );
-  return { server, port, inspectorPort: inspector, url: `http://127.0.0.1:${port}` };
+  // Both configs, as `npm start` runs them: the ROOMS binding resolves to the backend Worker.
+  const args = ["pages", "dev", "-c", "wrangler.toml", "-c", workerConfig, ...appBindings(extraBindings)];
+  return startWrangler("wrangler pages dev", args, state, logFile);
 }
 
 /** Starts a plain Worker with `wrangler dev --config <config>` on `state`. */
-export async function startWorker(name: string, config: string, state: string, logFile: string): Promise<Served> {
-  const port = await freePort();
-  const inspector = await freePort();
-  const server = startServer(
-    name,
-    "npx",
-    [
-      "wrangler",
-      "dev",
-      "--config",
-      config,
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(inspector),
-      "--persist-to",
-      state,
-      "--show-interactive-dev-session=false",
-    ],
-    logFile,
-  );
-  return { server, port, inspectorPort: inspector, url: `http://127.0.0.1:${port}` };
+export function startWorker(name: string, config: string, state: string, logFile: string): Promise<Served> {
+  return startWrangler(name, ["dev", "--config", config], state, logFile);
 }
 
 /**
@@ -137,20 +90,21 @@ export async function startWorker(name: string, config: string, state: string, l
  * with both. Both configs are named: with none, `pages dev` in that directory picks up the app's
  * wrangler.toml above it.
  */
-export async function startPagesBaseline(state: string, logFile: string): Promise<Served> {
+export function startPagesBaseline(state: string, logFile: string): Promise<Served> {
+  const args = ["pages", "dev", "-c", "wrangler.toml", "-c", "../../src/worker/wrangler.toml"];
+  return startWrangler("pages baseline", args, resolve(state), resolve(logFile), "bench/pages-baseline");
+}
+
+/** `npx wrangler <args>` on a free port and inspector port, persisting to `state`, run in `cwd`. */
+async function startWrangler(name: string, args: string[], state: string, logFile: string, cwd?: string): Promise<Served> {
   const port = await freePort();
   const inspector = await freePort();
   const server = startServer(
-    "pages baseline",
+    name,
     "npx",
     [
       "wrangler",
-      "pages",
-      "dev",
-      "-c",
-      "wrangler.toml",
-      "-c",
-      "../../src/worker/wrangler.toml",
+      ...args,
       "--ip",
       "127.0.0.1",
       "--port",
@@ -158,11 +112,11 @@ export async function startPagesBaseline(state: string, logFile: string): Promis
       "--inspector-port",
       String(inspector),
       "--persist-to",
-      resolve(state),
+      state,
       "--show-interactive-dev-session=false",
     ],
-    resolve(logFile),
-    "bench/pages-baseline",
+    logFile,
+    cwd,
   );
   return { server, port, inspectorPort: inspector, url: `http://127.0.0.1:${port}` };
 }
