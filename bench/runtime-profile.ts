@@ -10,6 +10,9 @@
  * every D1 call locally (see bench/README.md), are measured by bench/profile.ts instead.
  *
  * Environment: BENCH_PROFILE_S (8, seconds profiled per workload), BENCH_CONCURRENCY (16).
+ * `BENCH_RUNTIME_UPLOAD=1` profiles the legal-hub upload of a 10 MiB PDF and the baseline's bare R2
+ * put of the same bytes instead (BENCH_UPLOAD_CONCURRENCY clients, default 4) and writes
+ * bench/RUNTIME-PROFILE-UPLOAD.md.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -21,13 +24,15 @@ import { type Inspector, connectInspector } from "./lib/inspector";
 import { type RequestFactory, runLoad } from "./lib/load";
 import { stopAll, stopServersOnExit, waitForHttp } from "./lib/proc";
 import { HOUR, bookingGrid, exampleVars, issuePool, login, slotsHistorySql } from "./lib/setup";
+import { UPLOAD_BYTES, multipartBody, pdfBytes } from "./lib/transfer-upload";
 import { SourceIndex } from "./lib/sourcemap";
 import { type Served, applyAppMigrations, executeSqlFile, startAppInspected, startWorker } from "./lib/stack";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(ROOT);
 const SECONDS = envNumber("BENCH_PROFILE_S", 8);
-const CONCURRENCY = envNumber("BENCH_CONCURRENCY", 16);
+const UPLOAD = process.env.BENCH_RUNTIME_UPLOAD === "1";
+const CONCURRENCY = UPLOAD ? envNumber("BENCH_UPLOAD_CONCURRENCY", 4) : envNumber("BENCH_CONCURRENCY", 16);
 const TMP = "bench/.tmp";
 const STATE = `${TMP}/rprof-state`;
 const BASELINE_STATE = `${TMP}/rprof-baseline-state`;
@@ -217,64 +222,96 @@ async function main(): Promise<void> {
   const secret = exampleVars().MOT_SHARED_SECRET ?? "";
   const issuer = await login(app.url, issuerUid, secret);
   const holders = await Promise.all(holderUids.map((uid) => login(app.url, uid, secret)));
-  const pool = await issuePool(app.url, issuer, { concurrency: CONCURRENCY, budgetMs: (SECONDS + 2) * 2500, max: 100_000, now });
-  console.log(`  ${pool.ids.length} vouchers`);
-
-  const grid = bookingGrid(now);
-  let nextVoucher = 0;
-  const session = (c: number) => (holders[c] ?? issuer).session;
   const results: Profiled[] = [];
-  step("profiling");
-  results.push(
-    await profileWorkload(
-      "app GET /api/slots/available (1,000 slots)",
-      app,
-      (c) => ({
-        url: `${app.url}/api/slots/available?voucherId=${slotsVoucherId}`,
-        init: { headers: { authorization: `Bearer ${session(c)}` } },
-      }),
-      (body) => body.includes('"ok":true'),
-    ),
-  );
-  results.push(
-    await profileWorkload(
-      "app POST /api/voucher/book",
-      app,
-      (c) => {
-        const voucherId = pool.ids[nextVoucher];
-        const holder = holders[c] ?? issuer;
-        if (voucherId === undefined) return null;
-        const slot = grid.validFrom + (1 + (nextVoucher++ % (grid.slots - 2))) * HOUR;
-        return {
-          url: `${app.url}/api/voucher/book`,
+  if (UPLOAD) {
+    step("profiling the upload");
+    const upload = multipartBody(pdfBytes(UPLOAD_BYTES), "rprof-10mib.pdf");
+    const raw = pdfBytes(UPLOAD_BYTES);
+    results.push(
+      await profileWorkload(
+        "app POST /api/contracts/upload (10 MiB PDF, multipart)",
+        app,
+        (c) => ({
+          url: `${app.url}/api/contracts/upload`,
           init: {
             method: "POST",
-            headers: { "content-type": "application/json", authorization: `Bearer ${holder.session}` },
-            body: JSON.stringify({ voucherId, slotId: `slot-${new Date(slot).toISOString()}`, holderUid: holder.uid }),
+            headers: { "content-type": upload.contentType, authorization: `Bearer ${(holders[c] ?? issuer).session}` },
+            body: upload.body,
           },
-        };
-      },
-      (body) => body.includes('"ok":true'),
-    ),
-  );
-  results.push(
-    await profileWorkload("baseline GET /select (1,000 rows)", base, () => ({ url: `${base.url}/select?key=select-key` })),
-  );
-  results.push(
-    await profileWorkload("baseline GET /select-items (1,000 rows in the slots item shape)", base, () => ({
-      url: `${base.url}/select-items?key=select-key`,
-    })),
-  );
-  results.push(
-    await profileWorkload("baseline POST /insert", base, (c, seq) => ({
-      url: `${base.url}/insert`,
-      init: {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ key: `k${c}`, slot: seq % 46 }),
-      },
-    })),
-  );
+        }),
+        (body) => body.includes('"ok":true'),
+      ),
+    );
+    results.push(
+      await profileWorkload("baseline PUT /r2put (the same 10 MiB, one R2 put)", base, (c, seq) => ({
+        url: `${base.url}/r2put?key=rprof-${runId}-${c}-${seq}`,
+        init: { method: "PUT", body: raw },
+      })),
+    );
+  } else {
+    const pool = await issuePool(app.url, issuer, {
+      concurrency: CONCURRENCY,
+      budgetMs: (SECONDS + 2) * 2500,
+      max: 100_000,
+      now,
+    });
+    console.log(`  ${pool.ids.length} vouchers`);
+
+    const grid = bookingGrid(now);
+    let nextVoucher = 0;
+    const session = (c: number) => (holders[c] ?? issuer).session;
+    step("profiling");
+    results.push(
+      await profileWorkload(
+        "app GET /api/slots/available (1,000 slots)",
+        app,
+        (c) => ({
+          url: `${app.url}/api/slots/available?voucherId=${slotsVoucherId}`,
+          init: { headers: { authorization: `Bearer ${session(c)}` } },
+        }),
+        (body) => body.includes('"ok":true'),
+      ),
+    );
+    results.push(
+      await profileWorkload(
+        "app POST /api/voucher/book",
+        app,
+        (c) => {
+          const voucherId = pool.ids[nextVoucher];
+          const holder = holders[c] ?? issuer;
+          if (voucherId === undefined) return null;
+          const slot = grid.validFrom + (1 + (nextVoucher++ % (grid.slots - 2))) * HOUR;
+          return {
+            url: `${app.url}/api/voucher/book`,
+            init: {
+              method: "POST",
+              headers: { "content-type": "application/json", authorization: `Bearer ${holder.session}` },
+              body: JSON.stringify({ voucherId, slotId: `slot-${new Date(slot).toISOString()}`, holderUid: holder.uid }),
+            },
+          };
+        },
+        (body) => body.includes('"ok":true'),
+      ),
+    );
+    results.push(
+      await profileWorkload("baseline GET /select (1,000 rows)", base, () => ({ url: `${base.url}/select?key=select-key` })),
+    );
+    results.push(
+      await profileWorkload("baseline GET /select-items (1,000 rows in the slots item shape)", base, () => ({
+        url: `${base.url}/select-items?key=select-key`,
+      })),
+    );
+    results.push(
+      await profileWorkload("baseline POST /insert", base, (c, seq) => ({
+        url: `${base.url}/insert`,
+        init: {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ key: `k${c}`, slot: seq % 46 }),
+        },
+      })),
+    );
+  }
   for (const inspector of inspectors.values()) inspector.close();
   await stopAll();
 
@@ -294,8 +331,9 @@ V8 samples the thread that handled \`Profiler.start\`, which in workerd is somet
 come back nearly empty and are dropped (their count is given per workload).
 
 ${results.map(section).join("\n")}`;
-  writeFileSync("bench/RUNTIME-PROFILE.md", md);
-  console.log("\nwrote bench/RUNTIME-PROFILE.md");
+  const out = UPLOAD ? "bench/RUNTIME-PROFILE-UPLOAD.md" : "bench/RUNTIME-PROFILE.md";
+  writeFileSync(out, md);
+  console.log(`\nwrote ${out}`);
 }
 
 try {
