@@ -77,8 +77,18 @@ const pathOf = (url: string) => {
  * The API's Pages middleware: a path with an empty segment is a JSON 404. Pages' router matches
  * no route file to such a path (a `[param]` or `[[path]]` segment is never empty), so without this
  * it would fall through to the static site and answer a page.
+ *
+ * Pages hands every function in the chain its own `request.clone()`, and a clone is a tee of the
+ * body: a branch nobody reads keeps a copy of every byte that passes. The middleware never reads
+ * the body, so it cancels its branch before passing the request on; otherwise a 10 MiB upload
+ * would be buffered once more, in memory, beside the branch the route streams.
  */
 export function apiMiddleware(): PagesFunction<Env> {
   const notFound = pagesFunction();
-  return (ctx) => (hasEmptySegment(pathOf(ctx.request.url)) ? notFound(ctx) : ctx.next());
+  return (ctx) => {
+    if (hasEmptySegment(pathOf(ctx.request.url))) return notFound(ctx);
+    // Cancelling one branch of a tee leaves the other (the route's) untouched.
+    ctx.request.body?.cancel().catch(() => {});
+    return ctx.next();
+  };
 }

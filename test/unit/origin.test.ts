@@ -70,4 +70,46 @@ describe("empty path segments (the API's Pages middleware)", () => {
       expect(hasEmptySegment(p), p).toBe(true);
     for (const p of ["/api/voucher/list", "/api/rooms/wabe:A-2/ws", "/ws", "/api"]) expect(hasEmptySegment(p), p).toBe(false);
   });
+
+  /** The middleware run on a request like the copy Pages hands it, with a body that records a cancel. */
+  async function runMiddleware(path: string) {
+    const { apiMiddleware } = await import("../../src/http/app");
+    let cancelled = false;
+    let nextCalls = 0;
+    const body = new ReadableStream<Uint8Array>({
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const request = new Request(`https://portal.example${path}`, { method: "POST", body });
+    const ctx = {
+      request,
+      env: {},
+      params: {},
+      data: {},
+      functionPath: path,
+      waitUntil: () => {},
+      passThroughOnException: () => {},
+      next: async () => {
+        nextCalls++;
+        return new Response("route");
+      },
+    } as unknown as Parameters<ReturnType<typeof apiMiddleware>>[0];
+    const res = await apiMiddleware()(ctx);
+    return { res, cancelled, nextCalls };
+  }
+
+  it("passes a request on with its own copy of the body cancelled (an unread copy would buffer every byte)", async () => {
+    const { res, cancelled, nextCalls } = await runMiddleware("/api/contracts/upload");
+    expect(nextCalls).toBe(1);
+    expect(await res.text()).toBe("route");
+    expect(cancelled).toBe(true);
+  });
+
+  it("answers a path with an empty segment itself, a JSON 404, without passing it on", async () => {
+    const { res, nextCalls } = await runMiddleware("/api//contracts/upload");
+    expect(nextCalls).toBe(0);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { code: string }).code).toBe("not_found");
+  });
 });
