@@ -3,8 +3,8 @@
  * multipart/form-data through `POST /api/contracts/upload` against the same bytes streamed into R2
  * with one bare `put` by the baseline Worker — interleaved in rounds, for working on the upload
  * path without the full run. A third workload does the same bare `put` in a Pages project of one
- * function (`bench/pages-baseline/`) served exactly like the app — `wrangler pages dev` with the
- * backend Worker's config beside it — which tells the cost of that local request path for a 10 MiB
+ * function (`bench/pages-baseline/`) served the way the app is — `wrangler pages dev` with a second
+ * Worker's config beside it — which tells the cost of that local request path for a 10 MiB
  * body from the upload route's own. Prints each round with the CPU time the serving processes
  * spent per request, the ratios and the app's own handler time (from its request log); writes
  * nothing. The full run's RESULTS.md stays the record.

@@ -403,7 +403,7 @@ plus 1,000 rows under \`key = 'select-key'\`.
 - **R2 put** — \`PUT /r2put?key=…\` (a fresh key per request): the raw ${r.config.uploadBytes} bytes,
   \`env.BUCKET.put(key, request.body)\` with the length known from Content-Length, answers
   \`{ok:true, key, size}\`. The same function also runs as a Pages project served exactly like the
-  app (bench/pages-baseline/: \`wrangler pages dev\` with the backend Worker's config beside it),
+  app (bench/pages-baseline/: \`wrangler pages dev\` with a second Worker's config beside it, as the app has its backend Worker),
   whose local request path costs more CPU per request than a plain Worker's.
 
 ## Bundle size

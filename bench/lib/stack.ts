@@ -85,13 +85,13 @@ export function startWorker(name: string, config: string, state: string, logFile
 
 /**
  * Starts the one-function Pages project of bench/pages-baseline/ (`PUT /r2put`: one bare R2 put of
- * the body) served exactly like the app: `wrangler pages dev` with the backend Worker's config
- * beside it. That local request path costs more CPU than a plain Worker's, so the upload compares
- * with both. Both configs are named: with none, `pages dev` in that directory picks up the app's
- * wrangler.toml above it.
+ * the body) served the way the app is: `wrangler pages dev` with a second Worker's config beside
+ * it (an empty Worker of its own name, see beside/wrangler.toml). That local request path costs
+ * more CPU than a plain Worker's, so the upload compares with both. Both configs are named: with
+ * none, `pages dev` in that directory picks up the app's wrangler.toml above it.
  */
 export function startPagesBaseline(state: string, logFile: string): Promise<Served> {
-  const args = ["pages", "dev", "-c", "wrangler.toml", "-c", "../../src/worker/wrangler.toml"];
+  const args = ["pages", "dev", "-c", "wrangler.toml", "-c", "beside/wrangler.toml"];
   return startWrangler("pages baseline", args, resolve(state), resolve(logFile), "bench/pages-baseline");
 }
 
