@@ -507,4 +507,7 @@ try {
   process.exitCode = 1;
 } finally {
   await stopAll();
+  // A failure can leave client loops running (a telemetry burst stops only when its slice ends):
+  // they must not keep loading the machine after the run is over.
+  process.exit();
 }
