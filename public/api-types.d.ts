@@ -830,7 +830,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** scope=open: tranches investors can subscribe to now; scope=mine: those the caller issued or holds. Newest first, cursor-paginated. */
+        /** scope=open: tranches investors can subscribe to now; scope=mine: those the caller issued or holds (`role` narrows to one). Newest first, cursor-paginated. */
         get: operations["mortgage.tranche.list"];
         put?: never;
         post?: never;
@@ -14786,6 +14786,7 @@ export interface operations {
         parameters: {
             query?: {
                 scope?: "open" | "mine";
+                role?: "issuer" | "holder";
                 limit?: string;
                 cursor?: string;
             };

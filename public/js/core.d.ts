@@ -56,7 +56,6 @@ export declare function apiPages(
   path: string,
   params?: Record<string, string | number | null | undefined>,
   key?: string,
-  keep?: (item: any) => boolean,
 ): (cursor: string | null) => Promise<{ items: any[]; nextCursor: string | null }>;
 export declare function pagedList(
   container: HTMLElement,

@@ -223,16 +223,16 @@ export function query(params) {
 
 /**
  * A page loader for {@link paged}: GET `path` with `params` and the cursor; the items are the
- * answer's `key` list, narrowed by `keep` when given.
+ * answer's `key` list. A list is narrowed by the server's own filters, never by dropping items in
+ * the browser (a page could then come back empty with more to load).
  * @param {string} path
  * @param {Record<string, string | number | null | undefined>} [params]
  * @param {string} [key]
- * @param {(item: any) => boolean} [keep]
  */
-export function apiPages(path, params = {}, key = "items", keep = () => true) {
+export function apiPages(path, params = {}, key = "items") {
   return async (/** @type {string | null} */ cursor) => {
     const page = await api(`${path}?${query({ ...params, cursor })}`);
-    return { items: page[key].filter(keep), nextCursor: page.nextCursor ?? null };
+    return { items: page[key], nextCursor: page.nextCursor ?? null };
   };
 }
 

@@ -106,10 +106,7 @@ function rateOf(input, label, { optional = false } = {}) {
 const endOfDay = (/** @type {string} */ value) => new Date(`${value}T23:59:59`).toISOString();
 const currencyOf = (input) => input.value.trim().toUpperCase();
 /** A page loader of a `/api/hypotheken` list (see core's `apiPages`). */
-const pageLoader = (path, params, key, keep) => apiPages(`${H}${path}`, params, key, keep);
-/** A paged list whose error shows in place of its rows. */
-const list = pagedList;
-const q = query;
+const pageLoader = (path, params, key) => apiPages(`${H}${path}`, params, key);
 const signatures = (c) =>
   [
     c.signedByBorrower ? "Kreditnehmer ✓" : "Kreditnehmer –",
@@ -191,7 +188,7 @@ function start(me) {
   }
   /** The contracts in which the person is `role`, paged by the server. */
   function contractList(container, role, render, empty) {
-    return list(container, pageLoader("/vertrag/list", { role }, "contracts"), render, empty);
+    return pagedList(container, pageLoader("/vertrag/list", { role }, "contracts"), render, empty);
   }
   async function refreshContracts() {
     const jobs = [
@@ -235,7 +232,7 @@ function start(me) {
 
   // ---------- borrower ----------
   async function refreshProperties() {
-    await list(
+    await pagedList(
       $("propertyList"),
       pageLoader("/property/list", {}, "items"),
       (p) =>
@@ -286,10 +283,10 @@ function start(me) {
   });
 
   async function loadLenders() {
-    await list(
+    await pagedList(
       $("appLenders"),
       async (cursor) => {
-        const r = await api(`${H}/lenders?${q({ cursor })}`);
+        const r = await api(`${H}/lenders?${query({ cursor })}`);
         // A bank cannot be invited to its own application.
         return { items: r.items.filter((l) => l.uid !== me.uid), nextCursor: r.nextCursor };
       },
@@ -329,7 +326,7 @@ function start(me) {
   });
 
   async function refreshApplications() {
-    await list(
+    await pagedList(
       $("applicationList"),
       pageLoader("/anfrage/list", { role: "borrower" }, "applications"),
       (a) => {
@@ -367,7 +364,9 @@ function start(me) {
     const offers = [];
     let cursor = null;
     do {
-      const r = await api(`${H}/angebot/list?${q({ applicationId: app.applicationId, role: "borrower", limit: "100", cursor })}`);
+      const r = await api(
+        `${H}/angebot/list?${query({ applicationId: app.applicationId, role: "borrower", limit: "100", cursor })}`,
+      );
       offers.push(...r.offers);
       cursor = r.nextCursor;
     } while (cursor && offers.length < 500);
@@ -478,7 +477,7 @@ function start(me) {
 
   // ---------- lender ----------
   async function refreshMarket() {
-    await list(
+    await pagedList(
       $("marketList"),
       pageLoader("/anfrage/list", { role: "lender" }, "applications"),
       (a) =>
@@ -508,7 +507,7 @@ function start(me) {
   }
 
   async function refreshLenderOffers() {
-    await list(
+    await pagedList(
       $("lenderOffers"),
       pageLoader("/angebot/list", { role: "lender" }, "offers"),
       (o) =>
@@ -577,9 +576,9 @@ function start(me) {
   }
 
   async function refreshLenderTranches() {
-    await list(
+    await pagedList(
       $("lenderTranches"),
-      pageLoader("/tranche/list", { scope: "mine" }, "tranches", (t) => t.issuerId === me.uid),
+      pageLoader("/tranche/list", { scope: "mine", role: "issuer" }, "tranches"),
       (t) =>
         tr(
           t.voucherId,
@@ -620,7 +619,7 @@ function start(me) {
   // ---------- investor ----------
   async function refreshInvestor() {
     await Promise.all([
-      list(
+      pagedList(
         $("openTranches"),
         pageLoader("/tranche/list", { scope: "open" }, "tranches"),
         (t) =>
@@ -645,9 +644,9 @@ function start(me) {
           ),
         "Keine offene Tranche.",
       ),
-      list(
+      pagedList(
         $("myTranches"),
-        pageLoader("/tranche/list", { scope: "mine" }, "tranches", (t) => t.holderUid === me.uid),
+        pageLoader("/tranche/list", { scope: "mine", role: "holder" }, "tranches"),
         (t) =>
           tr(
             t.voucherId,

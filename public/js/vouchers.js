@@ -104,9 +104,7 @@ async function start(me) {
   async function loadSlots(from) {
     const t = slotsTarget;
     if (!t) return;
-    const params = { voucherId: t.voucherId, limit: "24" };
-    if (from) params.from = from;
-    const page = await api(`/api/slots/available?${query(params)}`);
+    const page = await api(`/api/slots/available?${query({ voucherId: t.voucherId, limit: "24", from })}`);
     if (slotsTarget !== t) return;
     $("slots").append(
       ...page.items.map((s) => {

@@ -33,6 +33,8 @@ export const IssueTrancheBody = z
 export const TrancheListQuery = z.strictObject({
   /** `open`: tranches on offer now (for investors); `mine`: those the caller issued or holds. */
   scope: z.enum(["open", "mine"]).default("open"),
+  /** With `scope=mine`: only the tranches the caller issued (`issuer`, as lender) or holds (`holder`). */
+  role: z.enum(["issuer", "holder"]).optional(),
   limit: LimitParam(100, 50),
   cursor: CursorParam,
 });

@@ -11,6 +11,7 @@ import { mortgageTranches } from "../db/schema";
 import { type AnyRoute, defineRoute } from "../http/route";
 import { newestFirstPage } from "./contract-tranche-kit";
 import { callerOf } from "../http/authenticate";
+import { badRequest } from "../core/errors";
 import { TrancheOut, toTranche } from "./model";
 import { cancelTranche, issueTranche, subscribeTranche } from "./tranches.actions";
 import { IssueTrancheBody, TrancheActionBody, TrancheListQuery } from "./tranches.schemas";
@@ -51,7 +52,7 @@ export const trancheList = defineRoute({
   path: "/api/hypotheken/tranche/list",
   tag: "mortgage",
   summary:
-    "scope=open: tranches investors can subscribe to now; scope=mine: those the caller issued or holds. Newest first, cursor-paginated.",
+    "scope=open: tranches investors can subscribe to now; scope=mine: those the caller issued or holds (`role` narrows to one). Newest first, cursor-paginated.",
   auth: "required",
   access: "read",
   query: TrancheListQuery,
@@ -60,8 +61,10 @@ export const trancheList = defineRoute({
     const me = callerOf(ctx);
     const t = mortgageTranches;
     const q = ctx.query;
-    const where =
-      q.scope === "open" ? and(eq(t.status, "offered"), gt(t.validUntil, ctx.now)) : or(eq(t.lenderUid, me), eq(t.holderUid, me));
+    if (q.role && q.scope !== "mine") throw badRequest("validation_failed", "role narrows scope=mine only");
+    const as = { issuer: eq(t.lenderUid, me), holder: eq(t.holderUid, me) };
+    const mine = q.role ? as[q.role] : or(as.issuer, as.holder);
+    const where = q.scope === "open" ? and(eq(t.status, "offered"), gt(t.validUntil, ctx.now)) : mine;
     const p = await newestFirstPage(ctx.db, t, where, q);
     return { body: { ok: true, tranches: p.items.map(toTranche), nextCursor: p.nextCursor } };
   },

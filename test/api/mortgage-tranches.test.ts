@@ -253,6 +253,22 @@ describe("list", () => {
     expect(open3.body.tranches.map((t: { voucherId: string }) => t.voucherId)).not.toContain(a.trancheId);
   });
 
+  it("mine with role: only the tranches the caller issued, or only those it holds; role needs scope=mine", async () => {
+    const a = await openTranche();
+    const investor = await login();
+    expect((await subscribe(investor, a.trancheId)).status).toBe(200);
+    const ids = async (who: Who, role: string) =>
+      (await get(LIST, who, { scope: "mine", role })).body.tranches.map((t: { voucherId: string }) => t.voucherId);
+    expect(await ids(a.l, "issuer")).toEqual([a.trancheId]);
+    expect(await ids(a.l, "holder")).toEqual([]);
+    expect(await ids(investor, "holder")).toEqual([a.trancheId]);
+    expect(await ids(investor, "issuer")).toEqual([]);
+    const open = await get(LIST, investor, { role: "holder" });
+    expect([open.status, open.body.code]).toEqual([400, "validation_failed"]);
+    const junk = await get(LIST, investor, { scope: "mine", role: "notary" });
+    expect([junk.status, junk.body.code]).toEqual([400, "validation_failed"]);
+  });
+
   it("pages with a cursor and refuses bad query strings", async () => {
     const { l, id } = await signedContract();
     for (let i = 0; i < 3; i++) await issue(l, { contractVoucherId: id, nominalAmount: { amount: 1_000, currency: "EUR" } });
