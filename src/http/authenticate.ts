@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { sessionTokenOf, verifySession } from "../identity/session";
+import { type Session, sessionTokenOf, verifySession } from "../identity/session";
 import { sessionKeys } from "../core/config";
 import type { Step } from "./context";
 import { AppError, unauthorized } from "../core/errors";
@@ -22,6 +22,15 @@ export const unauthenticated = () =>
 export function callerOf(ctx: { caller: string | null }): string {
   if (!ctx.caller) throw unauthenticated();
   return ctx.caller;
+}
+
+/**
+ * The verified session (thinker, expiry) of a handler whose route requires one: as
+ * {@link callerOf}, it narrows the type and keeps the refusal should a route lack the policy.
+ */
+export function sessionOf(ctx: { session: Session | null }): Session {
+  if (!ctx.session) throw unauthenticated();
+  return ctx.session;
 }
 
 /**

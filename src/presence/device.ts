@@ -14,7 +14,7 @@ import { isGuardAbort, isUniqueViolation } from "../db/client";
 import { newId } from "../db/ids";
 import { deviceKeys, thinkers, usedDeviceChallenges, writeGuards } from "../db/schema";
 import { eventStatement } from "../events/events";
-import { callerOf } from "../http/authenticate";
+import { callerOf, sessionOf } from "../http/authenticate";
 import { defineRoute } from "../http/route";
 import {
   KEY_ID_PATTERN,
@@ -27,7 +27,6 @@ import {
   issueChallenge,
   verifyDeviceSignature,
 } from "../identity/device";
-import type { Session } from "../identity/session";
 import { SessionResponse, sessionAnswer } from "./login";
 
 const Label = z
@@ -65,8 +64,7 @@ export const registerDeviceKey = defineRoute({
     const uid = callerOf(ctx);
     const publicKey: StoredPublicKey = { kty: "EC", crv: "P-256", x: body.publicKey.x, y: body.publicKey.y };
     if (!(await importPublicKey(publicKey))) throw badRequest("invalid_public_key", "publicKey is not a P-256 public key");
-    // A verified route: the pipeline's session names the thinker.
-    const thinkerId = (ctx.session as Session).thinkerId;
+    const thinkerId = sessionOf(ctx).thinkerId;
     const keyId = newId("dk", now);
     const live = db
       .select({ n: count() })

@@ -14,11 +14,12 @@ import { eventStatement } from "../events/events";
 import { type Config, identityHashKey, linkSecrets, sessionKeys } from "../core/config";
 import { badRequest, conflict, unauthorized } from "../core/errors";
 import type { Db } from "../db/client";
+import { callerOf, sessionOf } from "../http/authenticate";
 import { defineRoute } from "../http/route";
 import { fromHex, hmac, hmacVerify, sha256Hex, toHex } from "../core/crypto";
 import { LINK_MAX_AGE_MS, verifyLink } from "../identity/link";
 import { Mot, Uid } from "../identity/schemas";
-import { type Session, clearSessionCookie, sessionCookie, signSession } from "../identity/session";
+import { clearSessionCookie, sessionCookie, signSession } from "../identity/session";
 import { asThinkerId, thinkerIdentity } from "../identity/thinker";
 
 /**
@@ -217,10 +218,10 @@ export const logout = defineRoute({
   // A repeat finds the session already ended (401 session_revoked): the outcome is stable without a stored response.
   idempotent: false,
   response: z.object({ ok: z.literal(true), loggedOutAt: z.string() }),
-  async handler({ caller, session, db, now, requestId, url, commit }) {
-    const uid = caller ?? "";
-    // A verified route: the pipeline's session names the thinker.
-    const thinkerId = (session as Session).thinkerId;
+  async handler(ctx) {
+    const { db, now, requestId, url, commit } = ctx;
+    const uid = callerOf(ctx);
+    const { thinkerId } = sessionOf(ctx);
     // The unit of work's session guard runs in this batch first: only a live session logs out.
     return commit(
       [

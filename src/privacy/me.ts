@@ -12,9 +12,9 @@ import { and, desc, eq, isNull } from "drizzle-orm";
 import * as z from "zod";
 import { badRequest } from "../core/errors";
 import { PARTY_ROLES, deviceKeys, partyRoles } from "../db/schema";
-import { callerOf } from "../http/authenticate";
+import { callerOf, sessionOf } from "../http/authenticate";
 import { type AnyRoute, defineRoute } from "../http/route";
-import { type Session, clearSessionCookie } from "../identity/session";
+import { clearSessionCookie } from "../identity/session";
 import { pairCodeQuery } from "../presence/login";
 import { exportRoute } from "./export";
 import { ErasureResponse, erasePerson } from "./routes";
@@ -59,8 +59,7 @@ export const me = defineRoute({
   response: MeResponse,
   async handler(ctx) {
     const uid = callerOf(ctx);
-    // A verified route: the pipeline's session names the thinker and the expiry.
-    const session = ctx.session as Session;
+    const session = sessionOf(ctx);
     const thinkerId = session.thinkerId;
     const [presence, roles, keys] = await ctx.read([
       pairCodeQuery(ctx.db, thinkerId),

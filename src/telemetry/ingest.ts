@@ -144,7 +144,7 @@ export async function ingestTelemetry(ctx: HandlerContext<z.output<typeof Teleme
   }
   const callerKey = await telemetryCallerKey(ctx);
   window.hit(`telemetry|${callerKey}`, TELEMETRY_PER_MIN, now);
-  const thinkerId = ctx.verified ? (ctx.session?.thinkerId ?? null) : null;
+  const thinkerId = ctx.session?.thinkerId ?? null;
   const rows: TelemetryRow[] = items.map((i) => ({
     type: i.type,
     path: i.path ?? null,
