@@ -17,10 +17,12 @@ export interface PartHead {
 
 const MAX_HEADER_BYTES = 8 * 1024;
 const MAX_PARTS = 16;
-/** A byte stream is read in pieces of at least this many bytes (fewer at its end)… */
+/**
+ * A byte stream is read in pieces of this many bytes (fewer at its end). The buffer of a read is
+ * no bigger: `readAtLeast` answers as soon as it has this much, so room beyond it was allocated
+ * (and zeroed) for nothing.
+ */
 const READ_AT_LEAST = 256 * 1024;
-/** …and at most this many. */
-const READ_BUFFER = 1024 * 1024;
 /** Transport padding (spaces, tabs) allowed after a boundary. */
 const MAX_PADDING = 64;
 const CRLF = new Uint8Array([13, 10]);
@@ -99,7 +101,7 @@ export class MultipartReader {
       // the making), so the piece is never copied again to join it. Fresh, not reused: chunks
       // handed on earlier stay valid.
       this.read = async (tail) => {
-        const target = new Uint8Array(Math.max(READ_BUFFER, tail.length + READ_AT_LEAST));
+        const target = new Uint8Array(tail.length + READ_AT_LEAST);
         target.set(tail, 0);
         const { done, value } = await reader.readAtLeast(READ_AT_LEAST, target.subarray(tail.length));
         const added = value?.length ?? 0;
