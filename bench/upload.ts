@@ -81,11 +81,13 @@ async function main(): Promise<void> {
       });
       runs.set(name, [...(runs.get(name) ?? []), r]);
       const s = summarize([r]);
-      const spent = [...cpuDelta(cpuBefore, groupCpu(served.pid ?? 0, served.port)).values()].reduce((a, b) => a + b, 0);
-      const perRequest = (spent * 1000) / (s.requests + s.warmupRequests);
+      const byProcess = cpuDelta(cpuBefore, groupCpu(served.pid ?? 0, served.port));
+      const done = s.requests + s.warmupRequests;
+      const perRequest = ([...byProcess.values()].reduce((a, b) => a + b, 0) * 1000) / done;
+      const split = [...byProcess].map(([label, spent]) => `${label} ${((spent * 1000) / done).toFixed(0)}`).join(", ");
       cpu.set(name, [...(cpu.get(name) ?? []), perRequest]);
       console.log(
-        `round ${round + 1} ${name.padEnd(11)} ${s.rps.toFixed(1)} req/s, p50 ${s.p50.toFixed(0)} ms, CPU ${perRequest.toFixed(0)} ms/request, failures ${JSON.stringify(s.failures)}`,
+        `round ${round + 1} ${name.padEnd(11)} ${s.rps.toFixed(1)} req/s, p50 ${s.p50.toFixed(0)} ms, CPU ${perRequest.toFixed(0)} ms/request (${split}), failures ${JSON.stringify(s.failures)}`,
       );
     }
   }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { badRequest } from "../core/errors";
 
 /** One part's headers. Its bytes follow through {@link MultipartReader.body}. */
@@ -46,15 +47,13 @@ export function boundaryOf(contentType: string | null): string | null {
   return null;
 }
 
-/** First index of `needle` in `hay` at or after `from`, or -1. */
+/**
+ * First index of `needle` in `hay` at or after `from`, or -1. The runtime's native substring
+ * search over a view of the same bytes (no copy): every byte of an upload is scanned for the
+ * boundary, and a search in JavaScript took about four times as long.
+ */
 export function indexOf(hay: Uint8Array, needle: Uint8Array, from = 0): number {
-  const first = needle[0];
-  const last = hay.length - needle.length;
-  outer: for (let i = hay.indexOf(first as number, from); i !== -1 && i <= last; i = hay.indexOf(first as number, i + 1)) {
-    for (let j = 1; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
-    return i;
-  }
-  return -1;
+  return Buffer.from(hay.buffer, hay.byteOffset, hay.length).indexOf(needle, from);
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -8,6 +8,11 @@
  * failure after (1) deletes what exists; whatever a crash leaves (a pending row, maybe an object)
  * the sweep removes (`./sweep.ts`). Only `stored` rows are ever listed or served.
  *
+ * Two D1 round trips on success: the request's pending checks (session still live, write limit)
+ * ride with the `pending` row in (1), so they are settled before a byte reaches R2, after at most
+ * one read piece of the body (the part headers and the first bytes for the type). A refusal there
+ * removes the row again like any failure after (1).
+ *
  * @module
  */
 import { and, eq, isNull, sql } from "drizzle-orm";
@@ -68,8 +73,6 @@ export async function uploadDocument(ctx: HandlerContext<undefined, undefined>):
   const length = ctx.req.headers.get("content-length");
   const declared = length === null ? Number.NaN : Number(length);
   if (Number.isFinite(declared) && declared > max + ENVELOPE_BYTES) throw fileTooLarge(max);
-  // Session still live and within the write limit before a byte of a large body is read.
-  await ctx.settle();
   const caller = ctx.caller as string;
   const id = newId("ct", ctx.now);
   const mp = new MultipartReader(ctx.req.body, boundary);
@@ -89,17 +92,20 @@ export async function uploadDocument(ctx: HandlerContext<undefined, undefined>):
           declared: part.contentType,
           minBytes: Number.isFinite(declared) ? mp.minBodyBytes(declared, FIELD_BYTES, EPILOGUE_BYTES) : null,
           begin: async (type) => {
-            await ctx.db.insert(contracts).values({
-              id,
-              name: filename,
-              mimeType: type,
-              byteSize: 0,
-              r2Key,
-              createdBy: caller,
-              status: "pending",
-              createdAt: ctx.now,
-            });
+            // Set first: should the checks riding in this batch refuse, the row it wrote is removed.
             key = r2Key;
+            await ctx.read([
+              ctx.db.insert(contracts).values({
+                id,
+                name: filename,
+                mimeType: type,
+                byteSize: 0,
+                r2Key,
+                createdBy: caller,
+                status: "pending",
+                createdAt: ctx.now,
+              }),
+            ]);
           },
         });
       } else if (part.name in Fields.shape) {

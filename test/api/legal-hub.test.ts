@@ -178,6 +178,31 @@ describe("POST /api/contracts/upload", () => {
     await nothingLeftBy(a.uid, before);
   });
 
+  it("an ended session or a caller over the write limit is refused before a byte reaches R2, leaving nothing behind", async () => {
+    // The checks ride in the batch that writes the pending row; their refusal removes the row again.
+    const a = await login();
+    const before = await objectKeys();
+    const out = await app.request(
+      "http://localhost/api/presence/logout",
+      { method: "POST", headers: { authorization: `Bearer ${a.session}` } },
+      testEnv,
+    );
+    expect(out.status).toBe(200);
+    const ended = await upload(a, multipart(fileParts(PDF)));
+    expect(ended.status).toBe(401);
+    await nothingLeftBy(a.uid, before);
+
+    const b = await login();
+    const limited = { ...testEnv, RATE_LIMIT_WRITE_PER_MIN: "1" } as Env;
+    expect((await upload(b, multipart(fileParts(PDF)), limited)).status).toBe(200);
+    const keysAfterFirst = await objectKeys();
+    const over = await upload(b, multipart(fileParts(PDF)), limited);
+    expect(over.status).toBe(429);
+    expect(over.body.code).toBe("rate_limited");
+    expect(await count("contracts", "created_by = ?", b.uid)).toBe(1);
+    expect(await objectKeys()).toEqual(keysAfterFirst);
+  });
+
   it("refuses a body that is not multipart, a missing file, unknown fields and an actorId that is not the caller", async () => {
     const a = await login();
     const notMp = await app.request(

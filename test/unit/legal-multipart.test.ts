@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MultipartReader, boundaryOf } from "../../src/legal/multipart";
+import { MultipartReader, boundaryOf, indexOf } from "../../src/legal/multipart";
 import { TextCheck, declaredType, sniff } from "../../src/legal/sniff";
 import { check } from "./seed";
 
@@ -126,6 +126,32 @@ describe("MultipartReader", () => {
     }
     expect(got).toEqual(file);
     expect(await mp.next()).toBeNull();
+  });
+
+  it("finds a needle where a naive search does, in a view at an offset and from any start", () => {
+    const naive = (hay: Uint8Array, needle: Uint8Array, from: number) => {
+      outer: for (let i = from; i + needle.length <= hay.length; i++) {
+        for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+        return i;
+      }
+      return -1;
+    };
+    const byte = fc.integer({ min: 0, max: 2 });
+    fc.assert(
+      fc.property(
+        fc.array(byte, { maxLength: 60 }),
+        fc.array(byte, { minLength: 1, maxLength: 4 }),
+        fc.nat(10),
+        fc.nat(70),
+        (all, n, skip, from) => {
+          // A view into a larger buffer, as the reader's pieces are.
+          const hay = new Uint8Array(all).subarray(Math.min(skip, all.length));
+          const needle = new Uint8Array(n);
+          expect(indexOf(hay, needle, from)).toBe(naive(hay, needle, from));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it("refuses a body cut short, and a body without the boundary", async () => {
