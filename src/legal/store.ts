@@ -119,12 +119,16 @@ export async function storeStream(
     for await (const chunk of chunks) {
       size += chunk.length;
       if (size > opts.maxBytes) throw fileTooLarge(opts.maxBytes);
-      await hasher.write(chunk);
+      // The hash and the R2 write of a chunk run side by side; both finish before the next read.
+      const hashed = hasher.write(chunk);
+      hashed.catch(() => {});
       if (type !== null && text && !(text as TextCheck).push(chunk)) throw notAllowed();
       if (live) {
         await feedLive(chunk);
+        await hashed;
         continue;
       }
+      await hashed;
       buffered.push(chunk);
       bufferedBytes += chunk.length;
       if (type === null) {
