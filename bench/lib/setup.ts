@@ -39,7 +39,9 @@ export type PostParams<P extends PostPath> = PostOperation<P> extends { paramete
 
 /**
  * POSTs to an API path, typed by the generated API types: the body must be the route's request
- * body, the answer is its success body. Throws on a non-200 answer.
+ * body, the answer is its success body. Throws on a non-200 answer. A connection lost before the
+ * answer (a keep-alive socket the server closed just as it was reused) is retried with the same
+ * `Idempotency-Key`, so a request that did arrive is answered once and not repeated.
  */
 export async function postJson<P extends PostPath>(
   base: string,
@@ -51,10 +53,26 @@ export async function postJson<P extends PostPath>(
   const headers: Record<string, string> = {};
   if (req.body !== undefined) headers["content-type"] = "application/json";
   if (req.session) headers.authorization = `Bearer ${req.session}`;
-  const res = await fetch(url, { method: "POST", headers, body: req.body === undefined ? undefined : JSON.stringify(req.body) });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`POST ${url} → ${res.status}: ${text.slice(0, 500)}`);
-  return JSON.parse(text) as PostResult<P>;
+  headers["idempotency-key"] = crypto.randomUUID();
+  const init = { method: "POST", headers, body: req.body === undefined ? undefined : JSON.stringify(req.body) };
+  for (let attempt = 1; ; attempt++) {
+    let res: Response;
+    try {
+      res = await fetch(url, init);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    const text = await res.text();
+    // The lost attempt may still be running on the server: wait for its answer.
+    if (res.status === 409 && text.includes("idempotency_request_in_flight") && attempt < 10) {
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    if (res.status !== 200) throw new Error(`POST ${url} → ${res.status}: ${text.slice(0, 500)}`);
+    return JSON.parse(text) as PostResult<P>;
+  }
 }
 
 /** Verifies a freshly signed manifest link for `uid` (sig = HMAC-SHA256(secret, mot.uid.ts)). */
