@@ -25,7 +25,7 @@ import {
   stillInspected,
 } from "./lib/stack";
 import { type BenchReport, type RoundStat, type ServerTimes, ratioTable, resultsMarkdown, resultsTable } from "./lib/report";
-import { HOUR, type Identity, bookingGrid, exampleVars, issuePool, login, slotsHistorySql } from "./lib/setup";
+import { HOUR, type Identity, bookingGrid, exampleVars, issuePool, login, postJson, slotsHistorySql } from "./lib/setup";
 import { writeKeepingSections } from "./lib/results-file";
 import { AcceptPool, grantParty } from "./lib/mortgage-setup";
 import { type BurstStats, NO_BURST, addBurst, startTelemetryBurst } from "./lib/telemetry-burst";
@@ -142,6 +142,14 @@ async function main(): Promise<void> {
   for (let i = 0; i < TELEMETRY_CALLERS; i += CONCURRENCY) {
     const uids = Array.from({ length: Math.min(CONCURRENCY, TELEMETRY_CALLERS - i) }, (_, j) => `benchTele${runId}n${i + j}`);
     telemetryCallers.push(...(await Promise.all(uids.map((uid) => login(base, uid, secret)))));
+  }
+  // The control burst's callers: as many, each session ended right after its login.
+  const controlCallers: Identity[] = [];
+  for (let i = 0; i < TELEMETRY_CALLERS; i += CONCURRENCY) {
+    const uids = Array.from({ length: Math.min(CONCURRENCY, TELEMETRY_CALLERS - i) }, (_, j) => `benchCtl${runId}n${i + j}`);
+    const ids = await Promise.all(uids.map((uid) => login(base, uid, secret)));
+    await Promise.all(ids.map((id) => postJson(base, "/api/presence/logout", { session: id.session })));
+    controlCallers.push(...ids);
   }
   /** The booking-under-burst pool: vouchers issued before each of its slices, taken in order. */
   const burstPool = { ids: [] as string[], next: 0 };
@@ -348,7 +356,9 @@ async function main(): Promise<void> {
       // The burst starts with the slice's warm-up, so it is at full rate when the window opens.
       const telemetry =
         w.name === "book-burst" || w.name === "book-control"
-          ? startTelemetryBurst(base, telemetryCallers, TELEMETRY_CLIENTS, TELEMETRY_ITEMS, w.name === "book-control")
+          ? w.name === "book-burst"
+            ? startTelemetryBurst(base, telemetryCallers, TELEMETRY_CLIENTS, TELEMETRY_ITEMS)
+            : startTelemetryBurst(base, controlCallers, TELEMETRY_CLIENTS, TELEMETRY_ITEMS, true)
           : null;
       const r = await runLoad({ ...w, concurrency: w.concurrency ?? CONCURRENCY, warmupMs, durationMs });
       if (telemetry) {
@@ -356,7 +366,7 @@ async function main(): Promise<void> {
         if (w.name === "book-burst") burst = addBurst(burst, t);
         else control = addBurst(control, t);
         console.log(
-          `  round ${round + 1} ${w.name === "book-burst" ? "telemetry burst" : "control burst (refused, nothing stored)"}: ${t.requests} batches (${((t.requests / t.elapsedMs) * 1000).toFixed(0)}/s), ${t.items} items stored, ${t.limited} × 429, ${t.failed} other failures`,
+          `  round ${round + 1} ${w.name === "book-burst" ? "telemetry burst" : "control burst (ended sessions, refused by the session check, nothing stored)"}: ${t.requests} batches (${((t.requests / t.elapsedMs) * 1000).toFixed(0)}/s), ${t.items} items stored, ${t.limited} × 429, ${t.failed} other failures`,
         );
       }
       const busy = cpuBusy(cpuBefore, cpuTimes());

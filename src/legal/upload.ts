@@ -9,9 +9,9 @@
  * the sweep removes (`./sweep.ts`). Only `stored` rows are ever listed or served.
  *
  * Two D1 round trips on success: the request's pending checks (session still live, write limit)
- * ride with the `pending` row in (1), so they are settled before a byte reaches R2, after at most
- * one read piece of the body (the part headers and the first bytes for the type). A refusal there
- * removes the row again like any failure after (1).
+ * ride with the `pending` row in (1), so they are settled before a byte reaches R2, with no more
+ * of the body read than the (capped) parts before the file, its headers and the piece holding its
+ * first bytes. A refusal there removes the row again like any failure after (1).
  *
  * @module
  */
