@@ -670,7 +670,9 @@ export const telemetryEvents = sqliteTable(
     meta: text("meta").notNull().default("{}"),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [index("ix_telemetry_created").on(t.createdAt), index("ix_telemetry_type").on(t.type, t.createdAt)],
+  // Only the retention sweep reads by time; every other index would be one more write per row of
+  // the busiest insert there is (a telemetry burst stores hundreds of rows a second).
+  (t) => [index("ix_telemetry_created").on(t.createdAt)],
 );
 
 // ── Event log ─────────────────────────────────────────────────────────────────────────────────
