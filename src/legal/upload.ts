@@ -8,7 +8,8 @@
  * failure after (1) deletes what exists; whatever a crash leaves (a pending row, maybe an object)
  * the sweep removes (`./sweep.ts`). Only `stored` rows are ever listed or served.
  *
- * Two D1 round trips on success: the request's pending checks (session still live, write limit)
+ * Two D1 round trips on success (an Idempotency-Key adds its own two: the checks, then the key's
+ * claim): the request's pending checks (session still live, write limit)
  * ride with the `pending` row in (1), so they are settled before a byte reaches R2, with no more
  * of the body read than the (capped) parts before the file, its headers and the piece holding its
  * first bytes. A refusal there removes the row again like any failure after (1).
