@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { callerOf } from "../http/authenticate";
 import { and, eq } from "drizzle-orm";
 import { contracts } from "../db/schema";
 import { AppError, notFound } from "../core/errors";
@@ -68,7 +69,7 @@ export async function serveDocument(ctx: HandlerContext<undefined, undefined>): 
     ctx.db
       .select()
       .from(contracts)
-      .where(and(eq(contracts.id, ctx.params.id ?? ""), eq(contracts.status, "stored"), visibleSql(ctx.caller as string))),
+      .where(and(eq(contracts.id, ctx.params.id ?? ""), eq(contracts.status, "stored"), visibleSql(callerOf(ctx)))),
   ]);
   if (!row?.hashSha256) throw notFound("document_not_found", "no such document");
   const expected = row.hashSha256;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { callerOf } from "../http/authenticate";
 import { and, eq, sql } from "drizzle-orm";
 import * as z from "zod";
 import { abortUnlessChanged, isGuardAbort, isUniqueViolation } from "../db/client";
@@ -103,7 +104,7 @@ export const list = defineRoute({
         .where(
           and(
             eq(contracts.status, "stored"),
-            visibleSql(ctx.caller as string),
+            visibleSql(callerOf(ctx)),
             linked("voucher", q.voucherId),
             linked("room", q.roomId),
             afterCursor(contracts, q.cursor),
@@ -136,7 +137,7 @@ async function visibleDocument(ctx: HandlerContext<unknown, unknown>, id: string
     ctx.db
       .select()
       .from(contracts)
-      .where(and(eq(contracts.id, id), eq(contracts.status, "stored"), visibleSql(ctx.caller as string))),
+      .where(and(eq(contracts.id, id), eq(contracts.status, "stored"), visibleSql(callerOf(ctx)))),
   ]);
   if (!row) throw notFound("document_not_found", "no such document");
   return row;
@@ -184,7 +185,7 @@ export const link = defineRoute({
   },
   handler: async (ctx) => {
     const { db, now } = ctx;
-    const caller = ctx.caller as string;
+    const caller = callerOf(ctx);
     const doc = await visibleDocument(ctx, ctx.params.id ?? "");
     const s = subjectOf(ctx.body);
     const t = sql`${s.type}`;
@@ -283,7 +284,7 @@ export const unlink = defineRoute({
   },
   handler: async (ctx) => {
     const { db, now } = ctx;
-    const caller = ctx.caller as string;
+    const caller = callerOf(ctx);
     const doc = await visibleDocument(ctx, ctx.params.id ?? "");
     const linkId = ctx.params.linkId ?? "";
     const l = await db

@@ -123,12 +123,9 @@ export async function storeStream(
       const hashed = hasher.write(chunk);
       hashed.catch(() => {});
       if (type !== null && text && !(text as TextCheck).push(chunk)) throw notAllowed();
-      if (live) {
-        await feedLive(chunk);
-        await hashed;
-        continue;
-      }
+      if (live) await feedLive(chunk);
       await hashed;
+      if (live) continue;
       buffered.push(chunk);
       bufferedBytes += chunk.length;
       if (type === null) {

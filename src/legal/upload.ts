@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { callerOf } from "../http/authenticate";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import * as z from "zod";
 import { abortUnlessChanged, isGuardAbort } from "../db/client";
@@ -74,7 +75,7 @@ export async function uploadDocument(ctx: HandlerContext<undefined, undefined>):
   const length = ctx.req.headers.get("content-length");
   const declared = length === null ? Number.NaN : Number(length);
   if (Number.isFinite(declared) && declared > max + ENVELOPE_BYTES) throw fileTooLarge(max);
-  const caller = ctx.caller as string;
+  const caller = callerOf(ctx);
   const id = newId("ct", ctx.now);
   const mp = new MultipartReader(ctx.req.body, boundary);
   const fields: Record<string, string> = {};
@@ -169,7 +170,7 @@ async function commitUpload(
   },
 ): Promise<HandlerResult> {
   const { db, now } = ctx;
-  const caller = ctx.caller as string;
+  const caller = callerOf(ctx);
   // Each named object must exist and have the caller among its parties.
   for (const t of u.targets) {
     const row = await db

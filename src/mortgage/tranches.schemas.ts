@@ -30,13 +30,15 @@ export const IssueTrancheBody = z
     path: ["contractVoucherId"],
   });
 
-export const TrancheListQuery = z.strictObject({
-  /** `open`: tranches on offer now (for investors); `mine`: those the caller issued or holds. */
-  scope: z.enum(["open", "mine"]).default("open"),
-  /** With `scope=mine`: only the tranches the caller issued (`issuer`, as lender) or holds (`holder`). */
-  role: z.enum(["issuer", "holder"]).optional(),
-  limit: LimitParam(100, 50),
-  cursor: CursorParam,
-});
+export const TrancheListQuery = z
+  .strictObject({
+    /** `open`: tranches on offer now (for investors); `mine`: those the caller issued or holds. */
+    scope: z.enum(["open", "mine"]).default("open"),
+    /** With `scope=mine`: only the tranches the caller issued (`issuer`, as lender) or holds (`holder`). */
+    role: z.enum(["issuer", "holder"]).optional(),
+    limit: LimitParam(100, 50),
+    cursor: CursorParam,
+  })
+  .refine((q) => q.role === undefined || q.scope === "mine", { message: "role narrows scope=mine only", path: ["role"] });
 
 export const TrancheActionBody = z.strictObject({ voucherId: MortgageId });

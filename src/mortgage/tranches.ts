@@ -11,7 +11,6 @@ import { mortgageTranches } from "../db/schema";
 import { type AnyRoute, defineRoute } from "../http/route";
 import { newestFirstPage } from "./contract-tranche-kit";
 import { callerOf } from "../http/authenticate";
-import { badRequest } from "../core/errors";
 import { TrancheOut, toTranche } from "./model";
 import { cancelTranche, issueTranche, subscribeTranche } from "./tranches.actions";
 import { IssueTrancheBody, TrancheActionBody, TrancheListQuery } from "./tranches.schemas";
@@ -61,7 +60,6 @@ export const trancheList = defineRoute({
     const me = callerOf(ctx);
     const t = mortgageTranches;
     const q = ctx.query;
-    if (q.role && q.scope !== "mine") throw badRequest("validation_failed", "role narrows scope=mine only");
     const as = { issuer: eq(t.lenderUid, me), holder: eq(t.holderUid, me) };
     const mine = q.role ? as[q.role] : or(as.issuer, as.holder);
     const where = q.scope === "open" ? and(eq(t.status, "offered"), gt(t.validUntil, ctx.now)) : mine;
