@@ -20263,7 +20263,7 @@ export interface operations {
                             "settlement_parts.payer_uid": number;
                             "transfers.actor_uid": number;
                             manifest_posts: number;
-                            telemetry_events: number;
+                            telemetry_batches: number;
                             "properties.owner_uid": number;
                             "mortgage_offers.declined": number;
                             "mortgage_applications.borrower_uid": number;
@@ -24121,7 +24121,7 @@ export interface operations {
                             "settlement_parts.payer_uid": number;
                             "transfers.actor_uid": number;
                             manifest_posts: number;
-                            telemetry_events: number;
+                            telemetry_batches: number;
                             "properties.owner_uid": number;
                             "mortgage_offers.declined": number;
                             "mortgage_applications.borrower_uid": number;

@@ -658,21 +658,26 @@ export const manifestPosts = sqliteTable(
 
 // ── Telemetry ─────────────────────────────────────────────────────────────────────────────────
 
-/** Portal telemetry (page views, clicks): compact rows, kept briefly (the sweep deletes them). */
-export const telemetryEvents = sqliteTable(
-  "telemetry_events",
+/**
+ * Portal telemetry (page views, clicks), kept briefly (the sweep deletes it). One row per caller
+ * and flush, holding that caller's items of the flush as a JSON array (`src/telemetry/buffer.ts`):
+ * a burst writes a row per caller and second, not per page view.
+ */
+export const telemetryBatches = sqliteTable(
+  "telemetry_batches",
   {
     seq: integer("seq").primaryKey(),
-    type: text("type").notNull(),
-    path: text("path"),
     /** `uid:<uid>` for a verified caller, else a keyed hash of the client address. */
     callerKey: text("caller_key").notNull(),
-    meta: text("meta").notNull().default("{}"),
+    /** JSON array of `{type, path, meta, at}` in the order the items arrived. */
+    items: text("items").notNull(),
+    itemCount: integer("item_count").notNull(),
+    /** The first item's `at`; the others are at most one flush interval later. */
     createdAt: integer("created_at").notNull(),
   },
   // Only the retention sweep reads by time; every other index would be one more write per row of
-  // the busiest insert there is (a telemetry burst stores hundreds of rows a second).
-  (t) => [index("ix_telemetry_created").on(t.createdAt)],
+  // the busiest insert there is.
+  (t) => [index("ix_telemetry_batches_created").on(t.createdAt), check("ck_telemetry_batches_count", sql`${t.itemCount} >= 1`)],
 );
 
 // ── Event log ─────────────────────────────────────────────────────────────────────────────────

@@ -158,8 +158,8 @@ export const ERASURE_TARGETS: readonly ErasureTarget[] = [
   // The person's manifest posts and telemetry are only theirs: deleted.
   { name: "manifest_posts", table: "manifest_posts", where: (s) => sql`author_uid = ${s.uid}`, action: "delete" },
   {
-    name: "telemetry_events",
-    table: "telemetry_events",
+    name: "telemetry_batches",
+    table: "telemetry_batches",
     where: (s) => sql`caller_key = ${`uid:${s.uid}`}`,
     action: "delete",
   },

@@ -40,7 +40,7 @@ import {
   roomMembers,
   rooms,
   settlements,
-  telemetryEvents,
+  telemetryBatches,
   thinkers,
   transfers,
   usedLinkNonces,
@@ -147,9 +147,9 @@ export const EXPORT_SECTIONS: readonly ExportSection[] = [
   { name: "roomMemberships", table: roomMembers, where: (s) => sql`${c("uid")} IN (${s.uid}, ${s.thinkerId})` },
   {
     name: "telemetry",
-    table: telemetryEvents,
+    table: telemetryBatches,
     where: (s) => sql`${c("caller_key")} = ${`uid:${s.uid}`}`,
-    json: ["meta"],
+    json: ["items"],
   },
 ];
 

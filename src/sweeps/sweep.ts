@@ -156,8 +156,8 @@ export async function sweep(db: Db, now: number, opts: SweepOptions): Promise<Sw
     roomMembers: await chunked(db, [deleteWhere("room_members", sql`last_at < ${now - ROOM_MEMBER_RETENTION_MS}`)]),
     rateLimits: await chunked(db, [deleteWhere("rate_limits", sql`window_start < ${now - 2 * 60_000}`)]),
     events: await chunked(db, [deleteWhere("events", sql`created_at < ${now - opts.eventRetentionMs} AND ${keep}`)]),
-    // Oldest first through `ix_telemetry_created`; no event: telemetry is not audited (src/telemetry/ingest.ts).
-    telemetry: await chunked(db, [deleteWhere("telemetry_events", sql`created_at < ${now - telemetryKeep}`)]),
+    // Oldest first through `ix_telemetry_batches_created`; no event: telemetry is not audited (src/telemetry/ingest.ts).
+    telemetry: await chunked(db, [deleteWhere("telemetry_batches", sql`created_at < ${now - telemetryKeep}`)]),
   };
 }
 

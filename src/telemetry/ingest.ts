@@ -3,28 +3,32 @@
  * telemetry a write amplifier — and without slowing bookings: a burst of telemetry must not take
  * D1's single writer away from the requests that move money.
  *
- * - **Batched per isolate.** An accepted request's rows join the isolate's buffer
- *   ({@link TelemetryBuffer}, `./buffer.ts`) and the answer goes out at once; no D1 write happens
- *   in the request. The first row into an empty buffer schedules a flush {@link FLUSH_MS} later
- *   (in `waitUntil`); a buffer reaching its row or byte cap is flushed at once (also in
- *   `waitUntil`). One flush is ONE `INSERT … SELECT … FROM json_each(?)` statement writing every
- *   waiting row, of every request and caller, with the rows as ONE JSON parameter (D1 caps bound
- *   parameters per statement, which a multi-row VALUES list would hit at twenty rows). So a burst
- *   of N requests costs about one D1 transaction per second and isolate instead of N.
- * - **Best effort.** A flush that fails is logged (`telemetry flush failed`) and its rows dropped;
- *   an isolate evicted with rows waiting loses them. The loss window is at most one flush
- *   interval (or one cap's worth) of rows per isolate. `stored` in the answer counts the rows
- *   accepted into the batch, not rows already written.
+ * - **Batched per isolate, one row per caller.** An accepted request's items join the isolate's
+ *   buffer ({@link TelemetryBuffer}, `./buffer.ts`) and the answer goes out at once; no D1 write
+ *   happens in the request. The first item into an empty buffer schedules a flush
+ *   {@link FLUSH_MS} later (in `waitUntil`); a buffer reaching its item or byte cap is flushed at
+ *   once (also in `waitUntil`). One flush is ONE `INSERT … SELECT … FROM json_each(?)` statement
+ *   with the waiting items as ONE JSON parameter (D1 caps bound parameters per statement, which a
+ *   multi-row VALUES list would hit at twenty rows), writing one `telemetry_batches` row per
+ *   caller that holds the caller's items as a JSON array. So a burst of N requests costs about
+ *   one D1 transaction per second and isolate instead of N, and one row (plus its index entry)
+ *   per caller and second instead of two per item: row writes are what the single writer spends
+ *   its time on, and a booking's rows must not queue behind page views.
+ * - **Best effort.** A flush that fails is logged (`telemetry flush failed`) and its items dropped;
+ *   an isolate evicted with items waiting loses them. The loss window is at most one flush
+ *   interval (or one cap's worth) of items per isolate. `stored` in the answer counts the items
+ *   accepted into the batch, not items already written.
  * - **Without an execution context** (`app.request` in tests, no `waitUntil`), a request writes
- *   its own rows itself, with the same statement, in its own commit: nothing would run after the
+ *   its own items itself, with the same statement, in its own commit: nothing would run after the
  *   answer.
- * - **Erasure stays airtight.** A verified caller's row carries its thinker row id, and the flush
- *   inserts a `uid:` row only while that thinker row still exists un-erased and is not younger
- *   than the row (erasure renames the row and marks it deleted; a later verify of the same uid
- *   creates a new one). Rows buffered when their person is erased therefore never land; erasure
- *   deletes the rows that landed before it. Before a verified request's rows join the buffer, the
- *   request's session check runs (`ctx.settle()`), so a logged-out or erased session is refused
- *   as before. Anonymous (`ip:`) rows have no such condition.
+ * - **Erasure stays airtight.** A verified caller's items are grouped by session (one session
+ *   belongs to one life of its thinker row, `./buffer.ts`), and the flush inserts a `uid:` group only while that thinker row still exists
+ *   un-erased and is not younger than the group's first item (erasure renames the row and marks it
+ *   deleted; a later verify of the same uid creates a new one). Items buffered when their person
+ *   is erased therefore never land; erasure deletes the rows that landed before it. Before a
+ *   verified request's items join the buffer, the request's session check runs (`ctx.settle()`),
+ *   so a logged-out or erased session is refused as before. Anonymous (`ip:`) groups have no such
+ *   condition.
  * - No audit event. The original wrote one `telemetry.event` audit row per item, doubling every
  *   telemetry write and flooding the audit log (kept for months) with page views; the telemetry
  *   row is its own record and the sweep deletes it after a short retention.
@@ -46,7 +50,7 @@ import { forbidden } from "../core/errors";
 import { hmac, toHex } from "../core/crypto";
 import type { Logger } from "../core/log";
 import { type Db, createDb, errorText } from "../db/client";
-import { telemetryEvents } from "../db/schema";
+import { telemetryBatches } from "../db/schema";
 import { clientIp } from "../http/admin";
 import { IsolateWindow } from "../http/read-limit";
 import type { HandlerContext, HandlerResult } from "../http/route";
@@ -93,16 +97,13 @@ export async function telemetryCallerKey(ctx: Pick<HandlerContext<unknown, unkno
 const buffer = new TelemetryBuffer();
 
 /**
- * The one statement writing `json` (see {@link encodeRows}). Column order of the table: seq (NULL:
- * the next rowid), type, path, caller key, meta, created. A `uid:` row is written only while its
- * thinker row exists un-erased and was created no later than the row (see the module comment);
- * rows keep the order they were accepted in.
+ * The one statement writing `json` (`TakenBatch` of `./buffer.ts`): one table row per group, in the order
+ * the groups arrived. A `uid:` group is written only while its thinker row exists un-erased and
+ * was created no later than the group's first item (see the module comment).
  */
 function insertTelemetry(db: Db, json: string) {
   const field = (key: string) => sql.raw(`json_extract(value, '$.${key}')`);
-  return db
-    .insert(telemetryEvents)
-    .select(sql`SELECT NULL, ${field("t")}, ${field("p")}, ${field("k")}, ${field("m")}, ${field("c")}
+  return db.insert(telemetryBatches).select(sql`SELECT NULL, ${field("k")}, ${field("i")}, ${field("n")}, ${field("c")}
     FROM json_each(${json})
     WHERE substr(${field("k")}, 1, 4) <> 'uid:' OR EXISTS (
       SELECT 1 FROM thinkers WHERE thinkers.id = ${field("h")} AND thinkers.deleted_at IS NULL
@@ -121,7 +122,7 @@ async function flushTelemetry(env: Env, log: Logger): Promise<void> {
   try {
     await insertTelemetry(createDb(env.DB), batch.json);
   } catch (err) {
-    log("error", "telemetry flush failed", { rows: batch.count, error: errorText(err) });
+    log("error", "telemetry flush failed", { items: batch.count, rows: batch.groups, error: errorText(err) });
   }
 }
 
@@ -145,6 +146,7 @@ export async function ingestTelemetry(ctx: HandlerContext<z.output<typeof Teleme
   const callerKey = await telemetryCallerKey(ctx);
   window.hit(`telemetry|${callerKey}`, TELEMETRY_PER_MIN, now);
   const thinkerId = ctx.session?.thinkerId ?? null;
+  const session = ctx.verified && ctx.session ? `${ctx.session.gen}:${ctx.session.expiresAt}` : null;
   const rows: TelemetryRow[] = items.map((i) => ({
     type: i.type,
     path: i.path ?? null,
@@ -152,6 +154,7 @@ export async function ingestTelemetry(ctx: HandlerContext<z.output<typeof Teleme
     meta: i.meta ? JSON.stringify(i.meta) : "{}",
     createdAt: now,
     thinkerId,
+    session,
   }));
   const result = { body: { ok: true, stored: items.length } };
   // No execution context: nothing runs after the answer, so the request writes its own rows.

@@ -201,8 +201,8 @@ beforeAll(async () => {
        VALUES (?, 'post-1', 'manifest-of-thinkers-offline', 'post', 'public', 'Mein Beitrag', '{"content":"hallo"}', 'h', 1, ?, ?)`,
     ).bind(P.uid, now, now),
     testEnv.DB.prepare(
-      "INSERT INTO telemetry_events (type, path, caller_key, meta, created_at) VALUES ('page.view', '/', ?, '{}', ?)",
-    ).bind(`uid:${P.uid}`, now),
+      "INSERT INTO telemetry_batches (caller_key, items, item_count, created_at) VALUES (?, json_array(json_object('type', 'page.view', 'path', '/', 'meta', json('{}'), 'at', ?)), 1, ?)",
+    ).bind(`uid:${P.uid}`, now, now),
     testEnv.DB.prepare(
       `INSERT INTO contracts (id, name, mime_type, byte_size, r2_key, hash_sha256, created_by, status, created_at, stored_at)
        VALUES (?, 'c.pdf', 'application/pdf', 4, ?, 'ab', ?, 'stored', ?, ?)`,
@@ -292,7 +292,7 @@ describe("DELETE /api/admin/thinkers/:uid", () => {
       parties: 1,
       party_roles: 1,
       manifest_posts: 1,
-      telemetry_events: 1,
+      telemetry_batches: 1,
     });
     // auth.verified names the thinker id as its subject; no event has the raw uid as subject.
     expect(r["events.subject_id:thinker"]).toBe(1);
@@ -412,7 +412,7 @@ describe("DELETE /api/admin/thinkers/:uid", () => {
       status: "logged",
     });
     expect(await rows("SELECT 1 FROM manifest_posts WHERE author_uid IN (?, ?)", P.uid, tombstone)).toEqual([]);
-    expect(await rows("SELECT 1 FROM telemetry_events WHERE caller_key = ?", `uid:${P.uid}`)).toEqual([]);
+    expect(await rows("SELECT 1 FROM telemetry_batches WHERE caller_key = ?", `uid:${P.uid}`)).toEqual([]);
   });
 
   it("writes one thinker.erased event: actor admin, subject the tombstone", async () => {

@@ -291,7 +291,7 @@ describe("GET /api/me/export", () => {
     for (let i = 0; i < n; i++) {
       stmts.push(
         testEnv.DB.prepare(
-          "INSERT INTO telemetry_events (type, path, caller_key, meta, created_at) VALUES ('view', '/x', ?, '{}', ?)",
+          `INSERT INTO telemetry_batches (caller_key, items, item_count, created_at) VALUES (?, '[{"type":"view"}]', 1, ?)`,
         ).bind(`uid:${p.uid}`, Date.now() + i),
       );
     }
@@ -325,13 +325,16 @@ describe("GET /api/me/export", () => {
   it("a JSON column holding no JSON is exported as its text, not a failed export", async () => {
     const p = await login();
     await testEnv.DB.prepare(
-      "INSERT INTO telemetry_events (type, path, caller_key, meta, created_at) VALUES ('view', '/x', ?, ?, ?), ('view', '/y', ?, ?, ?)",
+      "INSERT INTO telemetry_batches (caller_key, items, item_count, created_at) VALUES (?, ?, 1, ?), (?, ?, 1, ?)",
     )
-      .bind(`uid:${p.uid}`, "not json {", Date.now(), `uid:${p.uid}`, '{"k":[1,2]}', Date.now() + 1)
+      .bind(`uid:${p.uid}`, "not json [", Date.now(), `uid:${p.uid}`, '[{"type":"view","meta":{"k":[1,2]}}]', Date.now() + 1)
       .run();
     const r = await exportOf(p);
     expect(r.status).toBe(200);
-    expect(r.body.tables.telemetry.rows.map((x: any) => x.meta)).toEqual([{ k: [1, 2] }, "not json {"]);
+    expect(r.body.tables.telemetry.rows.map((x: any) => x.items)).toEqual([
+      [{ type: "view", meta: { k: [1, 2] } }],
+      "not json [",
+    ]);
   });
 
   it("needs a verified session (401), also in AUTH_MODE=compat", async () => {

@@ -18,9 +18,12 @@ const URL_ = "/api/telemetry";
 let ipCounter = 0;
 /** A fresh client address per test: the limiter counts per caller. */
 const freshIp = () => `198.51.${Math.floor(Math.random() * 200)}.${(ipCounter++ % 250) + 1}`;
+/** The stored items of `type`, flattened out of their rows, in row and item order. */
 const byType = (type: string) =>
-  rows<{ type: string; path: string | null; caller_key: string; meta: string; created_at: number }>(
-    "SELECT * FROM telemetry_events WHERE type = ? ORDER BY seq",
+  rows<{ seq: number; type: string; path: string | null; caller_key: string; meta: string; at: number }>(
+    `SELECT b.seq, b.caller_key, i.value ->> '$.type' AS type, i.value ->> '$.path' AS path,
+       i.value ->> '$.meta' AS meta, i.value ->> '$.at' AS at
+     FROM telemetry_batches b, json_each(b.items) i WHERE i.value ->> '$.type' = ? ORDER BY b.seq, i.key`,
     type,
   );
 
@@ -150,7 +153,7 @@ async function postWithContext(body: unknown, who: Who | null, ctx: ExecutionCon
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
-const isTelemetryInsert = (statement: string) => /^insert into "telemetry_events"/i.test(statement.trim());
+const isTelemetryInsert = (statement: string) => /^insert into "telemetry_batches"/i.test(statement.trim());
 
 describe("POST /api/telemetry with an execution context: rows batched per isolate", () => {
   afterEach(() => {
@@ -197,6 +200,52 @@ describe("POST /api/telemetry with an execution context: rows batched per isolat
     expect(isTelemetryInsert(spy.record.writes[0] ?? "")).toBe(true);
   });
 
+  it("one caller's items of a flush share ONE row (items in arrival order, created_at the first item's); each caller has its own", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "Date"] });
+    vi.setSystemTime(Date.UTC(2030, 0, 3, 12));
+    const { ctx, pending } = executionContext();
+    const me = await login();
+    const ip = freshIp();
+    const type = `grouped.${newUid("t")}`;
+    const t0 = Date.now();
+    expect(
+      (
+        await postWithContext(
+          [
+            { type, path: "/1", meta: { n: 1 } },
+            { type, path: "/2" },
+          ],
+          null,
+          ctx,
+          { ip },
+        )
+      ).status,
+    ).toBe(200);
+    vi.setSystemTime(t0 + 300);
+    expect((await postWithContext([{ type, path: "/me" }], me, ctx)).status).toBe(200);
+    vi.setSystemTime(t0 + 600);
+    expect((await postWithContext({ type, path: "/3" }, null, ctx, { ip })).status).toBe(200);
+
+    await vi.advanceTimersByTimeAsync(FLUSH_MS);
+    await Promise.all(pending);
+    const keys = [...new Set((await byType(type)).map((r) => r.caller_key))];
+    expect(keys).toHaveLength(2);
+    const stored = await rows<{ caller_key: string; items: string; item_count: number; created_at: number }>(
+      `SELECT caller_key, items, item_count, created_at FROM telemetry_batches WHERE caller_key IN (?, ?) ORDER BY seq`,
+      keys[0],
+      keys[1],
+    );
+    expect(stored.map((r) => [r.caller_key, r.item_count, r.created_at])).toEqual([
+      [keys[0], 3, t0],
+      [`uid:${me.uid}`, 1, t0 + 300],
+    ]);
+    expect(JSON.parse(stored[0]?.items ?? "")).toEqual([
+      { type, path: "/1", meta: { n: 1 }, at: t0 },
+      { type, path: "/2", meta: {}, at: t0 },
+      { type, path: "/3", meta: {}, at: t0 + 600 },
+    ]);
+  });
+
   it("a full buffer is flushed at once, without waiting for the interval", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout"] });
     const { ctx, pending } = executionContext();
@@ -233,7 +282,7 @@ describe("POST /api/telemetry with an execution context: rows batched per isolat
     const stored = await byType(type);
     expect(stored.map((r) => r.path)).toEqual(["/anon", "/stays"]);
     expect(stored[1]?.caller_key).toBe(`uid:${stays.uid}`);
-    expect(await rows("SELECT seq FROM telemetry_events WHERE caller_key = ?", `uid:${gone.uid}`)).toEqual([]);
+    expect(await rows("SELECT seq FROM telemetry_batches WHERE caller_key = ?", `uid:${gone.uid}`)).toEqual([]);
   });
 
   it("erased and verified again before the flush: the old rows still do not land (the new thinker row is younger)", async () => {
@@ -294,7 +343,7 @@ describe("POST /api/telemetry with an execution context: rows batched per isolat
       await vi.advanceTimersByTimeAsync(FLUSH_MS);
       await Promise.all(lost.pending);
       const line = errors.mock.calls.map((c) => JSON.parse(String(c[0]))).find((l) => l.msg === "telemetry flush failed");
-      expect(line).toMatchObject({ level: "error", rows: 1, error: expect.stringContaining("D1 is unavailable") });
+      expect(line).toMatchObject({ level: "error", items: 1, rows: 1, error: expect.stringContaining("D1 is unavailable") });
 
       const next = executionContext();
       expect((await postWithContext([{ type, path: "/next" }], null, next.ctx)).status).toBe(200);

@@ -378,19 +378,24 @@ describe("sweep cron", () => {
 describe("telemetry retention", () => {
   it("deletes telemetry older than the retention (default 30 days) and keeps the rest; a second sweep changes nothing", async () => {
     const now = Date.UTC(2026, 7, 1, 12);
-    const type = uniq("tm");
+    const caller = `ip:${uniq("tm")}`;
     const at = [now - (DEFAULT_TELEMETRY_RETENTION_DAYS * DAY_MS + 1), now - DEFAULT_TELEMETRY_RETENTION_DAYS * DAY_MS, now - H];
     for (const createdAt of at) {
       await db
-        .prepare("INSERT INTO telemetry_events (type, path, caller_key, meta, created_at) VALUES (?, '/', 'ip:x', '{}', ?)")
-        .bind(type, createdAt)
+        .prepare(
+          `INSERT INTO telemetry_batches (caller_key, items, item_count, created_at) VALUES (?, '[{"type":"page.view"}]', 1, ?)`,
+        )
+        .bind(caller, createdAt)
         .run();
     }
     await fire(CRONS.sweep, now);
     const left = async () =>
-      (await all<{ created_at: number }>("SELECT created_at FROM telemetry_events WHERE type = ? ORDER BY created_at", type)).map(
-        (r) => r.created_at,
-      );
+      (
+        await all<{ created_at: number }>(
+          "SELECT created_at FROM telemetry_batches WHERE caller_key = ? ORDER BY created_at",
+          caller,
+        )
+      ).map((r) => r.created_at);
     expect(await left()).toEqual([at[1], at[2]]);
     await fire(CRONS.sweep, now);
     expect(await left()).toEqual([at[1], at[2]]);
