@@ -18,8 +18,10 @@ import { stopAll, stopServersOnExit, waitForHttp, machineInfo } from "./lib/proc
 import { cpuBusy, cpuTimes } from "./lib/cpu";
 import {
   applyAppMigrations,
+  copyD1State,
   executeSqlFile,
   startAppInspected,
+  startBackendWorker,
   startPagesBaseline,
   startWorker,
   stillInspected,
@@ -54,6 +56,8 @@ const TELEMETRY_CALLERS = envNumber("BENCH_TELEMETRY_CALLERS", 96);
 const TMP = "bench/.tmp";
 const STATE = `${TMP}/state`;
 const BASELINE_STATE = `${TMP}/baseline-state`;
+/** The backend Worker's state: a copy of the app's D1 taken after the setup (see startBackendWorker). */
+const BACKEND_STATE = `${TMP}/backend-state`;
 const BASELINE_CONFIG = "bench/baseline/wrangler.toml";
 const WRANGLER_LOGS = `${TMP}/wrangler-logs`;
 
@@ -66,6 +70,7 @@ async function main(): Promise<void> {
   const runId = now.toString(36);
   rmSync(STATE, { recursive: true, force: true });
   rmSync(BASELINE_STATE, { recursive: true, force: true });
+  rmSync(BACKEND_STATE, { recursive: true, force: true });
   rmSync(WRANGLER_LOGS, { recursive: true, force: true });
   mkdirSync(TMP, { recursive: true });
 
@@ -154,6 +159,13 @@ async function main(): Promise<void> {
   /** The booking-under-burst pool: vouchers issued before each of its slices, taken in order. */
   const burstPool = { ids: [] as string[], next: 0 };
   let burstIssueMs = 0;
+  // The backend Worker serves the upload route on a copy of the app's D1 as it is now (the
+  // holders' sessions are in it). Nothing writes to the app's D1 at this point.
+  step("starting the backend Worker (the upload route of a zone route) on a copy of the app's D1");
+  copyD1State(STATE, BACKEND_STATE);
+  const backendApi = await startBackendWorker(BACKEND_STATE, `${TMP}/backend-dev.log`);
+  await waitForHttp(backendApi.server, `${backendApi.url}/api/contracts/upload`, 120_000, 405);
+  console.log(`  the backend Worker answers on :${backendApi.port}`);
   const upload = multipartBody(pdfBytes(UPLOAD_BYTES), "bench-10mib.pdf");
   const r2Bytes = pdfBytes(UPLOAD_BYTES);
 
@@ -188,6 +200,21 @@ async function main(): Promise<void> {
         },
       };
     },
+  });
+  /** The upload workload against the server at `server`; holder *i* uploads as client *i*. */
+  const uploadTo = (name: "upload" | "upload-worker", server: string) => ({
+    name,
+    concurrency: UPLOAD_CONCURRENCY,
+    windowScale: UPLOAD_WINDOW_SCALE,
+    next: (client: number) => ({
+      url: `${server}/api/contracts/upload`,
+      init: {
+        method: "POST",
+        headers: { "content-type": upload.contentType, authorization: `Bearer ${(holders[client] ?? issuer).session}` },
+        body: upload.body,
+      },
+    }),
+    check: (body: string) => body.startsWith('{"ok":true,"contract":{') && body.includes(`"byteSize":${UPLOAD_BYTES},`),
   });
   // `concurrency` overrides CONCURRENCY for one workload (the 10 MiB uploads run with fewer clients).
   // `windowScale` stretches its measurement window (the 10 MiB workloads, see UPLOAD_WINDOW_SCALE).
@@ -257,21 +284,10 @@ async function main(): Promise<void> {
       }),
       check: (body) => body.startsWith('{"ok":true,"transfer":{') && body.includes('"status":"logged"'),
     },
-    {
-      // A 10 MiB PDF per request as multipart/form-data, streamed into R2 with its SHA-256.
-      name: "upload",
-      concurrency: UPLOAD_CONCURRENCY,
-      windowScale: UPLOAD_WINDOW_SCALE,
-      next: (client) => ({
-        url: `${base}/api/contracts/upload`,
-        init: {
-          method: "POST",
-          headers: { "content-type": upload.contentType, authorization: `Bearer ${(holders[client] ?? issuer).session}` },
-          body: upload.body,
-        },
-      }),
-      check: (body) => body.startsWith('{"ok":true,"contract":{') && body.includes(`"byteSize":${UPLOAD_BYTES},`),
-    },
+    // A 10 MiB PDF per request as multipart/form-data, streamed into R2 with its SHA-256: through
+    // the Pages Function, and served by the backend Worker as a zone route sends it in production.
+    uploadTo("upload", base),
+    uploadTo("upload-worker", backendApi.url),
     {
       // The same 10 MiB as a raw body, streamed into the baseline's bucket under a fresh key.
       name: "r2put",
@@ -387,14 +403,15 @@ async function main(): Promise<void> {
   const [book, insert, slots, slotsFull, select, accept] = ["book", "insert", "slots", "slots-full", "select", "accept"].map(
     result,
   ) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
-  const [transfer, uploadResult, r2put, r2putPages, bookBurst, bookControl] = [
+  const [transfer, uploadResult, uploadWorker, r2put, r2putPages, bookBurst, bookControl] = [
     "transfer",
     "upload",
+    "upload-worker",
     "r2put",
     "r2put-pages",
     "book-burst",
     "book-control",
-  ].map(result) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
+  ].map(result) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
 
   step("stopping servers");
   await stopAll();
@@ -440,6 +457,7 @@ async function main(): Promise<void> {
     accept,
     transfer,
     upload: uploadResult,
+    uploadWorker,
     r2put,
     r2putPages,
     bookBurst,

@@ -92,15 +92,15 @@ export function logTail(server: Server, lines = 30): string {
   }
 }
 
-/** Polls `url` until it answers 200; fails if the server exits or `timeoutMs` passes. */
-export async function waitForHttp(server: Server, url: string, timeoutMs = 120_000): Promise<void> {
+/** Polls `url` until it answers `status` (200); fails if the server exits or `timeoutMs` passes. */
+export async function waitForHttp(server: Server, url: string, timeoutMs = 120_000, status = 200): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (server.exited()) throw new Error(`${server.name} exited during startup:\n${logTail(server)}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
       await res.arrayBuffer();
-      if (res.status === 200) return;
+      if (res.status === status) return;
     } catch {
       // not listening yet
     }

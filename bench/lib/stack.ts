@@ -3,7 +3,7 @@
  * migrated local D1) and plain Workers (`wrangler dev --config …`), each on a free port with its
  * own `--persist-to` directory.
  */
-import { readFileSync } from "node:fs";
+import { cpSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { inspectedWorkers } from "./d1count";
 import { type Server, freePort, run, sleep, startServer, stopServer, waitForHttp } from "./proc";
@@ -55,12 +55,15 @@ export function executeSqlFile(state: string, file: string, config?: string): vo
   ]);
 }
 
-/** The `--binding` flags of the app: `.dev.vars.example` secrets, the raised rate limits and `extra`. */
-export function appBindings(extra: Record<string, string> = {}): string[] {
+/** The app's settings in the bench: `.dev.vars.example` secrets, the raised rate limits and `extra` (empty values left out). */
+function benchVars(extra: Record<string, string> = {}): Array<[string, string]> {
   const vars = { ...exampleVars(), RATE_LIMIT_WRITE_PER_MIN: HIGH_LIMIT, RATE_LIMIT_READ_PER_MIN: HIGH_LIMIT, ...extra };
-  return Object.entries(vars)
-    .filter(([, v]) => v !== "")
-    .flatMap(([k, v]) => ["--binding", `${k}=${v}`]);
+  return Object.entries(vars).filter(([, v]) => v !== "");
+}
+
+/** The `--binding` flags of the app (`wrangler pages dev`): {@link benchVars}. */
+export function appBindings(extra: Record<string, string> = {}): string[] {
+  return benchVars(extra).flatMap(([k, v]) => ["--binding", `${k}=${v}`]);
 }
 
 /**
@@ -76,6 +79,28 @@ export async function startApp(
   // Both configs, as `npm start` runs them: the ROOMS binding resolves to the backend Worker.
   const args = ["pages", "dev", "-c", "wrangler.toml", "-c", workerConfig, ...appBindings(extraBindings)];
   return startWrangler("wrangler pages dev", args, state, logFile);
+}
+
+/**
+ * Starts the backend Worker (`src/worker/wrangler.toml`) on its own with the app's settings
+ * (`--var`: wrangler splits at the first colon only): its fetch serves `POST /api/contracts/upload`,
+ * as a zone route sends it there in production. Under `npm start` it runs beside the Pages project
+ * and gets no port of its own, so the bench starts it separately, on a copy of the app's D1
+ * ({@link copyD1State}): two workerd processes must not share one SQLite file.
+ */
+export function startBackendWorker(state: string, logFile: string): Promise<Served> {
+  const vars = benchVars().flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  return startWrangler("backend Worker", ["dev", "--config", "src/worker/wrangler.toml", ...vars], state, logFile);
+}
+
+/**
+ * Copies the local D1 databases of the `from` state into a fresh `to` state (R2 and the rest stay
+ * behind). Only while no server writes to `from`: its SQLite files and write-ahead logs are copied
+ * as they are (the shared-memory index is rebuilt on open).
+ */
+export function copyD1State(from: string, to: string): void {
+  rmSync(to, { recursive: true, force: true });
+  cpSync(`${from}/v3/d1`, `${to}/v3/d1`, { recursive: true, filter: (src) => !src.endsWith("-shm") });
 }
 
 /** Starts a plain Worker with `wrangler dev --config <config>` on `state`. */

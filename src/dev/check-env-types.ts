@@ -2,6 +2,9 @@
  * Part of `npm run typecheck`: fails when a generated env type file (`src/env.d.ts`, `src/worker/env.d.ts`) is stale, by generating
  * the types again (same flags as `npm run cf-typegen`) into a scratch file and comparing.
  * (`wrangler types --check` misreports on a fresh clone without `.dev.vars`.)
+ *
+ * It also fails when the backend Worker's copy of the Pages project's [vars] differs: the Worker
+ * serves the upload route with the same code, so it must run with the same settings.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
@@ -29,4 +32,15 @@ for (const [i, t] of targets.entries()) {
     process.exit(1);
   }
 }
-console.log("generated env types are up to date");
+/** `KEY = "value"` lines of a wrangler.toml's [vars] table. */
+function vars(file: string): Map<string, string> {
+  const table = /^\[vars\]\n([\s\S]*?)(?=^\[)/m.exec(readFileSync(file, "utf8"))?.[1] ?? "";
+  return new Map([...table.matchAll(/^([A-Z0-9_]+)\s*=\s*"([^"]*)"/gm)].map((m) => [m[1] ?? "", m[2] ?? ""]));
+}
+const worker = vars("src/worker/wrangler.toml");
+const drift = [...vars("wrangler.toml")].filter(([k, v]) => worker.get(k) !== v).map(([k]) => k);
+if (drift.length > 0) {
+  console.error(`src/worker/wrangler.toml must carry the Pages project's [vars] unchanged; differs in ${drift.join(", ")}`);
+  process.exit(1);
+}
+console.log("generated env types are up to date; the Worker's [vars] match the Pages project's");

@@ -1,20 +1,32 @@
 /**
- * The backend Worker (`src/worker/wrangler.toml`). It exists to host the Room Durable Object,
- * which Pages cannot host; the Pages project reaches rooms through its `ROOMS` binding
- * (`script_name = "together-systems-backend"`), authenticating callers first.
+ * The backend Worker (`src/worker/wrangler.toml`). It hosts the Room Durable Object, which Pages
+ * cannot host; the Pages project reaches rooms through its `ROOMS` binding
+ * (`script_name = "together-systems-backend"`), authenticating callers first. Its `scheduled`
+ * handler runs the settlement and the sweep (`./cron.ts`).
  *
- * Its own `fetch` deliberately serves nothing: forwarding here would let a client set the trusted
- * `x-room-*` headers the Room relies on. Its `scheduled` handler runs the settlement and the sweep
- * (`./cron.ts`).
+ * Its `fetch` serves exactly one API route, `POST /api/contracts/upload`, with the same route
+ * declaration and pipeline as the Pages Function of that path (session check, Origin check, write
+ * limit, streaming into R2). A zone route on the portal's host sends that path here, so a document
+ * streams straight into R2: a Pages Function receives its body as a tee (every function of a
+ * chain gets a `request.clone()`) and the branch Pages keeps for itself holds a copy of every byte
+ * until the request ends. Everything else is a JSON 404; in particular nothing is forwarded to a
+ * Room, so a client can never set the trusted `x-room-*` headers the Room relies on.
  */
+import { buildApp } from "../http/app";
+import { upload } from "../legal/routes";
 import { Room } from "../rooms/room.do";
 import { runScheduled } from "./cron";
 
 export { Room };
 
+/** The API routes this Worker serves (for a zone route on the portal's host; see the config). */
+export const WORKER_ROUTES = [upload] as const;
+
+const api = buildApp(WORKER_ROUTES);
+
 export default {
-  async fetch(): Promise<Response> {
-    return Response.json({ ok: false, error: "not found", code: "not_found" }, { status: 404 });
+  fetch(request, env, ctx) {
+    return api.fetch(request, env, ctx);
   },
   async scheduled(controller, env) {
     await runScheduled(controller, env);

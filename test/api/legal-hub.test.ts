@@ -6,41 +6,10 @@
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { checkContract, issueVoucher, login, testEnv } from "../support/client";
+import { BOUNDARY, PDF, PNG, fileParts, multipart } from "../support/multipart";
 import { type Who, count, get, row, rows } from "../support/voucher-kit";
 
 const UPLOAD = "/api/contracts/upload";
-const PDF = new TextEncoder().encode("%PDF-1.7\n1 0 obj << >> endobj\ntrailer\n%%EOF\n");
-const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 73, 72, 68, 82]);
-const BOUNDARY = "----legalhubtestboundary7MA4YWxkTrZu0gW";
-
-type Part = { name: string; value: string | Uint8Array; filename?: string; type?: string };
-
-/** A multipart body built by hand, so tests control every byte. */
-function multipart(parts: Part[]): Uint8Array {
-  const enc = new TextEncoder();
-  const chunks: Uint8Array[] = [];
-  for (const p of parts) {
-    let head = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${p.name}"`;
-    if (p.filename !== undefined) head += `; filename="${p.filename}"`;
-    head += "\r\n";
-    if (p.type) head += `Content-Type: ${p.type}\r\n`;
-    chunks.push(enc.encode(`${head}\r\n`), typeof p.value === "string" ? enc.encode(p.value) : p.value, enc.encode("\r\n"));
-  }
-  chunks.push(enc.encode(`--${BOUNDARY}--\r\n`));
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
-const fileParts = (bytes: Uint8Array, extra: Part[] = [], filename = "vertrag.pdf", type?: string): Part[] => [
-  ...extra,
-  { name: "file", value: bytes, filename, ...(type ? { type } : {}) },
-];
-
 async function upload(
   who: Who | null,
   body: Uint8Array | ReadableStream,

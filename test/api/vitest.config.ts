@@ -21,6 +21,8 @@ export default defineConfig({
         // The backend Worker hosting the Room DO (ROOMS has script_name = "together-systems-backend").
         // A short leave grace, so the legacy /ws test sees `system leave` without waiting 10 s.
         workers: [backendWorker({ ROOM_LEAVE_GRACE_MS: "300" })],
+        // The backend Worker's own fetch (it serves the upload route for a zone route).
+        serviceBindings: { BACKEND: "together-systems-backend" },
       },
     })),
   ],

@@ -5,12 +5,16 @@
  * `.mts`: Node-side like the vitest configs, so outside the workerd-typed tsconfig.
  */
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
+import { TEST_BINDINGS } from "./bindings";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 /** The bundle `wrangler deploy --dry-run` writes (gitignored). */
 export const WORKER_SCRIPT = path.join(ROOT, "dist-worker/index.js");
 const BACKEND = "together-systems-backend";
+/** The `database_id` of the Pages project's D1 (the id miniflare keys its local database by). */
+const PAGES_DATABASE_ID = /^database_id\s*=\s*"([^"]+)"/m.exec(readFileSync(path.join(ROOT, "wrangler.toml"), "utf8"))?.[1] ?? "";
 
 /** Several projects' global setups run in the same Node process: build once per run. */
 const flag = "__togetherBackendBuilt";
@@ -37,7 +41,10 @@ export function backendWorker(vars: Record<string, string> = {}) {
     compatibilityDate: "2026-04-20",
     compatibilityFlags: ["nodejs_compat"],
     durableObjects: { ROOMS: { className: "Room", useSQLite: true } },
-    d1Databases: { DB: "together-systems" },
-    bindings: { ROOM_MAX_CONNECTIONS: "200", ROOM_LEAVE_GRACE_MS: "10000", ...vars },
+    // The Pages project's database and bucket (wrangler.toml), shared as they are when deployed:
+    // the Worker's upload route writes rows and objects the Pages routes then read.
+    d1Databases: { DB: PAGES_DATABASE_ID },
+    r2Buckets: { CONTRACTS: "together-systems-contracts" },
+    bindings: { ...TEST_BINDINGS, ROOM_MAX_CONNECTIONS: "200", ROOM_LEAVE_GRACE_MS: "10000", ...vars },
   };
 }

@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MultipartReader, boundaryOf, indexOf } from "../../src/legal/multipart";
 import { TextCheck, declaredType, sniff } from "../../src/legal/sniff";
+import { concat } from "../support/multipart";
 import { check } from "./seed";
 
 const enc = new TextEncoder();
@@ -23,13 +24,7 @@ function body(parts: Array<{ name: string; filename?: string; bytes: Uint8Array 
     );
   }
   chunks.push(enc.encode(`--${BOUNDARY}--\r\n`));
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concat(chunks);
 }
 
 /** A stream delivering `bytes` cut at `cuts`; with `byte`, a byte stream (read with BYOB, as a request body). */
