@@ -3,10 +3,10 @@
  * workerd), so stopping it kills the whole tree and leaves no orphans, also on error or Ctrl-C.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import os from "node:os";
 import { createServer } from "node:net";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 
 /** A server started by the bench. */
 export interface Server {
@@ -23,14 +23,21 @@ const running = new Set<Server>();
  * Environment of every wrangler the bench starts. WRANGLER_LOG_PATH keeps wrangler's debug log
  * (tens of MB per run: one entry per DevTools event, i.e. several per D1 query) in bench/.tmp
  * instead of ~/.config/.wrangler/logs. It changes where the file goes, not what is written.
+ *
+ * `registry`: a server's own dev-registry directory (WRANGLER_REGISTRY_PATH). Every `wrangler dev`
+ * announces its Workers in the registry, and a running dev server reloads its runtime when the
+ * registry changes; a POST in flight then gets 503 "Your worker restarted mid-request". No bench
+ * server binds a Worker of another process, so each gets a registry nobody else writes to, and
+ * starting one server (or anything else on the machine) restarts no other.
  */
-function childEnv(): NodeJS.ProcessEnv {
+function childEnv(registry?: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
     CI: "1",
     WRANGLER_SEND_METRICS: "false",
     FORCE_COLOR: "0",
     WRANGLER_LOG_PATH: resolve("bench/.tmp/wrangler-logs"),
+    ...(registry ? { WRANGLER_REGISTRY_PATH: registry } : {}),
   };
 }
 
@@ -71,7 +78,7 @@ export function startServer(name: string, cmd: string, args: string[], logFile: 
     cwd,
     detached: true,
     stdio: ["ignore", fd, fd],
-    env: childEnv(),
+    env: childEnv(mkdtempSync(join(os.tmpdir(), "bench-registry-"))),
   });
   closeSync(fd);
   let done = false;
