@@ -21,14 +21,14 @@
  * - **Without an execution context** (`app.request` in tests, no `waitUntil`), a request writes
  *   its own items itself, with the same statement, in its own commit: nothing would run after the
  *   answer.
- * - **Erasure stays airtight.** A verified caller's items are grouped by session (one session
- *   belongs to one life of its thinker row, `./buffer.ts`), and the flush inserts a `uid:` group only while that thinker row still exists
- *   un-erased and is not younger than the group's first item (erasure renames the row and marks it
- *   deleted; a later verify of the same uid creates a new one). Items buffered when their person
- *   is erased therefore never land; erasure deletes the rows that landed before it. Before a
- *   verified request's items join the buffer, the request's session check runs (`ctx.settle()`),
- *   so a logged-out or erased session is refused as before. Anonymous (`ip:`) groups have no such
- *   condition.
+ * - **Erasure stays airtight.** A verified caller's items are grouped by session (a session
+ *   belongs to one life of its thinker row, `./buffer.ts`), and the flush inserts a `uid:` group
+ *   only while that thinker row still exists un-erased and is not younger than the group's first
+ *   item (erasure renames the row and marks it deleted; a later verify of the same uid creates a
+ *   new one). Items buffered when their person is erased therefore never land; erasure deletes
+ *   the rows that landed before it. Before a verified request's items join the buffer, the
+ *   request's session check runs (`ctx.settle()`), so a logged-out or erased session is refused
+ *   as before. Anonymous (`ip:`) groups have no such condition.
  * - No audit event. The original wrote one `telemetry.event` audit row per item, doubling every
  *   telemetry write and flooding the audit log (kept for months) with page views; the telemetry
  *   row is its own record and the sweep deletes it after a short retention.
@@ -97,9 +97,10 @@ export async function telemetryCallerKey(ctx: Pick<HandlerContext<unknown, unkno
 const buffer = new TelemetryBuffer();
 
 /**
- * The one statement writing `json` (`TakenBatch` of `./buffer.ts`): one table row per group, in the order
- * the groups arrived. A `uid:` group is written only while its thinker row exists un-erased and
- * was created no later than the group's first item (see the module comment).
+ * The one statement writing `json` (`TakenBatch` of `./buffer.ts`): one table row per group, in
+ * the order the groups arrived; columns seq (NULL: the next rowid), caller key, items, item count,
+ * created. A `uid:` group is written only while its thinker row exists un-erased and was created
+ * no later than the group's first item (see the module comment).
  */
 function insertTelemetry(db: Db, json: string) {
   const field = (key: string) => sql.raw(`json_extract(value, '$.${key}')`);
