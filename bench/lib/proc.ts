@@ -25,10 +25,10 @@ const running = new Set<Server>();
  * instead of ~/.config/.wrangler/logs. It changes where the file goes, not what is written.
  *
  * `registry`: a server's own dev-registry directory (WRANGLER_REGISTRY_PATH). Every `wrangler dev`
- * announces its Workers in the registry, and a running dev server reloads its runtime when the
- * registry changes; a POST in flight then gets 503 "Your worker restarted mid-request". No bench
- * server binds a Worker of another process, so each gets a registry nobody else writes to, and
- * starting one server (or anything else on the machine) restarts no other.
+ * announces its Workers in the registry and resolves bindings to other processes' Workers through
+ * it. No bench server binds a Worker of another process, so each gets a registry nobody else
+ * writes to: no other server of the bench, and no wrangler elsewhere on the machine, can change
+ * what one of them is bound to while it is measured.
  */
 function childEnv(registry?: string): NodeJS.ProcessEnv {
   return {
