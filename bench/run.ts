@@ -14,7 +14,7 @@ import { measureBundle } from "./lib/bundle";
 import { type LoadOptions, type LoadResult, type RawRun, percentile, runLoad, summarize } from "./lib/load";
 import { D1Counter, type D1Tally, EMPTY_TALLY, addTally } from "./lib/d1count";
 import { envNumber } from "./lib/format";
-import { stopAll, stopServersOnExit, waitForHttp, machineInfo } from "./lib/proc";
+import { freezeServer, stopAll, stopServersOnExit, waitForHttp, machineInfo } from "./lib/proc";
 import { cpuBusy, cpuTimes } from "./lib/cpu";
 import {
   applyAppMigrations,
@@ -165,7 +165,10 @@ async function main(): Promise<void> {
   copyD1State(STATE, BACKEND_STATE);
   const backendApi = await startBackendWorker(BACKEND_STATE, `${TMP}/backend-dev.log`);
   await waitForHttp(backendApi.server, `${backendApi.url}/api/contracts/upload`, 120_000, 405);
-  console.log(`  the backend Worker answers on :${backendApi.port}`);
+  console.log(`  the backend Worker answers on :${backendApi.port}; frozen outside its upload slices`);
+  // Frozen between its slices: after its first uploads its runtime was seen spinning a core in
+  // V8's garbage-collector sweeper while idle (docs/benchmarks.md), which slowed every other slice.
+  freezeServer(backendApi.server, true);
   const upload = multipartBody(pdfBytes(UPLOAD_BYTES), "bench-10mib.pdf");
   const r2Bytes = pdfBytes(UPLOAD_BYTES);
 
@@ -376,6 +379,7 @@ async function main(): Promise<void> {
             ? startTelemetryBurst(base, telemetryCallers, TELEMETRY_CLIENTS, TELEMETRY_ITEMS)
             : startTelemetryBurst(base, controlCallers, TELEMETRY_CLIENTS, TELEMETRY_ITEMS, true)
           : null;
+      if (w.name === "upload-worker") freezeServer(backendApi.server, false);
       const r = await runLoad({ ...w, concurrency: w.concurrency ?? CONCURRENCY, warmupMs, durationMs });
       if (telemetry) {
         const t = await telemetry.stop();
@@ -387,6 +391,7 @@ async function main(): Promise<void> {
       }
       const busy = cpuBusy(cpuBefore, cpuTimes());
       await d1.settle(); // wrangler appends its debug log asynchronously, seconds late on a loaded machine
+      if (w.name === "upload-worker") freezeServer(backendApi.server, true);
       d1Seen.set(w.name, addTally(d1Seen.get(w.name) ?? EMPTY_TALLY, d1.since(logMark)));
       // A reload (a source file saved during the run) may have moved the app's inspector.
       if (!stillInspected(app)) inspectorMoved.push(`round ${round + 1} ${w.name}`);

@@ -125,12 +125,29 @@ const groupAlive = (pgid: number) => {
   }
 };
 
+/**
+ * Freezes (`SIGSTOP`) or thaws (`SIGCONT`) a server's whole process group: a server measured in
+ * some slices only is frozen outside them, so whatever its runtime does while idle takes no CPU
+ * from the other workloads on the shared cores.
+ */
+export function freezeServer(server: Server, frozen: boolean): void {
+  const pgid = server.child.pid;
+  if (!pgid || !groupAlive(pgid)) return;
+  try {
+    process.kill(-pgid, frozen ? "SIGSTOP" : "SIGCONT");
+  } catch {
+    // gone: the next request to it fails and says so
+  }
+}
+
 /** Stops a server's whole process group: SIGTERM, then SIGKILL after `graceMs`. */
 export async function stopServer(server: Server, graceMs = 5_000): Promise<void> {
   running.delete(server);
   const pgid = server.child.pid;
   if (!pgid || !groupAlive(pgid)) return;
   try {
+    // A frozen group would hold SIGTERM until thawed.
+    process.kill(-pgid, "SIGCONT");
     process.kill(-pgid, "SIGTERM");
   } catch {
     return;
