@@ -165,10 +165,15 @@ async function main(): Promise<void> {
   copyD1State(STATE, BACKEND_STATE);
   const backendApi = await startBackendWorker(BACKEND_STATE, `${TMP}/backend-dev.log`);
   await waitForHttp(backendApi.server, `${backendApi.url}/api/contracts/upload`, 120_000, 405);
-  console.log(`  the backend Worker answers on :${backendApi.port}; frozen outside its upload slices`);
-  // Frozen between its slices: after its first uploads its runtime was seen spinning a core in
-  // V8's garbage-collector sweeper while idle (docs/benchmarks.md), which slowed every other slice.
-  freezeServer(backendApi.server, true);
+  console.log(`  the backend Worker answers on :${backendApi.port}`);
+  // The servers measured in one workload only are frozen outside its slices: after taking 10 MiB
+  // bodies, an idle runtime (the backend Worker's, the Pages put baseline's) was seen spinning a
+  // core in V8's garbage-collector sweeper (docs/benchmarks.md), which slowed every other slice.
+  const frozenOutsideSlices = new Map([
+    ["upload-worker", backendApi.server],
+    ["r2put-pages", pagesBaseline.server],
+  ]);
+  for (const server of frozenOutsideSlices.values()) freezeServer(server, true);
   const upload = multipartBody(pdfBytes(UPLOAD_BYTES), "bench-10mib.pdf");
   const r2Bytes = pdfBytes(UPLOAD_BYTES);
 
@@ -379,7 +384,8 @@ async function main(): Promise<void> {
             ? startTelemetryBurst(base, telemetryCallers, TELEMETRY_CLIENTS, TELEMETRY_ITEMS)
             : startTelemetryBurst(base, controlCallers, TELEMETRY_CLIENTS, TELEMETRY_ITEMS, true)
           : null;
-      if (w.name === "upload-worker") freezeServer(backendApi.server, false);
+      const frozenOutside = frozenOutsideSlices.get(w.name);
+      if (frozenOutside) freezeServer(frozenOutside, false);
       const r = await runLoad({ ...w, concurrency: w.concurrency ?? CONCURRENCY, warmupMs, durationMs });
       if (telemetry) {
         const t = await telemetry.stop();
@@ -391,7 +397,7 @@ async function main(): Promise<void> {
       }
       const busy = cpuBusy(cpuBefore, cpuTimes());
       await d1.settle(); // wrangler appends its debug log asynchronously, seconds late on a loaded machine
-      if (w.name === "upload-worker") freezeServer(backendApi.server, true);
+      if (frozenOutside) freezeServer(frozenOutside, true);
       d1Seen.set(w.name, addTally(d1Seen.get(w.name) ?? EMPTY_TALLY, d1.since(logMark)));
       // A reload (a source file saved during the run) may have moved the app's inspector.
       if (!stillInspected(app)) inspectorMoved.push(`round ${round + 1} ${w.name}`);

@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { cpuDelta, groupCpu } from "./lib/cpu";
 import { type RawRun, runLoad, summarize } from "./lib/load";
 import { envNumber } from "./lib/format";
-import { freezeServer, stopAll, stopServersOnExit, waitForHttp } from "./lib/proc";
+import { type Server, freezeServer, stopAll, stopServersOnExit, waitForHttp } from "./lib/proc";
 import {
   applyAppMigrations,
   copyD1State,
@@ -56,9 +56,10 @@ async function main(): Promise<void> {
   copyD1State(`${TMP}/state`, `${TMP}/backend-state`);
   const backend = await startBackendWorker(`${TMP}/backend-state`, `${TMP}/backend.log`);
   await waitForHttp(backend.server, `${backend.url}/api/contracts/upload`, 120_000, 405);
-  // Frozen outside its own slices (see bench/run.ts): an idle runtime spinning in V8's sweeper
+  // Frozen outside their own slices (see bench/run.ts): an idle runtime spinning in V8's sweeper
   // would take CPU from the other workloads.
-  freezeServer(backend.server, true);
+  const frozenOutside = { "upload-worker": backend.server, "pages-r2put": pagesBaseline.server } as Record<string, Server>;
+  for (const server of Object.values(frozenOutside)) freezeServer(server, true);
   const upload = multipartBody(pdfBytes(UPLOAD_BYTES), "bench-10mib.pdf");
   const raw = pdfBytes(UPLOAD_BYTES);
   const runs = new Map<string, RawRun[]>();
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
     for (const name of ["upload", "upload-worker", "r2put", "pages-r2put"] as const) {
       const server = { upload: app, "upload-worker": backend, r2put: baseline, "pages-r2put": pagesBaseline }[name];
       const served = { pid: server.server.child.pid, port: server.port };
-      if (name === "upload-worker") freezeServer(backend.server, false);
+      if (frozenOutside[name]) freezeServer(frozenOutside[name], false);
       const cpuBefore = groupCpu(served.pid ?? 0, served.port);
       const r = await runLoad({
         name,
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
               }),
         check: (body) => body.startsWith('{"ok":true,'),
       });
-      if (name === "upload-worker") freezeServer(backend.server, true);
+      if (frozenOutside[name]) freezeServer(frozenOutside[name], true);
       runs.set(name, [...(runs.get(name) ?? []), r]);
       const s = summarize([r]);
       const byProcess = cpuDelta(cpuBefore, groupCpu(served.pid ?? 0, served.port));
