@@ -3,7 +3,7 @@
  * workerd), so stopping it kills the whole tree and leaves no orphans, also on error or Ctrl-C.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import os from "node:os";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
@@ -39,6 +39,13 @@ function childEnv(registry?: string): NodeJS.ProcessEnv {
     WRANGLER_LOG_PATH: resolve("bench/.tmp/wrangler-logs"),
     ...(registry ? { WRANGLER_REGISTRY_PATH: registry } : {}),
   };
+}
+
+/** A fresh dev-registry directory under bench/.tmp (gitignored with it). */
+function ownRegistry(): string {
+  const parent = resolve("bench/.tmp/registries");
+  mkdirSync(parent, { recursive: true });
+  return mkdtempSync(join(parent, "r-"));
 }
 
 /** A TCP port that was free a moment ago. */
@@ -78,7 +85,7 @@ export function startServer(name: string, cmd: string, args: string[], logFile: 
     cwd,
     detached: true,
     stdio: ["ignore", fd, fd],
-    env: childEnv(mkdtempSync(join(os.tmpdir(), "bench-registry-"))),
+    env: childEnv(ownRegistry()),
   });
   closeSync(fd);
   let done = false;
