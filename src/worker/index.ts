@@ -19,10 +19,8 @@ import { runScheduled } from "./cron";
 
 export { Room };
 
-/** The API routes this Worker serves (for a zone route on the portal's host; see the config). */
-export const WORKER_ROUTES = [upload] as const;
-
-const api = buildApp(WORKER_ROUTES);
+/** The API this Worker serves: the upload route only (for a zone route on the portal's host). */
+const api = buildApp([upload]);
 
 export default {
   fetch(request, env, ctx) {
